@@ -1,0 +1,297 @@
+/**
+ * ShoalNode — the composition root. It builds every component from the
+ * config and passes each only what it needs: catalog and library (store),
+ * libp2p with Shoal's protocols, the upload limiter, and download jobs.
+ * Start order: data dir → catalog → identity → libp2p → protocols → resume
+ * downloads. Stop runs in reverse: jobs (verified chunks kept) → libp2p →
+ * library → catalog. A failed start stops whatever had started and rethrows.
+ */
+import { mkdir, stat } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { createShoalLibp2p, type BaseServices } from '../net/create-libp2p.js'
+import { loadOrCreateIdentity } from '../net/identity.js'
+import { Catalog, type FileRecord } from '../store/catalog.js'
+import { Library } from './library.js'
+import { HintedSourceFinder, parsePeerAddrs } from './source-finder.js'
+import { resolveManifest } from './resolve-manifest.js'
+import { verifyLocalCopy, type VerifyReport } from './verify.js'
+import { UploadLimiter } from '../transfer/upload-limiter.js'
+import { DownloadJob, type JobSnapshot } from '../transfer/download-job.js'
+import { handleManifestStream } from '../protocol/manifest.js'
+import { handleHaveStream } from '../protocol/have.js'
+import { handleChunksStream } from '../protocol/chunks-server.js'
+import { CHUNKS_PROTOCOL, HAVE_PROTOCOL, MANIFEST_PROTOCOL, MAX_INBOUND_STREAMS } from '../protocol/constants.js'
+import { formatLink, parseTarget, MAX_LINK_PEERS } from '../content/link.js'
+import { manifestChunkCount } from '../content/manifest.js'
+import { ShoalError } from '../errors.js'
+import type { ShoalConfig } from '../config/index.js'
+import type { Libp2p } from '@libp2p/interface'
+
+/** A shared file as reported to users. */
+export interface ShareResult {
+  id: string
+  link: string
+  name: string
+  size: number
+  chunks: number
+}
+
+/** Options of `get`. */
+export interface GetOptions {
+  /** Destination file, or an existing directory to put the file in; default: the file's name in `cwd`. */
+  output?: string
+  cwd?: string
+  peers?: readonly string[]
+  sequential?: boolean
+  signal?: AbortSignal
+}
+
+/** A file in the catalog, as `ls` shows it. */
+export interface FileListing {
+  id: string
+  name: string
+  size: number
+  chunks: number
+  paths: string[]
+  link: string
+}
+
+/** Events the node emits (the API streams them to the dashboard and CLI). */
+export interface NodeEvents {
+  'file:added': [ShareResult]
+  'file:removed': [{ id: string }]
+  'file:changed': [{ id: string, path: string }]
+  'download:started': [JobSnapshot]
+  'download:progress': [JobSnapshot]
+  'download:state': [JobSnapshot]
+}
+
+/** One Shoal node: a libp2p host serving and fetching content-addressed files. */
+export class ShoalNode extends EventEmitter<NodeEvents> {
+  readonly dataDir: string
+  readonly config: ShoalConfig
+  #catalog: Catalog | undefined
+  #library: Library | undefined
+  #libp2p: Libp2p<BaseServices> | undefined
+  #finder: HintedSourceFinder | undefined
+  readonly #jobs = new Map<string, { job: DownloadJob, done: Promise<void> }>()
+  #started = false
+
+  constructor (init: { dataDir: string, config: ShoalConfig }) {
+    super()
+    this.dataDir = resolve(init.dataDir)
+    this.config = init.config
+  }
+
+  get libp2p (): Libp2p<BaseServices> { return this.#need(this.#libp2p) }
+  get catalog (): Catalog { return this.#need(this.#catalog) }
+  get peerId (): string { return this.libp2p.peerId.toString() }
+
+  /** Full multiaddrs (with /p2p/) others can dial. */
+  get addrs (): string[] { return this.libp2p.getMultiaddrs().map(a => a.toString()) }
+
+  #need<T> (value: T | undefined): T {
+    if (value == null) throw new ShoalError('ERR_NODE_NOT_RUNNING', 'the node is not started')
+    return value
+  }
+
+  async start (): Promise<void> {
+    if (this.#started) return
+    try {
+      await mkdir(this.dataDir, { recursive: true })
+      this.#catalog = new Catalog(join(this.dataDir, 'shoal.db'))
+      this.#library = new Library(this.#catalog)
+      this.#library.on('file:changed', (e) => { this.emit('file:changed', e) })
+      const privateKey = await loadOrCreateIdentity(this.dataDir)
+      const net = this.config.network
+      this.#libp2p = await createShoalLibp2p({ privateKey, listen: net.listen, announce: net.announce, maxConnections: net.maxConnections })
+      const libp2p = this.#libp2p
+      const library = this.#library
+      const t = this.config.transfer
+      const limiter = new UploadLimiter({ maxPerPeer: t.maxUploadsPerPeer, maxTotal: t.maxUploadsTotal })
+      const opts = { maxInboundStreams: MAX_INBOUND_STREAMS, maxOutboundStreams: MAX_INBOUND_STREAMS }
+      await libp2p.handle(MANIFEST_PROTOCOL, async (stream) => { await handleManifestStream(stream, library) }, opts)
+      await libp2p.handle(HAVE_PROTOCOL, async (stream) => { await handleHaveStream(stream, library) }, opts)
+      await libp2p.handle(CHUNKS_PROTOCOL, async (stream, conn) => { await handleChunksStream(stream, conn, library, limiter) }, opts)
+      this.#finder = new HintedSourceFinder(libp2p)
+      await libp2p.start()
+      this.#started = true
+      if (this.config.chunking.autoResumeDownloads) this.#resumeDownloads()
+    } catch (err) {
+      await this.stop()
+      throw err
+    }
+  }
+
+  /** Stops everything; running downloads keep their verified chunks and resume on next start. */
+  async stop (): Promise<void> {
+    this.#started = false
+    const jobs = [...this.#jobs.values()]
+    for (const { job } of jobs) job.pause()
+    await Promise.allSettled(jobs.map(async j => { await j.done }))
+    await this.#libp2p?.stop()
+    await this.#library?.close()
+    this.#catalog?.close()
+    this.#libp2p = undefined
+    this.#library = undefined
+    this.#catalog = undefined
+  }
+
+  /** Hashes and shares a local file, served in place. */
+  async share (path: string, options: { signal?: AbortSignal } = {}): Promise<ShareResult> {
+    const record = await this.#need(this.#library).share(path, { baseChunkSize: this.config.chunking.chunkSize, signal: options.signal })
+    const result = this.#describe(record)
+    this.emit('file:added', result)
+    return result
+  }
+
+  #describe (record: FileRecord): ShareResult {
+    const { manifest } = record
+    return {
+      id: record.id,
+      link: this.linkFor(record.id, manifest.name, manifest.size),
+      name: manifest.name,
+      size: manifest.size,
+      chunks: manifestChunkCount(manifest)
+    }
+  }
+
+  /** A share link pointing at this node. */
+  linkFor (id: string, name?: string, size?: number): string {
+    const peers = this.#started ? this.addrs.slice(0, MAX_LINK_PEERS) : []
+    return formatLink({ id, name, size, peers })
+  }
+
+  /** Catalogued files, with where their complete copies are. */
+  list (): FileListing[] {
+    return this.catalog.listFiles().map((r) => ({
+      ...this.#describe(r),
+      paths: this.catalog.localCopies(r.id).map(c => c.path)
+    }))
+  }
+
+  /** Stops sharing a file and forgets it (files on disk are never deleted). */
+  async remove (id: string): Promise<void> {
+    if (this.catalog.getFile(id) == null) throw new ShoalError('ERR_FILE_NOT_FOUND', `no file ${id} in this node`, { id })
+    for (const { job } of this.#jobs.values()) if (job.fileId === id) job.cancel()
+    await this.#need(this.#library).remove(id)
+    this.emit('file:removed', { id })
+  }
+
+  /** Re-hashes every local copy of a file against its manifest. */
+  async verify (id: string, options: { signal?: AbortSignal } = {}): Promise<VerifyReport[]> {
+    const record = this.catalog.getFile(id)
+    if (record == null) throw new ShoalError('ERR_FILE_NOT_FOUND', `no file ${id} in this node`, { id })
+    const reports: VerifyReport[] = []
+    for (const copy of this.catalog.localCopies(id)) reports.push(await verifyLocalCopy(record.manifest, copy.path, options))
+    return reports
+  }
+
+  /**
+   * Starts (or resumes) a download and returns its job at once; `done`
+   * settles when it completes or stops.
+   */
+  async startDownload (input: string, options: GetOptions = {}): Promise<{ job: DownloadJob, done: Promise<void> }> {
+    const target = parseTarget(input)
+    const hints = parsePeerAddrs([...target.peers, ...(options.peers ?? [])])
+    const finder = this.#need(this.#finder)
+    finder.addHints(target.id, hints)
+    const manifest = this.catalog.getFile(target.id)?.manifest ??
+      await resolveManifest(this.libp2p, finder, target.id, { timeoutMs: this.config.transfer.noProviderTimeoutMs, signal: options.signal })
+    this.catalog.putFile(target.id, manifest)
+    const dest = await destinationFor(manifest.name, options)
+    for (const { job } of this.#jobs.values()) {
+      if (job.dest === dest) throw new ShoalError('ERR_DOWNLOAD_IN_PROGRESS', `${dest} is already being downloaded (job ${job.id})`, { dest, job: job.id })
+    }
+    if (await isFile(dest)) {
+      if (this.catalog.localCopies(target.id).some(c => c.path === dest)) {
+        throw new ShoalError('ERR_DEST_EXISTS', `${dest} already holds this file`, { dest, alreadyComplete: true })
+      }
+      throw new ShoalError('ERR_DEST_EXISTS', `${dest} already exists; choose another path with -o`, { dest })
+    }
+    const record = this.catalog.findResumable(target.id, dest) ??
+      this.catalog.createDownload({ id: newJobId(), fileId: target.id, dest, hints: hints.map(String) })
+    return this.#run(record.id, target.id, manifest, dest, options)
+  }
+
+  #run (jobId: string, fileId: string, manifest: FileRecord['manifest'], dest: string, options: GetOptions): { job: DownloadJob, done: Promise<void> } {
+    const t = this.config.transfer
+    const job = new DownloadJob({
+      jobId,
+      fileId,
+      manifest,
+      dest,
+      libp2p: this.libp2p,
+      catalog: this.catalog,
+      library: this.#need(this.#library),
+      finder: this.#need(this.#finder),
+      options: {
+        maxRequestsPerPeer: t.requestsInFlightPerPeer,
+        chunkRetries: t.chunkRetries,
+        stallTimeoutMs: t.stallTimeoutMs,
+        resumeCheckIntervalMs: this.config.chunking.resumeCheckInterval * 1000,
+        sequential: options.sequential ?? false
+      }
+    })
+    job.on('progress', (s) => { this.emit('download:progress', s) })
+    job.on('state', () => { this.emit('download:state', job.snapshot()) })
+    const done = job.run(options.signal).finally(() => { this.#jobs.delete(jobId) })
+    done.catch(() => {})
+    const entry = { job, done }
+    this.#jobs.set(jobId, entry)
+    this.emit('download:started', job.snapshot())
+    return entry
+  }
+
+  #resumeDownloads (): void {
+    for (const d of this.catalog.listDownloads()) {
+      if (d.state !== 'running' && d.state !== 'stalled' && d.state !== 'paused') continue
+      const record = this.catalog.getFile(d.fileId)
+      if (record == null) continue
+      this.#need(this.#finder).addHints(d.fileId, parsePeerAddrs(d.hints))
+      this.#run(d.id, d.fileId, record.manifest, d.dest, {})
+    }
+  }
+
+  /** A running job by ID. */
+  job (id: string): DownloadJob | undefined {
+    return this.#jobs.get(id)?.job
+  }
+
+  /** Running jobs plus persisted unfinished ones. */
+  downloads (): JobSnapshot[] {
+    return [...this.#jobs.values()].map(({ job }) => job.snapshot())
+  }
+
+  /** Cancels a job; its verified chunks stay on disk. */
+  cancel (id: string): void {
+    const job = this.job(id)
+    if (job == null) throw new ShoalError('ERR_JOB_NOT_FOUND', `no running download ${id}`, { id })
+    job.cancel()
+  }
+}
+
+/** Where a download goes: `-o` as given, inside it if it is a directory, or the file's own name in cwd. */
+async function destinationFor (name: string, options: GetOptions): Promise<string> {
+  const cwd = options.cwd ?? process.cwd()
+  if (options.output == null) return resolve(cwd, name)
+  const out = resolve(cwd, options.output)
+  try {
+    if ((await stat(out)).isDirectory()) return join(out, name)
+  } catch {}
+  return out
+}
+
+async function isFile (path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile()
+  } catch {
+    return false
+  }
+}
+
+function newJobId (): string {
+  return randomBytes(6).toString('base64url')
+}

@@ -1,0 +1,44 @@
+/**
+ * Finds a file's manifest on the network: asks every source the finder
+ * yields, keeps the first answer that verifies against the ID, and keeps
+ * looking (new peers may connect) until the time bound, then fails with a
+ * clear "no peer has …".
+ */
+import { fetchManifest } from '../protocol/manifest.js'
+import { ShoalError } from '../errors.js'
+import type { Manifest } from '../content/manifest.js'
+import type { SourceFinder } from '../transfer/sources.js'
+import type { Libp2p } from '@libp2p/interface'
+
+/** Pause between rounds of asking. */
+export const MANIFEST_RETRY_MS = 1_000
+
+/** Resolves the verified manifest of `fileId` or throws ERR_NO_PROVIDERS after `timeoutMs`. */
+export async function resolveManifest (libp2p: Libp2p, finder: SourceFinder, fileId: string, options: { timeoutMs: number, signal?: AbortSignal }): Promise<Manifest> {
+  const deadline = AbortSignal.timeout(options.timeoutMs)
+  const signal = options.signal == null ? deadline : AbortSignal.any([options.signal, deadline])
+  const asked = new Set<string>()
+  let lastError: unknown
+  while (!signal.aborted) {
+    try {
+      for await (const peer of finder.findSources(fileId, { signal })) {
+        asked.add(peer.toString())
+        try {
+          const manifest = await fetchManifest(libp2p, peer, fileId, { signal })
+          if (manifest != null) return manifest
+        } catch (err) {
+          lastError = err
+        }
+      }
+    } catch (err) {
+      lastError = err
+    }
+    await new Promise((resolve) => {
+      const t = setTimeout(resolve, MANIFEST_RETRY_MS)
+      signal.addEventListener('abort', () => { clearTimeout(t); resolve(undefined) }, { once: true })
+    })
+  }
+  if (options.signal?.aborted === true) throw new ShoalError('ERR_ABORTED', 'download aborted')
+  const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : ''
+  throw new ShoalError('ERR_NO_PROVIDERS', `no peer has ${fileId}: asked ${asked.size} peer(s) for ${Math.round(options.timeoutMs / 1000)} s${why}`, { id: fileId, asked: asked.size })
+}

@@ -1,0 +1,69 @@
+/**
+ * Finds download sources for a file with what the node has: the addresses a
+ * link or `--peer` gave for it, and every peer we are connected to (each is
+ * asked over the have protocol whether it holds the file). Dials run in
+ * parallel and peers are yielded as soon as they answer.
+ */
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { ShoalError } from '../errors.js'
+import type { SourceFinder } from '../transfer/sources.js'
+import type { Libp2p, PeerId } from '@libp2p/interface'
+
+/** Gives up on one address after this long. */
+export const DIAL_TIMEOUT_MS = 5_000
+
+/** Parses user-given multiaddrs, with one clear error for a bad one. */
+export function parsePeerAddrs (addrs: readonly string[]): Multiaddr[] {
+  return addrs.map((a) => {
+    try {
+      return multiaddr(a)
+    } catch (err) {
+      throw new ShoalError('ERR_INVALID_ARGUMENT', `not a multiaddr: ${a}`, { addr: a }, { cause: err })
+    }
+  })
+}
+
+/** A SourceFinder over address hints per file plus current connections. */
+export class HintedSourceFinder implements SourceFinder {
+  readonly #libp2p: Libp2p
+  readonly #hints = new Map<string, Multiaddr[]>()
+
+  constructor (libp2p: Libp2p) {
+    this.#libp2p = libp2p
+  }
+
+  /** Remembers addresses that may hold `fileId` (from a link or flags). */
+  addHints (fileId: string, addrs: readonly Multiaddr[]): void {
+    const known = this.#hints.get(fileId) ?? []
+    for (const a of addrs) if (!known.some(k => k.equals(a))) known.push(a)
+    this.#hints.set(fileId, known)
+  }
+
+  async * findSources (fileId: string, options: { signal: AbortSignal }): AsyncIterable<PeerId> {
+    const seen = new Set<string>([this.#libp2p.peerId.toString()])
+    const fresh = (peer: PeerId): boolean => {
+      const key = peer.toString()
+      if (seen.has(key)) return false
+      seen.add(key)
+      return true
+    }
+    for (const conn of this.#libp2p.getConnections()) {
+      if (fresh(conn.remotePeer)) yield conn.remotePeer
+    }
+    const dials = (this.#hints.get(fileId) ?? []).map(async (addr) => {
+      const signal = AbortSignal.any([options.signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)])
+      return (await this.#libp2p.dial(addr, { signal })).remotePeer
+    })
+    yield * settledInOrderOfCompletion(dials, fresh)
+  }
+}
+
+/** Yields the fulfilled values of `promises` as they settle, skipping rejections and filtered values. */
+async function * settledInOrderOfCompletion<T> (promises: Array<Promise<T>>, keep: (value: T) => boolean): AsyncGenerator<T> {
+  const pending = new Map(promises.map((p, i) => [i, p.then(value => ({ i, value }), () => ({ i, value: undefined }))]))
+  while (pending.size > 0) {
+    const { i, value } = await Promise.race(pending.values())
+    pending.delete(i)
+    if (value !== undefined && keep(value)) yield value
+  }
+}

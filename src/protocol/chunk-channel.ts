@@ -1,0 +1,170 @@
+/**
+ * Requesting side of /shoal/chunks/1.0.0: one long-lived stream to one peer
+ * for one file, with many GETs in flight. Blocks are copied once, into a
+ * buffer per chunk; a finished chunk is handed over unverified (the download
+ * job verifies it against the manifest). Any frame that breaks the protocol
+ * (unrequested chunk, out-of-order block, wrong length) aborts the channel.
+ */
+import { ChunkRequest, ChunkResponse, ChunksOpen } from './pb/shoal.js'
+import { CHUNKS_PROTOCOL, MAX_CONTROL_FRAME_BYTES, MAX_DATA_FRAME_BYTES } from './constants.js'
+import { fileIdToBytes } from './file-id.js'
+import { FrameReader, asProtocolError, sendFrames } from './framing.js'
+import { anySignal } from './manifest.js'
+import { OUTBOUND_REQUEST_TIMEOUT_MS } from './constants.js'
+import { chunkRange } from '../content/chunk-size.js'
+import { ShoalError } from '../errors.js'
+import type { Manifest } from '../content/manifest.js'
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+/** Why a requested chunk did not come. */
+export type ChunkRefusal = 'NOT_FOUND' | 'BUSY' | 'ERROR' | 'CANCELLED'
+
+/** Callbacks of a channel; a throwing handler aborts the channel. */
+export interface ChunkChannelHandlers {
+  /** A chunk arrived whole (not yet verified). */
+  onChunk: (index: number, data: Buffer) => void
+  /** Bytes of a chunk received so far. */
+  onProgress?: (index: number, received: number, total: number) => void
+  /** The peer answered a GET without the chunk. */
+  onRefused: (index: number, reason: ChunkRefusal) => void
+  /** The channel ended; requests still pending are lost. */
+  onClose: (err?: Error) => void
+}
+
+interface Pending {
+  readonly length: number
+  buffer: Buffer | undefined
+  received: number
+}
+
+/** A pipelined chunk request channel to one peer. */
+export class ChunkChannel {
+  readonly peer: PeerId
+  readonly #stream: Stream
+  readonly #manifest: Manifest
+  readonly #handlers: ChunkChannelHandlers
+  readonly #pending = new Map<number, Pending>()
+  readonly #reader: FrameReader
+  #outbox: Uint8Array[] = []
+  #flushScheduled = false
+  /** The header whose raw data frame comes next, if any. */
+  #expecting: ChunkResponse | undefined
+  #closed = false
+
+  private constructor (peer: PeerId, stream: Stream, manifest: Manifest, handlers: ChunkChannelHandlers) {
+    this.peer = peer
+    this.#stream = stream
+    this.#manifest = manifest
+    this.#handlers = handlers
+    this.#reader = new FrameReader(stream, Math.max(MAX_CONTROL_FRAME_BYTES, MAX_DATA_FRAME_BYTES), (frame) => { this.#onFrame(frame) })
+    stream.addEventListener('close', (evt) => { this.#end(evt.error) }, { once: true })
+  }
+
+  /** Opens a channel to `peer` for the file described by `manifest`. */
+  static async open (libp2p: Libp2p, peer: PeerId, fileId: string, manifest: Manifest, handlers: ChunkChannelHandlers, options: { signal?: AbortSignal } = {}): Promise<ChunkChannel> {
+    const signal = anySignal(options.signal, OUTBOUND_REQUEST_TIMEOUT_MS)
+    const stream = await libp2p.dialProtocol(peer, CHUNKS_PROTOCOL, { signal })
+    const channel = new ChunkChannel(peer, stream, manifest, handlers)
+    await sendFrames(stream, [ChunksOpen.encode({ fileId: fileIdToBytes(fileId) as Uint8Array<ArrayBuffer> })], { signal })
+    return channel
+  }
+
+  /** Requests in flight on this channel. */
+  get inFlight (): number { return this.#pending.size }
+  get closed (): boolean { return this.#closed }
+
+  /** Whether `index` is requested and not yet answered. */
+  isPending (index: number): boolean { return this.#pending.has(index) }
+
+  /** Asks for a chunk. Requests made in one tick go out in one write. */
+  request (index: number): void {
+    if (this.#closed || this.#pending.has(index)) return
+    this.#pending.set(index, { length: chunkRange(this.#manifest.size, this.#manifest.chunkSize, index).length, buffer: undefined, received: 0 })
+    this.#queue(ChunkRequest.encode({ kind: ChunkRequest.Kind.GET, index }))
+  }
+
+  /** Withdraws a request; the peer answers CANCELLED, or the chunk if it was already on its way. */
+  cancel (index: number): void {
+    if (this.#closed || !this.#pending.has(index)) return
+    this.#queue(ChunkRequest.encode({ kind: ChunkRequest.Kind.CANCEL, index }))
+  }
+
+  /** Closes the channel gracefully. */
+  close (): void {
+    if (this.#closed) return
+    this.#stream.close().catch(() => {})
+  }
+
+  /** Aborts the channel at once (a misbehaving or stalled peer). */
+  abort (err: Error): void {
+    if (this.#closed) return
+    this.#stream.abort(err)
+  }
+
+  #queue (frame: Uint8Array): void {
+    this.#outbox.push(frame)
+    if (this.#flushScheduled) return
+    this.#flushScheduled = true
+    queueMicrotask(() => {
+      this.#flushScheduled = false
+      const frames = this.#outbox
+      this.#outbox = []
+      if (this.#closed || this.#stream.writeStatus !== 'writable') return
+      // Requests are a few bytes each: never worth waiting for drain.
+      sendFrames(this.#stream, frames).catch((err) => { this.abort(asProtocolError(err)) })
+    })
+  }
+
+  #onFrame (frame: Uint8ArrayList): void {
+    const header = this.#expecting
+    if (header != null) {
+      this.#expecting = undefined
+      this.#onData(header, frame)
+      return
+    }
+    const res = ChunkResponse.decode(frame)
+    const pending = this.#pending.get(res.index)
+    if (pending == null) throw new ShoalError('ERR_PROTOCOL', `response for chunk ${res.index} that was not requested`)
+    if (res.status !== ChunkResponse.Status.DATA) {
+      this.#pending.delete(res.index)
+      this.#handlers.onRefused(res.index, res.status as ChunkRefusal)
+      return
+    }
+    if (res.offset !== pending.received || res.length === 0 || res.offset + res.length > pending.length) {
+      throw new ShoalError('ERR_PROTOCOL', `bad block for chunk ${res.index}: offset ${res.offset} length ${res.length}`)
+    }
+    this.#expecting = res
+  }
+
+  #onData (header: ChunkResponse, frame: Uint8ArrayList): void {
+    if (frame.byteLength !== header.length) {
+      throw new ShoalError('ERR_PROTOCOL', `block of ${frame.byteLength} bytes announced as ${header.length}`)
+    }
+    const pending = this.#pending.get(header.index) as Pending
+    pending.buffer ??= Buffer.allocUnsafe(pending.length)
+    let at = header.offset
+    for (const part of frame) {
+      pending.buffer.set(part, at)
+      at += part.byteLength
+    }
+    pending.received += header.length
+    if (header.last !== (pending.received === pending.length)) {
+      throw new ShoalError('ERR_PROTOCOL', `chunk ${header.index} ended at ${pending.received} of ${pending.length} bytes`)
+    }
+    if (header.last) {
+      this.#pending.delete(header.index)
+      this.#handlers.onChunk(header.index, pending.buffer)
+    } else {
+      this.#handlers.onProgress?.(header.index, pending.received, pending.length)
+    }
+  }
+
+  #end (err?: Error): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#reader.stop()
+    this.#pending.clear()
+    this.#handlers.onClose(err)
+  }
+}

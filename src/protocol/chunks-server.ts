@@ -1,0 +1,168 @@
+/**
+ * Serving side of /shoal/chunks/1.0.0. One stream carries one file for one
+ * peer: the peer opens it with ChunksOpen, then pipelines GET and CANCEL
+ * requests; we answer them in order, one chunk at a time, cut into blocks.
+ * Each chunk sent holds a slot of the UploadLimiter, so uploads are bounded
+ * per peer and in total. A malformed or oversized frame resets this stream
+ * only.
+ */
+import { ChunkRequest, ChunkResponse, ChunksOpen } from './pb/shoal.js'
+import { BLOCK_SIZE_BYTES, INBOUND_REQUEST_TIMEOUT_MS, MAX_CONTROL_FRAME_BYTES, MAX_QUEUED_REQUESTS_PER_STREAM } from './constants.js'
+import { fileIdFromBytes } from './file-id.js'
+import { FrameReader, asProtocolError, sendFrames } from './framing.js'
+import { ShoalError } from '../errors.js'
+import type { FileProvider, ServedFile } from './served-file.js'
+import type { UploadLimiter } from '../transfer/upload-limiter.js'
+import type { Connection, Stream } from '@libp2p/interface'
+
+/** Observes uploads, for statistics. */
+export interface UploadObserver {
+  onUploaded: (peer: string, fileId: string, bytes: number) => void
+}
+
+/** Serves one inbound chunks stream until either side ends it. */
+export async function handleChunksStream (stream: Stream, connection: Connection, provider: FileProvider, limiter: UploadLimiter, observer?: UploadObserver): Promise<void> {
+  await new ChunkUploadSession(stream, connection.remotePeer.toString(), provider, limiter, observer).run()
+}
+
+class ChunkUploadSession {
+  readonly #stream: Stream
+  readonly #peer: string
+  readonly #provider: FileProvider
+  readonly #limiter: UploadLimiter
+  readonly #observer: UploadObserver | undefined
+  readonly #reader: FrameReader
+  readonly #abort = new AbortController()
+  /** undefined until ChunksOpen arrives; null when we do not have the file. */
+  #file: ServedFile | null | undefined
+  readonly #queue: number[] = []
+  readonly #queued = new Set<number>()
+  #current = -1
+  #cancelCurrent = false
+  #remoteDone = false
+  #wake: (() => void) | undefined
+
+  constructor (stream: Stream, peer: string, provider: FileProvider, limiter: UploadLimiter, observer?: UploadObserver) {
+    this.#stream = stream
+    this.#peer = peer
+    this.#provider = provider
+    this.#limiter = limiter
+    this.#observer = observer
+    this.#reader = new FrameReader(stream, MAX_CONTROL_FRAME_BYTES, (frame) => { this.#onFrame(frame.subarray()) })
+    stream.addEventListener('close', () => {
+      this.#abort.abort()
+      this.#poke()
+    }, { once: true })
+    stream.addEventListener('remoteCloseWrite', () => {
+      this.#remoteDone = true
+      this.#poke()
+    }, { once: true })
+  }
+
+  #poke (): void {
+    const wake = this.#wake
+    this.#wake = undefined
+    wake?.()
+  }
+
+  #onFrame (frame: Uint8Array): void {
+    if (this.#file === undefined) {
+      const open = ChunksOpen.decode(frame)
+      this.#file = this.#provider.getServedFile(fileIdFromBytes(open.fileId)) ?? null
+      this.#poke()
+      return
+    }
+    const req = ChunkRequest.decode(frame)
+    if (req.kind === ChunkRequest.Kind.CANCEL) {
+      if (this.#queued.delete(req.index)) {
+        this.#send([ChunkResponse.encode(status(ChunkResponse.Status.CANCELLED, req.index))]).catch(() => {})
+      } else if (this.#current === req.index) {
+        this.#cancelCurrent = true
+      }
+      return
+    }
+    if (this.#queued.has(req.index) || this.#current === req.index) return
+    if (this.#queued.size >= MAX_QUEUED_REQUESTS_PER_STREAM) {
+      throw new ShoalError('ERR_PROTOCOL', `more than ${MAX_QUEUED_REQUESTS_PER_STREAM} requests queued`)
+    }
+    this.#queued.add(req.index)
+    this.#queue.push(req.index)
+    this.#poke()
+  }
+
+  async run (): Promise<void> {
+    const signal = this.#abort.signal
+    try {
+      await this.#waitFor(() => this.#file !== undefined, AbortSignal.any([signal, AbortSignal.timeout(INBOUND_REQUEST_TIMEOUT_MS)]))
+      while (true) {
+        await this.#waitFor(() => this.#queue.length > 0 || this.#remoteDone, signal)
+        const index = this.#queue.shift()
+        if (index === undefined) break
+        if (!this.#queued.delete(index)) continue // cancelled while queued
+        const release = await this.#limiter.acquire(this.#peer, signal)
+        try {
+          await this.#serve(index, signal)
+        } finally {
+          release()
+        }
+      }
+      this.#reader.stop()
+      await this.#stream.close({ signal })
+    } catch (err) {
+      this.#reader.stop()
+      if (this.#stream.status === 'open') this.#stream.abort(asProtocolError(err))
+    }
+  }
+
+  async #waitFor (ready: () => boolean, signal: AbortSignal): Promise<void> {
+    while (!ready()) {
+      signal.throwIfAborted()
+      await new Promise<void>((resolve) => {
+        const done = (): void => { signal.removeEventListener('abort', done); resolve() }
+        this.#wake = done
+        signal.addEventListener('abort', done, { once: true })
+      })
+    }
+  }
+
+  async #serve (index: number, signal: AbortSignal): Promise<void> {
+    const file = this.#file
+    if (file == null || index >= file.have.length || !file.have.get(index)) {
+      await this.#send([ChunkResponse.encode(status(ChunkResponse.Status.NOT_FOUND, index))], signal)
+      return
+    }
+    this.#current = index
+    this.#cancelCurrent = false
+    try {
+      let data: Uint8Array
+      try {
+        data = await file.readChunk(index)
+      } catch {
+        await this.#send([ChunkResponse.encode(status(ChunkResponse.Status.NOT_FOUND, index))], signal)
+        return
+      }
+      for (let offset = 0; offset < data.byteLength; offset += BLOCK_SIZE_BYTES) {
+        if (this.#cancelCurrent) {
+          await this.#send([ChunkResponse.encode(status(ChunkResponse.Status.CANCELLED, index))], signal)
+          return
+        }
+        const block = data.subarray(offset, Math.min(offset + BLOCK_SIZE_BYTES, data.byteLength))
+        const last = offset + block.byteLength === data.byteLength
+        const header = ChunkResponse.encode({ status: ChunkResponse.Status.DATA, index, offset, length: block.byteLength, last })
+        await this.#send([header, block], signal)
+        this.#observer?.onUploaded(this.#peer, file.id, block.byteLength)
+      }
+    } finally {
+      this.#current = -1
+    }
+  }
+
+  async #send (frames: Uint8Array[], signal?: AbortSignal): Promise<void> {
+    if (this.#stream.status !== 'open' || this.#stream.writeStatus !== 'writable') return
+    await sendFrames(this.#stream, frames, { signal })
+  }
+}
+
+function status (s: ChunkResponse.Status, index: number): ChunkResponse {
+  return { status: s, index, offset: 0, length: 0, last: true }
+}

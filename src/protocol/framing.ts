@@ -1,0 +1,112 @@
+/**
+ * Length-prefixed framing on libp2p v3 message streams.
+ *
+ * `FrameReader` decodes frames synchronously inside the stream's `message`
+ * events, so a long-lived stream (chunks, have-updates) never buffers more than
+ * the remote was asked to send, and a frame above the cap aborts that stream
+ * alone. `sendFrames` writes several frames in one `send` without copying the
+ * payloads, and waits for `drain` when the muxer pushes back.
+ */
+import * as varint from 'uint8-varint'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { ShoalError } from '../errors.js'
+import type { Stream, AbortOptions } from '@libp2p/interface'
+
+/** Called once per complete frame; returning normally means "keep reading". */
+export type FrameHandler = (frame: Uint8ArrayList) => void
+
+/** Decodes frames from a stream and hands each to `onFrame`; owns the stream's `message` listener. */
+export class FrameReader {
+  readonly #stream: Stream
+  readonly #decoder: FrameDecoder
+  readonly #onFrame: FrameHandler
+  readonly #onMessage: (evt: { data: Uint8Array | Uint8ArrayList }) => void
+
+  constructor (stream: Stream, maxFrameBytes: number, onFrame: FrameHandler) {
+    this.#stream = stream
+    this.#onFrame = onFrame
+    this.#decoder = new FrameDecoder(maxFrameBytes)
+    this.#onMessage = (evt) => { this.#consume(evt.data) }
+    stream.addEventListener('message', this.#onMessage)
+  }
+
+  /** Stops reading; frames still buffered are dropped. Idempotent. */
+  stop (): void {
+    this.#stream.removeEventListener('message', this.#onMessage)
+  }
+
+  #consume (data: Uint8Array | Uint8ArrayList): void {
+    try {
+      for (const frame of this.#decoder.decode(data)) {
+        if (this.#stream.status !== 'open') return
+        this.#onFrame(frame)
+      }
+    } catch (err) {
+      this.stop()
+      this.#stream.abort(asProtocolError(err))
+    }
+  }
+}
+
+/** Longest varint length prefix we accept (enough for 2^35). */
+const MAX_LENGTH_PREFIX_BYTES = 5
+
+/**
+ * Splits a byte stream into varint length-prefixed frames. Unlike
+ * @libp2p/utils' decoder it yields empty frames too: a protobuf message whose
+ * fields are all defaults encodes to zero bytes and is still a message. It
+ * buffers at most one partial frame; the muxer's flow control bounds what
+ * arrives at once, and the per-frame cap guards against hostile lengths.
+ */
+export class FrameDecoder {
+  readonly #maxFrameBytes: number
+  readonly #buffer = new Uint8ArrayList()
+
+  constructor (maxFrameBytes: number) {
+    this.#maxFrameBytes = maxFrameBytes
+  }
+
+  * decode (data: Uint8Array | Uint8ArrayList): Generator<Uint8ArrayList> {
+    this.#buffer.append(data)
+    while (this.#buffer.byteLength > 0) {
+      let length: number
+      try {
+        length = varint.decode(this.#buffer)
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err
+        if (this.#buffer.byteLength >= MAX_LENGTH_PREFIX_BYTES) throw new ShoalError('ERR_PROTOCOL', 'malformed length prefix')
+        return // the prefix itself is incomplete
+      }
+      if (length > this.#maxFrameBytes) {
+        throw new ShoalError('ERR_MESSAGE_TOO_LARGE', `frame of ${length} bytes exceeds the ${this.#maxFrameBytes}-byte limit`)
+      }
+      const prefix = varint.encodingLength(length)
+      if (this.#buffer.byteLength < prefix + length) return
+      const frame = this.#buffer.sublist(prefix, prefix + length)
+      this.#buffer.consume(prefix + length)
+      yield frame
+    }
+  }
+}
+
+/** Frames one or more payloads and sends them in a single write, honouring backpressure. */
+export async function sendFrames (stream: Stream, payloads: ReadonlyArray<Uint8Array | Uint8ArrayList>, options?: AbortOptions): Promise<void> {
+  const list = new Uint8ArrayList()
+  for (const payload of payloads) {
+    list.append(varint.encode(payload.byteLength))
+    list.append(payload)
+  }
+  if (!stream.send(list)) {
+    await stream.onDrain(options)
+  }
+}
+
+/** Normalises decoder and codec failures into a ShoalError with code ERR_PROTOCOL. */
+export function asProtocolError (err: unknown): ShoalError {
+  const e = err as { name?: string, message?: string, code?: string }
+  if (e?.name === 'InvalidDataLengthError' || e?.code === 'ERR_MSG_DATA_TOO_LONG' || e?.name === 'MaxLengthError') {
+    return new ShoalError('ERR_MESSAGE_TOO_LARGE', `frame too large: ${e.message ?? ''}`, {}, { cause: err })
+  }
+  if (err instanceof ShoalError) return err
+  return new ShoalError('ERR_PROTOCOL', `malformed message: ${e?.message ?? String(err)}`, {}, { cause: err })
+}

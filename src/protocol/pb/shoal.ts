@@ -1,0 +1,923 @@
+import { decodeMessage, encodeMessage, enumeration, MaxLengthError, message, streamMessage } from 'protons-runtime'
+import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import type { Codec, DecodeOptions } from 'protons-runtime'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export interface ManifestRequest {
+  fileId: Uint8Array<ArrayBuffer>
+}
+
+export namespace ManifestRequest {
+  let _codec: Codec<ManifestRequest>
+
+  export const codec = (): Codec<ManifestRequest> => {
+    if (_codec == null) {
+      _codec = message<ManifestRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.fileId != null && obj.fileId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.fileId)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          fileId: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.fileId = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.fileId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ManifestRequestFileIdFieldEvent {
+    field: '$.fileId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<ManifestRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ManifestRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ManifestRequest>): ManifestRequest {
+    return decodeMessage(buf, ManifestRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ManifestRequest>): Generator<ManifestRequestFileIdFieldEvent> {
+    return streamMessage(buf, ManifestRequest.codec(), opts)
+  }
+}
+
+export interface ManifestResponse {
+  status: ManifestResponse.Status
+  manifest: Uint8Array<ArrayBuffer>
+}
+
+export namespace ManifestResponse {
+  export enum Status {
+    OK = 'OK',
+    NOT_FOUND = 'NOT_FOUND'
+  }
+
+  enum __StatusValues {
+    OK = 0,
+    NOT_FOUND = 1
+  }
+
+  export namespace Status {
+    export const codec = (): Codec<Status> => {
+      return enumeration<Status>(__StatusValues)
+    }
+  }
+
+  let _codec: Codec<ManifestResponse>
+
+  export const codec = (): Codec<ManifestResponse> => {
+    if (_codec == null) {
+      _codec = message<ManifestResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.status != null && __StatusValues[obj.status] !== 0) {
+          w.uint32(8)
+          ManifestResponse.Status.codec().encode(obj.status, w)
+        }
+
+        if ((obj.manifest != null && obj.manifest.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.manifest)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          status: Status.OK,
+          manifest: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.status = ManifestResponse.Status.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.manifest = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.status`,
+                value: ManifestResponse.Status.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.manifest`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ManifestResponseStatusFieldEvent {
+    field: '$.status'
+    value: ManifestResponse.Status
+  }
+
+  export interface ManifestResponseManifestFieldEvent {
+    field: '$.manifest'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<ManifestResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ManifestResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ManifestResponse>): ManifestResponse {
+    return decodeMessage(buf, ManifestResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ManifestResponse>): Generator<ManifestResponseStatusFieldEvent | ManifestResponseManifestFieldEvent> {
+    return streamMessage(buf, ManifestResponse.codec(), opts)
+  }
+}
+
+export interface HaveRequest {
+  fileId: Uint8Array<ArrayBuffer>
+}
+
+export namespace HaveRequest {
+  let _codec: Codec<HaveRequest>
+
+  export const codec = (): Codec<HaveRequest> => {
+    if (_codec == null) {
+      _codec = message<HaveRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.fileId != null && obj.fileId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.fileId)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          fileId: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.fileId = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.fileId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface HaveRequestFileIdFieldEvent {
+    field: '$.fileId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<HaveRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, HaveRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HaveRequest>): HaveRequest {
+    return decodeMessage(buf, HaveRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HaveRequest>): Generator<HaveRequestFileIdFieldEvent> {
+    return streamMessage(buf, HaveRequest.codec(), opts)
+  }
+}
+
+export interface Have {
+  status: Have.Status
+  chunkCount: number
+  bitfield: Uint8Array<ArrayBuffer>
+  added: number[]
+}
+
+export namespace Have {
+  export enum Status {
+    OK = 'OK',
+    NOT_FOUND = 'NOT_FOUND'
+  }
+
+  enum __StatusValues {
+    OK = 0,
+    NOT_FOUND = 1
+  }
+
+  export namespace Status {
+    export const codec = (): Codec<Status> => {
+      return enumeration<Status>(__StatusValues)
+    }
+  }
+
+  let _codec: Codec<Have>
+
+  export const codec = (): Codec<Have> => {
+    if (_codec == null) {
+      _codec = message<Have>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.status != null && __StatusValues[obj.status] !== 0) {
+          w.uint32(8)
+          Have.Status.codec().encode(obj.status, w)
+        }
+
+        if ((obj.chunkCount != null && obj.chunkCount !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.chunkCount)
+        }
+
+        if ((obj.bitfield != null && obj.bitfield.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.bitfield)
+        }
+
+        if (obj.added != null && obj.added.length > 0) {
+          for (const value of obj.added) {
+            w.uint32(32)
+            w.uint32(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          status: Status.OK,
+          chunkCount: 0,
+          bitfield: uint8ArrayAlloc(0),
+          added: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.status = Have.Status.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.chunkCount = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.bitfield = reader.bytes()
+              break
+            }
+            case 4: {
+              if (opts.limits?.added != null && obj.added.length === opts.limits.added) {
+                throw new MaxLengthError('Decode error - repeated field "added" had too many elements')
+              }
+
+              obj.added.push(reader.uint32())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          added: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.status`,
+                value: Have.Status.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.chunkCount`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.bitfield`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              if (opts.limits?.added != null && obj.added === opts.limits.added) {
+                throw new MaxLengthError('Streaming decode error - repeated field "added" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.added[]`,
+                index: obj.added,
+                value: reader.uint32()
+              }
+
+              obj.added++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface HaveStatusFieldEvent {
+    field: '$.status'
+    value: Have.Status
+  }
+
+  export interface HaveChunkCountFieldEvent {
+    field: '$.chunkCount'
+    value: number
+  }
+
+  export interface HaveBitfieldFieldEvent {
+    field: '$.bitfield'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface HaveAddedFieldEvent {
+    field: '$.added[]'
+    index: number
+    value: number
+  }
+
+  export function encode (obj: Partial<Have>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Have.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Have>): Have {
+    return decodeMessage(buf, Have.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Have>): Generator<HaveStatusFieldEvent | HaveChunkCountFieldEvent | HaveBitfieldFieldEvent | HaveAddedFieldEvent> {
+    return streamMessage(buf, Have.codec(), opts)
+  }
+}
+
+export interface ChunksOpen {
+  fileId: Uint8Array<ArrayBuffer>
+}
+
+export namespace ChunksOpen {
+  let _codec: Codec<ChunksOpen>
+
+  export const codec = (): Codec<ChunksOpen> => {
+    if (_codec == null) {
+      _codec = message<ChunksOpen>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.fileId != null && obj.fileId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.fileId)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          fileId: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.fileId = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.fileId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ChunksOpenFileIdFieldEvent {
+    field: '$.fileId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<ChunksOpen>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ChunksOpen.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChunksOpen>): ChunksOpen {
+    return decodeMessage(buf, ChunksOpen.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChunksOpen>): Generator<ChunksOpenFileIdFieldEvent> {
+    return streamMessage(buf, ChunksOpen.codec(), opts)
+  }
+}
+
+export interface ChunkRequest {
+  kind: ChunkRequest.Kind
+  index: number
+}
+
+export namespace ChunkRequest {
+  export enum Kind {
+    GET = 'GET',
+    CANCEL = 'CANCEL'
+  }
+
+  enum __KindValues {
+    GET = 0,
+    CANCEL = 1
+  }
+
+  export namespace Kind {
+    export const codec = (): Codec<Kind> => {
+      return enumeration<Kind>(__KindValues)
+    }
+  }
+
+  let _codec: Codec<ChunkRequest>
+
+  export const codec = (): Codec<ChunkRequest> => {
+    if (_codec == null) {
+      _codec = message<ChunkRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.kind != null && __KindValues[obj.kind] !== 0) {
+          w.uint32(8)
+          ChunkRequest.Kind.codec().encode(obj.kind, w)
+        }
+
+        if ((obj.index != null && obj.index !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.index)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          kind: Kind.GET,
+          index: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.kind = ChunkRequest.Kind.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.index = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.kind`,
+                value: ChunkRequest.Kind.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ChunkRequestKindFieldEvent {
+    field: '$.kind'
+    value: ChunkRequest.Kind
+  }
+
+  export interface ChunkRequestIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export function encode (obj: Partial<ChunkRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ChunkRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChunkRequest>): ChunkRequest {
+    return decodeMessage(buf, ChunkRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChunkRequest>): Generator<ChunkRequestKindFieldEvent | ChunkRequestIndexFieldEvent> {
+    return streamMessage(buf, ChunkRequest.codec(), opts)
+  }
+}
+
+export interface ChunkResponse {
+  status: ChunkResponse.Status
+  index: number
+  offset: number
+  length: number
+  last: boolean
+}
+
+export namespace ChunkResponse {
+  export enum Status {
+    DATA = 'DATA',
+    NOT_FOUND = 'NOT_FOUND',
+    BUSY = 'BUSY',
+    ERROR = 'ERROR',
+    CANCELLED = 'CANCELLED'
+  }
+
+  enum __StatusValues {
+    DATA = 0,
+    NOT_FOUND = 1,
+    BUSY = 2,
+    ERROR = 3,
+    CANCELLED = 4
+  }
+
+  export namespace Status {
+    export const codec = (): Codec<Status> => {
+      return enumeration<Status>(__StatusValues)
+    }
+  }
+
+  let _codec: Codec<ChunkResponse>
+
+  export const codec = (): Codec<ChunkResponse> => {
+    if (_codec == null) {
+      _codec = message<ChunkResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.status != null && __StatusValues[obj.status] !== 0) {
+          w.uint32(8)
+          ChunkResponse.Status.codec().encode(obj.status, w)
+        }
+
+        if ((obj.index != null && obj.index !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.index)
+        }
+
+        if ((obj.offset != null && obj.offset !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.offset)
+        }
+
+        if ((obj.length != null && obj.length !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.length)
+        }
+
+        if ((obj.last != null && obj.last !== false)) {
+          w.uint32(40)
+          w.bool(obj.last)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          status: Status.DATA,
+          index: 0,
+          offset: 0,
+          length: 0,
+          last: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.status = ChunkResponse.Status.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.index = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.offset = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.length = reader.uint32()
+              break
+            }
+            case 5: {
+              obj.last = reader.bool()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.status`,
+                value: ChunkResponse.Status.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.offset`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.length`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.last`,
+                value: reader.bool()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ChunkResponseStatusFieldEvent {
+    field: '$.status'
+    value: ChunkResponse.Status
+  }
+
+  export interface ChunkResponseIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export interface ChunkResponseOffsetFieldEvent {
+    field: '$.offset'
+    value: number
+  }
+
+  export interface ChunkResponseLengthFieldEvent {
+    field: '$.length'
+    value: number
+  }
+
+  export interface ChunkResponseLastFieldEvent {
+    field: '$.last'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<ChunkResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ChunkResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChunkResponse>): ChunkResponse {
+    return decodeMessage(buf, ChunkResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChunkResponse>): Generator<ChunkResponseStatusFieldEvent | ChunkResponseIndexFieldEvent | ChunkResponseOffsetFieldEvent | ChunkResponseLengthFieldEvent | ChunkResponseLastFieldEvent> {
+    return streamMessage(buf, ChunkResponse.codec(), opts)
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Schema migrations for the catalog, applied in order inside one transaction
+ * each; `PRAGMA user_version` records how many have run. Append only: a
+ * released migration is never edited, so old data dirs upgrade cleanly.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE files (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    chunk_size  INTEGER NOT NULL,
+    chunk_count INTEGER NOT NULL,
+    manifest    BLOB NOT NULL,
+    added_at    INTEGER NOT NULL
+  );
+
+  -- Complete copies on disk, served in place (never copied into the store).
+  CREATE TABLE local_copies (
+    file_id  TEXT NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    path     TEXT NOT NULL,
+    size     INTEGER NOT NULL,
+    mtime_ms REAL NOT NULL,
+    origin   TEXT NOT NULL CHECK (origin IN ('shared', 'downloaded')),
+    PRIMARY KEY (file_id, path)
+  );
+
+  CREATE TABLE downloads (
+    id         TEXT PRIMARY KEY,
+    file_id    TEXT NOT NULL,
+    dest       TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    error      TEXT,
+    hints      TEXT NOT NULL DEFAULT '[]',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX downloads_by_file ON downloads(file_id, dest);
+
+  -- Verified chunks of a download. 'synced' turns 1 once the part file has
+  -- been fdatasync'd after the chunk was written: after a crash only unsynced
+  -- chunks need re-hashing from the part file.
+  CREATE TABLE download_chunks (
+    download_id TEXT NOT NULL REFERENCES downloads(id) ON DELETE CASCADE,
+    chunk_index INTEGER NOT NULL,
+    synced      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (download_id, chunk_index)
+  ) WITHOUT ROWID;
+  `
+]

@@ -1,0 +1,462 @@
+/**
+ * One download, end to end: the I/O shell around the Scheduler.
+ *
+ * It locks the destination, opens `<dest>.shoal-part`, restores verified
+ * chunks (re-hashing those written since the last sync, in case of a crash),
+ * then for every source peer subscribes to its bitfield and opens a chunk
+ * channel, and keeps each peer's window full as the scheduler decides. Every
+ * chunk is verified against the manifest before it is written; written
+ * chunks are recorded in the catalog and announced to our own have-
+ * subscribers, so they are served onwards at once. With no source left the job
+ * is `stalled` and looks for sources again every resume interval. When every
+ * chunk is written it syncs and renames the part file onto `dest`.
+ */
+import { EventEmitter } from 'node:events'
+import { Bitfield } from '../content/bitfield.js'
+import { chunkRange } from '../content/chunk-size.js'
+import { chunkHash, manifestChunkCount, type Manifest } from '../content/manifest.js'
+import { equalBytes, sha256 } from '../content/hash.js'
+import { ChunkChannel, type ChunkRefusal } from '../protocol/chunk-channel.js'
+import { subscribeHave, type HaveSubscription } from '../protocol/have.js'
+import { PartialFile } from '../store/partial-file.js'
+import { lockDestination, type DownloadLock } from '../store/download-lock.js'
+import { ShoalError, toShoalError } from '../errors.js'
+import { Scheduler } from './scheduler.js'
+import { JobProgress, type ChunkProgress } from './job-progress.js'
+import type { Catalog, DownloadState } from '../store/catalog.js'
+import type { Library, PartialRegistration } from '../node/library.js'
+import type { SourceFinder } from './sources.js'
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
+
+/** How often the job checks for stalls, updates speed and emits progress. */
+export const TICK_MS = 250
+/** How often written chunks are fsync'd and marked durable. */
+export const SYNC_INTERVAL_MS = 1000
+
+/** Knobs of a job (from config and flags). */
+export interface DownloadJobOptions {
+  maxRequestsPerPeer: number
+  chunkRetries: number
+  stallTimeoutMs: number
+  resumeCheckIntervalMs: number
+  sequential: boolean
+}
+
+/** Everything a job needs, passed in by the node. */
+export interface DownloadJobInit {
+  jobId: string
+  fileId: string
+  manifest: Manifest
+  dest: string
+  libp2p: Libp2p<{ ping: Ping }>
+  catalog: Catalog
+  library: Library
+  finder: SourceFinder
+  options: DownloadJobOptions
+  now?: () => number
+}
+
+/** A source's part in the download. */
+export interface PeerContribution {
+  peerId: string
+  bytes: number
+  rate: number
+  state: string
+  inFlight: number
+}
+
+/** A point-in-time view of a job, for the API, the CLI and the dashboard. */
+export interface JobSnapshot {
+  id: string
+  fileId: string
+  name: string
+  dest: string
+  state: DownloadState
+  size: number
+  bytesDone: number
+  chunkCount: number
+  chunksDone: number
+  speed: number
+  etaSeconds: number | null
+  peers: PeerContribution[]
+  missingPeers: string[]
+  error: string | null
+}
+
+/** Typed events of a job; listeners that throw are isolated from the engine. */
+export interface DownloadJobEvents {
+  'chunk': [{ index: number } & ChunkProgress]
+  'state': [{ state: DownloadState, error?: string }]
+  'progress': [JobSnapshot]
+}
+
+interface Source {
+  peer: PeerId
+  channel: ChunkChannel | undefined
+  have: HaveSubscription
+}
+
+/** A running download. `run()` resolves when the file is complete. */
+export class DownloadJob extends EventEmitter<DownloadJobEvents> {
+  readonly id: string
+  readonly fileId: string
+  readonly manifest: Manifest
+  readonly dest: string
+  readonly #init: DownloadJobInit
+  readonly #now: () => number
+  readonly #scheduler: Scheduler
+  readonly #progress: JobProgress
+  readonly #have: Bitfield
+  readonly #sources = new Map<string, Source>()
+  readonly #everSeen = new Set<string>()
+  readonly #contributed = new Map<string, number>()
+  readonly #abort = new AbortController()
+  #state: DownloadState = 'running'
+  #error: ShoalError | undefined
+  #partial: PartialFile | undefined
+  #lock: DownloadLock | undefined
+  #registration: PartialRegistration | undefined
+  #pendingWrites = 0
+  #unsynced: number[] = []
+  #lastSync = 0
+  #lastDiscovery = 0
+  #discovering = false
+  readonly #finished = deferred()
+
+  constructor (init: DownloadJobInit) {
+    super()
+    this.id = init.jobId
+    this.fileId = init.fileId
+    this.manifest = init.manifest
+    this.dest = init.dest
+    this.#init = init
+    this.#now = init.now ?? Date.now
+    const n = manifestChunkCount(init.manifest)
+    this.#have = new Bitfield(n)
+    this.#progress = new JobProgress(n, init.manifest.size, this.#now())
+    this.#scheduler = new Scheduler({
+      chunkCount: n,
+      chunkSize: init.manifest.chunkSize,
+      maxRequestsPerPeer: init.options.maxRequestsPerPeer,
+      maxRetries: init.options.chunkRetries,
+      stallTimeoutMs: init.options.stallTimeoutMs,
+      sequential: init.options.sequential
+    })
+    this.#finished.promise.catch(() => {})
+  }
+
+  get state (): DownloadState { return this.#state }
+
+  /** Runs the download to completion; rejects with the reason it stopped otherwise. */
+  async run (signal?: AbortSignal): Promise<void> {
+    const onAbort = (): void => { this.cancel() }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    const timer = setInterval(() => { this.#tick() }, TICK_MS).unref()
+    try {
+      await this.#prepare()
+      if (this.#scheduler.complete) await this.#complete()
+      else this.#discover()
+      await this.#finished.promise
+    } catch (err) {
+      const e = toShoalError(err)
+      if (this.#state === 'running' || this.#state === 'stalled') this.#setState(e.code === 'ERR_ABORTED' ? 'cancelled' : 'failed', e)
+      throw e
+    } finally {
+      clearInterval(timer)
+      signal?.removeEventListener('abort', onAbort)
+      await this.#teardown()
+    }
+  }
+
+  /** Stops the job at the user's request; verified chunks stay on disk and the same `get` resumes. */
+  cancel (): void {
+    this.#fail(new ShoalError('ERR_ABORTED', 'download cancelled'), 'cancelled')
+  }
+
+  /** Stops the job because the node stops; it resumes on the next start. */
+  pause (): void {
+    this.#fail(new ShoalError('ERR_ABORTED', 'download paused: the node is stopping'), 'paused')
+  }
+
+  async #prepare (): Promise<void> {
+    const { catalog, jobId, manifest, library } = this.#init
+    this.#lock = await lockDestination(this.dest)
+    this.#partial = await PartialFile.open(this.dest, manifest.size)
+    const unsynced = new Set(catalog.unsyncedChunks(jobId))
+    for (const index of catalog.verifiedChunks(jobId)) {
+      const { offset, length } = chunkRange(manifest.size, manifest.chunkSize, index)
+      if (unsynced.has(index) && !equalBytes(sha256(await this.#partial.read(offset, length)), chunkHash(manifest, index))) {
+        catalog.forgetChunk(jobId, index)
+        continue
+      }
+      this.#have.set(index)
+      this.#scheduler.markDone(index)
+      this.#progress.restored(index, length)
+    }
+    if (unsynced.size > 0) catalog.markChunksSynced(jobId, [...unsynced])
+    this.#registration = library.registerPartial(this.fileId, manifest, this.#have, this.#partial)
+    this.#setState('running')
+  }
+
+  /** Asks the finder for sources and adds every new one; runs in the background. */
+  #discover (): void {
+    if (this.#discovering || this.#abort.signal.aborted) return
+    this.#discovering = true
+    this.#lastDiscovery = this.#now()
+    this.#scheduler.resetFailures()
+    void (async () => {
+      try {
+        for await (const peer of this.#init.finder.findSources(this.fileId, { signal: this.#abort.signal })) {
+          if (this.#abort.signal.aborted) break
+          await this.#addSource(peer).catch(() => {})
+        }
+      } catch {
+        // Discovery failing is not fatal: the next resume check tries again.
+      } finally {
+        this.#discovering = false
+        this.#checkStalled()
+      }
+    })()
+  }
+
+  async #addSource (peer: PeerId): Promise<void> {
+    const key = peer.toString()
+    if (this.#sources.has(key) || this.#scheduler.peer(key)?.state === 'banned') return
+    const { libp2p, manifest } = this.#init
+    const signal = this.#abort.signal
+    const have = await subscribeHave(libp2p, peer, this.fileId, manifestChunkCount(manifest), {
+      onUpdate: (index) => {
+        this.#scheduler.peerHas(key, index)
+        this.#pump(key)
+      },
+      onClose: () => { this.#dropSource(key) }
+    }, { signal })
+    if (have == null || signal.aborted) { have?.close(); return }
+    const source: Source = { peer, channel: undefined, have }
+    this.#sources.set(key, source)
+    this.#everSeen.add(key)
+    this.#scheduler.addPeer(key, have.bitfield, this.#now())
+    const rtt = await libp2p.services.ping.ping(peer, { signal }).catch(() => undefined)
+    if (typeof rtt === 'number') this.#scheduler.onRtt(key, rtt)
+    source.channel = await ChunkChannel.open(libp2p, peer, this.fileId, manifest, {
+      onChunk: (index, data) => { this.#onChunk(key, index, data) },
+      onProgress: (index, received) => { this.#onBlock(key, index, received) },
+      onRefused: (index, reason) => { this.#onRefused(key, index, reason) },
+      onClose: () => { this.#dropSource(key) }
+    }, { signal }).catch((err) => { this.#dropSource(key); throw err })
+    if (this.#state === 'stalled') this.#setState('running')
+    this.#pump(key)
+  }
+
+  #dropSource (key: string): void {
+    const source = this.#sources.get(key)
+    if (source == null) return
+    this.#sources.delete(key)
+    source.have.close()
+    source.channel?.close()
+    for (const index of this.#scheduler.peer(key)?.inFlight.keys() ?? []) this.#progress.released(index)
+    this.#scheduler.removePeer(key)
+    this.#pumpAll()
+    this.#checkStalled()
+  }
+
+  /** Fills `key`'s window with the requests the scheduler hands out. */
+  #pump (key: string): void {
+    if (this.#state !== 'running' && this.#state !== 'stalled') return
+    const channel = this.#sources.get(key)?.channel
+    if (channel == null || channel.closed) return
+    const { manifest } = this.#init
+    for (const index of this.#scheduler.assign(key, this.#now())) {
+      channel.request(index)
+      this.#progress.requested(index, key, chunkRange(manifest.size, manifest.chunkSize, index).length)
+      this.#emitSafe('chunk', { index, ...this.#progress.chunk(index) })
+    }
+  }
+
+  #pumpAll (): void {
+    for (const key of this.#sources.keys()) this.#pump(key)
+  }
+
+  #lastReceived = new Map<string, number>()
+
+  #onBlock (key: string, index: number, received: number): void {
+    const k = `${key}:${index}`
+    const delta = received - (this.#lastReceived.get(k) ?? 0)
+    this.#lastReceived.set(k, received)
+    this.#scheduler.onData(key, delta, this.#now())
+    this.#progress.received(index, key, received, delta)
+  }
+
+  #onChunk (key: string, index: number, data: Buffer): void {
+    this.#onBlock(key, index, data.byteLength)
+    this.#lastReceived.delete(`${key}:${index}`)
+    const now = this.#now()
+    if (this.#scheduler.isDone(index)) { this.#scheduler.onChunkDone(key, index, now); this.#pump(key); return }
+    if (!equalBytes(sha256(data), chunkHash(this.manifest, index))) {
+      this.#scheduler.onChunkCorrupt(key, index, now)
+      this.#progress.failed(index, key)
+      this.#emitSafe('chunk', { index, ...this.#progress.chunk(index) })
+      if (this.#scheduler.peer(key)?.state === 'banned') this.#dropSource(key)
+      this.#pumpAll()
+      return
+    }
+    for (const c of this.#scheduler.onChunkDone(key, index, now)) this.#sources.get(c.peer)?.channel?.cancel(c.index)
+    this.#contributed.set(key, (this.#contributed.get(key) ?? 0) + data.byteLength)
+    this.#write(key, index, data)
+    this.#pump(key)
+  }
+
+  #write (key: string, index: number, data: Buffer): void {
+    const { offset } = chunkRange(this.manifest.size, this.manifest.chunkSize, index)
+    this.#pendingWrites++
+    ;(this.#partial as PartialFile).write(offset, data).then(() => {
+      this.#pendingWrites--
+      if (this.#state !== 'running' && this.#state !== 'stalled') return
+      this.#init.catalog.addVerifiedChunk(this.id, index)
+      this.#unsynced.push(index)
+      this.#have.set(index)
+      this.#registration?.announce(index)
+      this.#progress.completed(index, key, data.byteLength)
+      this.#emitSafe('chunk', { index, ...this.#progress.chunk(index) })
+      if (this.#scheduler.complete && this.#pendingWrites === 0) {
+        this.#complete().catch((err) => { this.#fail(toShoalError(err), 'failed') })
+      }
+    }, (err) => {
+      this.#pendingWrites--
+      this.#fail(toShoalError(err), 'failed')
+    })
+  }
+
+  #onRefused (key: string, index: number, reason: ChunkRefusal): void {
+    const now = this.#now()
+    if (reason === 'CANCELLED') {
+      // Our own withdrawal (endgame loser or stall): already released.
+    } else if (reason === 'NOT_FOUND') {
+      this.#scheduler.onChunkRefused(key, index, now)
+      this.#progress.failed(index, key)
+    } else {
+      this.#scheduler.onRequestFailed(key, index, now)
+      this.#progress.failed(index, key)
+    }
+    this.#emitSafe('chunk', { index, ...this.#progress.chunk(index) })
+    this.#pumpAll()
+  }
+
+  #tick (): void {
+    if (this.#state !== 'running' && this.#state !== 'stalled') return
+    const now = this.#now()
+    for (const c of this.#scheduler.tick(now)) {
+      this.#sources.get(c.peer)?.channel?.cancel(c.index)
+      this.#progress.released(c.index)
+    }
+    this.#progress.tick(now)
+    this.#pumpAll()
+    this.#checkStalled()
+    if (now - this.#lastDiscovery >= this.#init.options.resumeCheckIntervalMs) this.#discover()
+    if (now - this.#lastSync >= SYNC_INTERVAL_MS) void this.#sync().catch((err) => { this.#fail(toShoalError(err), 'failed') })
+    this.#emitSafe('progress', this.snapshot())
+  }
+
+  /** Makes written chunks durable, then records them as such. */
+  async #sync (): Promise<void> {
+    this.#lastSync = this.#now()
+    const batch = this.#unsynced
+    if (batch.length === 0 || this.#partial == null) return
+    this.#unsynced = []
+    await this.#partial.sync()
+    this.#init.catalog.markChunksSynced(this.id, batch)
+  }
+
+  #checkStalled (): void {
+    if (this.#state !== 'running' || this.#discovering || this.#scheduler.complete) return
+    const busy = this.#scheduler.peers().some(p => p.inFlight.size > 0)
+    if (!busy && this.#scheduler.unavailableChunks().length > 0) this.#setState('stalled')
+  }
+
+  async #complete (): Promise<void> {
+    const partial = this.#partial as PartialFile
+    await partial.commit()
+    this.#partial = undefined
+    const { catalog, library } = this.#init
+    const { size, mtimeMs } = await import('node:fs/promises').then(async fs => await fs.stat(this.dest))
+    library.addDownloaded({ fileId: this.fileId, path: this.dest, size, mtimeMs })
+    this.#setState('completed')
+    catalog.deleteDownload(this.id)
+    this.#finished.resolve()
+  }
+
+  #fail (err: ShoalError, state: 'failed' | 'cancelled' | 'paused'): void {
+    if (this.#state !== 'running' && this.#state !== 'stalled') return
+    this.#setState(state, err)
+    this.#finished.reject(err)
+  }
+
+  #setState (state: DownloadState, err?: ShoalError): void {
+    if (err != null) this.#error = err
+    if (this.#state === state && state !== 'running') return
+    this.#state = state
+    if (state !== 'completed') this.#init.catalog.setDownloadState(this.id, state, err?.message ?? null)
+    this.#emitSafe('state', err == null ? { state } : { state, error: err.message })
+  }
+
+  async #teardown (): Promise<void> {
+    this.#abort.abort()
+    for (const key of [...this.#sources.keys()]) this.#dropSource(key)
+    this.#registration?.unregister()
+    if (this.#partial != null) {
+      await this.#sync().catch(() => {})
+      await this.#partial.close()
+    }
+    await this.#lock?.release()
+  }
+
+  /** The job as the API and CLI show it. */
+  snapshot (): JobSnapshot {
+    const missing = this.#state === 'stalled'
+      ? [...this.#everSeen].filter(k => !this.#sources.has(k))
+      : []
+    return {
+      id: this.id,
+      fileId: this.fileId,
+      name: this.manifest.name,
+      dest: this.dest,
+      state: this.#state,
+      size: this.manifest.size,
+      bytesDone: this.#progress.bytesDone,
+      chunkCount: this.#progress.chunkCount,
+      chunksDone: this.#progress.chunksDone,
+      speed: Math.round(this.#progress.speed),
+      etaSeconds: this.#progress.etaSeconds ?? null,
+      peers: this.#scheduler.peers().map(p => ({ peerId: p.id, bytes: this.#contributed.get(p.id) ?? 0, rate: Math.round(p.rate), state: p.state, inFlight: p.inFlight.size })),
+      missingPeers: missing,
+      error: this.#error?.message ?? null
+    }
+  }
+
+  /** Per-chunk states, for chunks_status. */
+  chunkStates (): ChunkProgress[] {
+    return Array.from({ length: this.#progress.chunkCount }, (_, i) => this.#progress.chunk(i))
+  }
+
+  /** Bytes contributed by each peer (verified), including peers that left. */
+  contributions (): Array<{ peerId: string, bytes: number }> {
+    return [...this.#contributed].map(([peerId, bytes]) => ({ peerId, bytes }))
+  }
+
+  #emitSafe<K extends keyof DownloadJobEvents> (event: K, ...args: DownloadJobEvents[K]): void {
+    try {
+      this.emit(event, ...(args as any))
+    } catch {
+      // A throwing listener must not break the download.
+    }
+  }
+}
+
+/** A promise with its settle functions (Promise.withResolvers is Node 22+). */
+function deferred (): { promise: Promise<void>, resolve: () => void, reject: (err: Error) => void } {
+  let resolve!: () => void
+  let reject!: (err: Error) => void
+  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
+  return { promise, resolve, reject }
+}
