@@ -15,19 +15,24 @@ import { loadOrCreateIdentity } from '../net/identity.js'
 import { Catalog, type FileRecord } from '../store/catalog.js'
 import { Library } from './library.js'
 import { HintedSourceFinder, parsePeerAddrs } from './source-finder.js'
+import { PeerBook } from './peer-book.js'
 import { resolveManifest } from './resolve-manifest.js'
 import { verifyLocalCopy, type VerifyReport } from './verify.js'
 import { UploadLimiter } from '../transfer/upload-limiter.js'
 import { DownloadJob, type JobSnapshot } from '../transfer/download-job.js'
-import { handleManifestStream } from '../protocol/manifest.js'
+import { anySignal, handleManifestStream } from '../protocol/manifest.js'
 import { handleHaveStream } from '../protocol/have.js'
 import { handleChunksStream } from '../protocol/chunks-server.js'
 import { CHUNKS_PROTOCOL, HAVE_PROTOCOL, MANIFEST_PROTOCOL, MAX_INBOUND_STREAMS } from '../protocol/constants.js'
 import { formatLink, parseTarget, MAX_LINK_PEERS } from '../content/link.js'
 import { manifestChunkCount } from '../content/manifest.js'
+import { chunkRange } from '../content/chunk-size.js'
 import { ShoalError } from '../errors.js'
 import type { ShoalConfig } from '../config/index.js'
 import type { Libp2p } from '@libp2p/interface'
+
+/** Finished jobs remembered for status queries. */
+export const MAX_FINISHED_JOBS = 100
 
 /** A shared file as reported to users. */
 export interface ShareResult {
@@ -37,6 +42,20 @@ export interface ShareResult {
   size: number
   chunks: number
 }
+
+/** A peer as `shoal peers` shows it. */
+export interface PeerView {
+  peerId: string
+  connected: boolean
+  addrs: string[]
+  via: string[]
+  latencyMs: number | null
+  bytesUp: number
+  bytesDown: number
+}
+
+/** How long `peers` waits for each ping. */
+export const PEER_PING_TIMEOUT_MS = 2_000
 
 /** Options of `get`. */
 export interface GetOptions {
@@ -77,6 +96,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   #libp2p: Libp2p<BaseServices> | undefined
   #finder: HintedSourceFinder | undefined
   readonly #jobs = new Map<string, { job: DownloadJob, done: Promise<void> }>()
+  readonly #finished = new Map<string, JobSnapshot>()
+  readonly #peerBook = new PeerBook()
   #started = false
 
   constructor (init: { dataDir: string, config: ShoalConfig }) {
@@ -97,13 +118,18 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     return value
   }
 
-  async start (): Promise<void> {
+  /**
+   * Starts the node. `offline` opens only the catalog and library — enough
+   * for share, ls, rm and verify when no node runs — without networking.
+   */
+  async start (options: { offline?: boolean } = {}): Promise<void> {
     if (this.#started) return
     try {
       await mkdir(this.dataDir, { recursive: true })
       this.#catalog = new Catalog(join(this.dataDir, 'shoal.db'))
       this.#library = new Library(this.#catalog)
       this.#library.on('file:changed', (e) => { this.emit('file:changed', e) })
+      if (options.offline === true) return
       const privateKey = await loadOrCreateIdentity(this.dataDir)
       const net = this.config.network
       this.#libp2p = await createShoalLibp2p({ privateKey, listen: net.listen, announce: net.announce, maxConnections: net.maxConnections })
@@ -114,8 +140,12 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const opts = { maxInboundStreams: MAX_INBOUND_STREAMS, maxOutboundStreams: MAX_INBOUND_STREAMS }
       await libp2p.handle(MANIFEST_PROTOCOL, async (stream) => { await handleManifestStream(stream, library) }, opts)
       await libp2p.handle(HAVE_PROTOCOL, async (stream) => { await handleHaveStream(stream, library) }, opts)
-      await libp2p.handle(CHUNKS_PROTOCOL, async (stream, conn) => { await handleChunksStream(stream, conn, library, limiter) }, opts)
-      this.#finder = new HintedSourceFinder(libp2p)
+      const observer = { onUploaded: (peer: string, _id: string, bytes: number) => { this.#peerBook.uploaded(peer, bytes) } }
+      await libp2p.handle(CHUNKS_PROTOCOL, async (stream, conn) => { await handleChunksStream(stream, conn, library, limiter, observer) }, opts)
+      libp2p.addEventListener('connection:open', (evt) => {
+        if (evt.detail.direction === 'inbound') this.#peerBook.found(evt.detail.remotePeer.toString(), 'inbound')
+      })
+      this.#finder = new HintedSourceFinder(libp2p, (peer) => { this.#peerBook.found(peer.toString(), 'link') })
       await libp2p.start()
       this.#started = true
       if (this.config.chunking.autoResumeDownloads) this.#resumeDownloads()
@@ -160,7 +190,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
 
   /** A share link pointing at this node. */
   linkFor (id: string, name?: string, size?: number): string {
-    const peers = this.#started ? this.addrs.slice(0, MAX_LINK_PEERS) : []
+    const peers = this.#libp2p != null ? this.addrs.slice(0, MAX_LINK_PEERS) : []
     return formatLink({ id, name, size, peers })
   }
 
@@ -236,8 +266,18 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       }
     })
     job.on('progress', (s) => { this.emit('download:progress', s) })
+    job.on('chunk', (c) => {
+      if (c.status === 'completed' && c.peer != null) this.#peerBook.downloaded(c.peer, chunkRange(manifest.size, manifest.chunkSize, c.index).length)
+    })
     job.on('state', () => { this.emit('download:state', job.snapshot()) })
-    const done = job.run(options.signal).finally(() => { this.#jobs.delete(jobId) })
+    const done = job.run(options.signal).finally(() => {
+      this.#jobs.delete(jobId)
+      this.#finished.set(jobId, job.snapshot())
+      for (const old of this.#finished.keys()) {
+        if (this.#finished.size <= MAX_FINISHED_JOBS) break
+        this.#finished.delete(old)
+      }
+    })
     done.catch(() => {})
     const entry = { job, done }
     this.#jobs.set(jobId, entry)
@@ -260,9 +300,76 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     return this.#jobs.get(id)?.job
   }
 
-  /** Running jobs plus persisted unfinished ones. */
+  /** A job's latest view: running, recently finished, or persisted from an earlier run. */
+  download (id: string): JobSnapshot | undefined {
+    return this.job(id)?.snapshot() ?? this.#finished.get(id) ?? this.downloads().find(d => d.id === id)
+  }
+
+  /** Running jobs, recently finished ones, and unfinished ones persisted from earlier runs. */
   downloads (): JobSnapshot[] {
-    return [...this.#jobs.values()].map(({ job }) => job.snapshot())
+    const out = new Map<string, JobSnapshot>()
+    for (const [id, snap] of this.#finished) out.set(id, snap)
+    for (const d of this.catalog.listDownloads()) {
+      if (out.has(d.id) || this.#jobs.has(d.id)) continue
+      const manifest = this.catalog.getFile(d.fileId)?.manifest
+      const done = this.catalog.verifiedChunks(d.id).length
+      out.set(d.id, {
+        id: d.id,
+        fileId: d.fileId,
+        name: manifest?.name ?? '',
+        dest: d.dest,
+        state: d.state,
+        size: manifest?.size ?? 0,
+        bytesDone: manifest == null ? 0 : Math.min(manifest.size, done * manifest.chunkSize),
+        chunkCount: manifest == null ? 0 : manifestChunkCount(manifest),
+        chunksDone: done,
+        speed: 0,
+        etaSeconds: null,
+        peers: [],
+        missingPeers: [],
+        error: d.error,
+        errorCode: null
+      })
+    }
+    for (const { job } of this.#jobs.values()) out.set(job.id, job.snapshot())
+    return [...out.values()]
+  }
+
+  /** Peers we are connected to or have exchanged data with. */
+  async peers (options: { signal?: AbortSignal } = {}): Promise<PeerView[]> {
+    const libp2p = this.libp2p
+    const connected = new Map<string, string[]>()
+    for (const conn of libp2p.getConnections()) {
+      const key = conn.remotePeer.toString()
+      connected.set(key, [...(connected.get(key) ?? []), conn.remoteAddr.toString()])
+    }
+    const ids = new Set([...connected.keys(), ...this.#peerBook.ids()])
+    return await Promise.all([...ids].map(async (id) => {
+      const record = this.#peerBook.get(id)
+      const conn = libp2p.getConnections().find(c => c.remotePeer.toString() === id)
+      const latencyMs = conn == null
+        ? null
+        : await libp2p.services.ping.ping(conn.remotePeer, { signal: anySignal(options.signal, PEER_PING_TIMEOUT_MS) }).catch(() => null)
+      return {
+        peerId: id,
+        connected: connected.has(id),
+        addrs: connected.get(id) ?? [],
+        via: [...(record?.via ?? [])],
+        latencyMs,
+        bytesUp: record?.bytesUp ?? 0,
+        bytesDown: record?.bytesDown ?? 0
+      }
+    }))
+  }
+
+  /** One chunk's bytes, as served to peers (seed 000's GET /api/chunks/:fileId/:chunkIndex). */
+  async readChunk (fileId: string, index: number): Promise<Uint8Array> {
+    const file = this.#need(this.#library).getServedFile(fileId)
+    if (file == null) throw new ShoalError('ERR_FILE_NOT_FOUND', `no file ${fileId} in this node`, { id: fileId })
+    if (!Number.isInteger(index) || index < 0 || index >= file.have.length || !file.have.get(index)) {
+      throw new ShoalError('ERR_CHUNK_NOT_AVAILABLE', `chunk ${index} of ${fileId} is not held here`, { id: fileId, index })
+    }
+    return await file.readChunk(index)
   }
 
   /** Cancels a job; its verified chunks stay on disk. */

@@ -27,9 +27,12 @@ export function parsePeerAddrs (addrs: readonly string[]): Multiaddr[] {
 export class HintedSourceFinder implements SourceFinder {
   readonly #libp2p: Libp2p
   readonly #hints = new Map<string, Multiaddr[]>()
+  readonly #onDialed: (peer: PeerId) => void
 
-  constructor (libp2p: Libp2p) {
+  /** `onDialed` hears of every peer reached through a hint. */
+  constructor (libp2p: Libp2p, onDialed: (peer: PeerId) => void = () => {}) {
     this.#libp2p = libp2p
+    this.#onDialed = onDialed
   }
 
   /** Remembers addresses that may hold `fileId` (from a link or flags). */
@@ -52,7 +55,9 @@ export class HintedSourceFinder implements SourceFinder {
     }
     const dials = (this.#hints.get(fileId) ?? []).map(async (addr) => {
       const signal = AbortSignal.any([options.signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)])
-      return (await this.#libp2p.dial(addr, { signal })).remotePeer
+      const peer = (await this.#libp2p.dial(addr, { signal })).remotePeer
+      this.#onDialed(peer)
+      return peer
     })
     yield * settledInOrderOfCompletion(dials, fresh)
   }

@@ -82,6 +82,7 @@ export interface JobSnapshot {
   peers: PeerContribution[]
   missingPeers: string[]
   error: string | null
+  errorCode: string | null
 }
 
 /** Typed events of a job; listeners that throw are isolated from the engine. */
@@ -428,20 +429,19 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
       chunksDone: this.#progress.chunksDone,
       speed: Math.round(this.#progress.speed),
       etaSeconds: this.#progress.etaSeconds ?? null,
-      peers: this.#scheduler.peers().map(p => ({ peerId: p.id, bytes: this.#contributed.get(p.id) ?? 0, rate: Math.round(p.rate), state: p.state, inFlight: p.inFlight.size })),
+      peers: [...this.#everSeen].map((id) => {
+        const p = this.#scheduler.peer(id)
+        return { peerId: id, bytes: this.#contributed.get(id) ?? 0, rate: Math.round(p?.rate ?? 0), state: p?.state ?? 'gone', inFlight: p?.inFlight.size ?? 0 }
+      }),
       missingPeers: missing,
-      error: this.#error?.message ?? null
+      error: this.#error?.message ?? null,
+      errorCode: this.#error?.code ?? null
     }
   }
 
   /** Per-chunk states, for chunks_status. */
   chunkStates (): ChunkProgress[] {
     return Array.from({ length: this.#progress.chunkCount }, (_, i) => this.#progress.chunk(i))
-  }
-
-  /** Bytes contributed by each peer (verified), including peers that left. */
-  contributions (): Array<{ peerId: string, bytes: number }> {
-    return [...this.#contributed].map(([peerId, bytes]) => ({ peerId, bytes }))
   }
 
   #emitSafe<K extends keyof DownloadJobEvents> (event: K, ...args: DownloadJobEvents[K]): void {

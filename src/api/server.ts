@@ -1,0 +1,138 @@
+/**
+ * The node's HTTP API (JSON) on loopback by default, guarded by the token in
+ * the data dir (`Authorization: Bearer …`, or `?token=` for EventSource).
+ * Routes are thin: they validate input with JSON schemas and call the node.
+ * Errors leave as one JSON shape (see errors.ts).
+ */
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import { timingSafeEqual } from 'node:crypto'
+import { ShoalError } from '../errors.js'
+import { toApiError } from './errors.js'
+import { registerEventStream } from './events.js'
+import { chunkStatusReport } from './chunk-status.js'
+import type { ShoalNode } from '../node/node.js'
+
+/** What the API needs to run. */
+export interface ApiInit {
+  node: ShoalNode
+  token: string
+  host: string
+  port: number
+}
+
+/** A listening API server. */
+export interface RunningApi {
+  url: string
+  close: () => Promise<void>
+}
+
+const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 128 } }, required: ['id'] } as const
+
+/** Builds the fastify app (not listening); tests use `inject()` on it. */
+export function buildApi (node: ShoalNode, token: string): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 })
+  app.setErrorHandler((err, _req, reply) => {
+    const body = toApiError(err)
+    void reply.status(body.statusCode).send(body)
+  })
+  app.setNotFoundHandler((req, reply) => {
+    const body = toApiError(new ShoalError('ERR_INVALID_ARGUMENT', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`))
+    void reply.status(404).send({ ...body, statusCode: 404 })
+  })
+  app.addHook('onRequest', async (req) => { authorize(req, token) })
+
+  app.get('/api/node', async () => ({ peerId: node.peerId, addrs: node.addrs, dataDir: node.dataDir }))
+
+  app.get('/api/files', async () => ({ files: node.list() }))
+
+  app.post<{ Body: { path: string } }>('/api/files', {
+    schema: { body: { type: 'object', properties: { path: { type: 'string', minLength: 1, maxLength: 4096 } }, required: ['path'], additionalProperties: false } }
+  }, async (req, reply) => {
+    const result = await node.share(req.body.path)
+    return await reply.status(201).send(result)
+  })
+
+  app.delete<{ Params: { id: string } }>('/api/files/:id', { schema: { params: idParam } }, async (req) => {
+    await node.remove(req.params.id)
+    return { success: true, id: req.params.id }
+  })
+
+  app.post<{ Params: { id: string } }>('/api/files/:id/verify', { schema: { params: idParam } }, async (req) => {
+    const copies = await node.verify(req.params.id)
+    return { id: req.params.id, ok: copies.length > 0 && copies.every(c => c.ok), copies }
+  })
+
+  app.get('/api/peers', async () => ({ peers: node.peers() }))
+
+  app.get('/api/downloads', async () => ({ downloads: node.downloads() }))
+
+  app.post<{ Body: { target: string, output?: string, cwd?: string, peers?: string[], sequential?: boolean } }>('/api/downloads', {
+    schema: {
+      body: {
+        type: 'object',
+        properties: {
+          target: { type: 'string', minLength: 1, maxLength: 8192 },
+          output: { type: 'string', minLength: 1, maxLength: 4096 },
+          cwd: { type: 'string', minLength: 1, maxLength: 4096 },
+          peers: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 1024 } },
+          sequential: { type: 'boolean' }
+        },
+        required: ['target'],
+        additionalProperties: false
+      }
+    }
+  }, async (req, reply) => {
+    const { job } = await node.startDownload(req.body.target, req.body)
+    return await reply.status(201).send(job.snapshot())
+  })
+
+  app.get<{ Params: { id: string } }>('/api/downloads/:id', { schema: { params: idParam } }, async (req) => {
+    const snap = node.download(req.params.id)
+    if (snap == null) throw new ShoalError('ERR_JOB_NOT_FOUND', `no download ${req.params.id}`, { id: req.params.id })
+    return snap
+  })
+
+  app.delete<{ Params: { id: string } }>('/api/downloads/:id', { schema: { params: idParam } }, async (req) => {
+    node.cancel(req.params.id)
+    return { success: true, id: req.params.id }
+  })
+
+  // Seed 000's per-chunk status, with its field names.
+  app.get<{ Params: { id: string } }>('/api/download/:id/chunks_status', { schema: { params: idParam } }, async (req) => {
+    const job = node.job(req.params.id)
+    if (job == null) throw new ShoalError('ERR_JOB_NOT_FOUND', `no running download ${req.params.id}`, { id: req.params.id })
+    return chunkStatusReport(job.chunkStates())
+  })
+
+  // Seed 000: fetch one chunk over HTTP (bytes are verified before they are served).
+  app.get<{ Params: { fileId: string, chunkIndex: string } }>('/api/chunks/:fileId/:chunkIndex', {
+    schema: { params: { type: 'object', properties: { fileId: { type: 'string', maxLength: 128 }, chunkIndex: { type: 'string', pattern: '^[0-9]{1,9}$' } }, required: ['fileId', 'chunkIndex'] } }
+  }, async (req, reply) => {
+    const data = await node.readChunk(req.params.fileId, Number(req.params.chunkIndex))
+    return await reply.type('application/octet-stream').send(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+  })
+
+  registerEventStream(app, node)
+  return app
+}
+
+/** Starts the API on host:port (port 0 picks one) and returns its URL. */
+export async function startApi (init: ApiInit): Promise<RunningApi> {
+  const app = buildApi(init.node, init.token)
+  await app.listen({ host: init.host, port: init.port })
+  const addr = app.server.address()
+  if (addr == null || typeof addr === 'string') throw new ShoalError('ERR_INTERNAL', 'API did not bind a TCP port')
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
+  return { url: `http://${host}:${addr.port}`, close: async () => { await app.close() } }
+}
+
+function authorize (req: FastifyRequest, token: string): void {
+  const header = req.headers.authorization
+  const query = (req.query as { token?: unknown } | undefined)?.token
+  const given = header?.startsWith('Bearer ') === true ? header.slice(7) : typeof query === 'string' ? query : ''
+  const a = Buffer.from(given)
+  const b = Buffer.from(token)
+  if (a.length !== b.length || !timingSafeEqual(a, b)) {
+    throw new ShoalError('ERR_UNAUTHORIZED', 'missing or wrong API token (see api.token in the data dir)')
+  }
+}

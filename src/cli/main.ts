@@ -1,0 +1,120 @@
+/**
+ * The `shoal` command line. Every command takes --data-dir (or SHOAL_HOME)
+ * and --json; errors end as one line on stderr and a non-zero exit code.
+ */
+import '../polyfill.js'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { Command, CommanderError, Option } from 'commander'
+import { printError, EXIT_USAGE } from './output.js'
+import type { GlobalOptions } from './backend.js'
+
+const program = new Command('shoal')
+  .description('Peer-to-peer file sharing: content-addressed, verified, multi-source.')
+  .version('0.1.0')
+  .exitOverride()
+  .showHelpAfterError()
+
+const controller = new AbortController()
+let interrupted = 0
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (++interrupted > 1) process.exit(130)
+    controller.abort()
+  })
+}
+
+function collect (value: string, previous: string[]): string[] {
+  return [...previous, value]
+}
+
+/** Adds --data-dir and --json to a command and resolves them. */
+function common (cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--data-dir <dir>', 'node data directory (default: $SHOAL_HOME or ~/.shoal)'))
+    .option('--json', 'print machine-readable JSON', false)
+}
+
+function globals (opts: { dataDir?: string, json?: boolean }): GlobalOptions {
+  const dir = opts.dataDir ?? process.env.SHOAL_HOME ?? join(homedir(), '.shoal')
+  return { dataDir: resolve(dir), json: opts.json === true }
+}
+
+let jsonMode = false
+function action<A extends unknown[]> (fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    const opts = args[args.length - 2] as { json?: boolean } | undefined
+    jsonMode = opts?.json === true
+    await fn(...args)
+  }
+}
+
+common(program.command('start').description('run a node (libp2p + API) in the foreground'))
+  .option('--listen <multiaddr>', 'libp2p listen address (repeatable; port 0 picks one)', collect, [])
+  .option('--api <host:port>', 'API listen address (port 0 picks one)')
+  .action(action(async (opts: { listen: string[], api?: string, dataDir?: string, json?: boolean }) => {
+    const { startCommand } = await import('./commands/start.js')
+    await startCommand({ ...globals(opts), listen: opts.listen, api: opts.api }, controller.signal)
+  }))
+
+common(program.command('share').argument('<path>', 'file to share').description('hash a file and share it (served in place)'))
+  .action(action(async (path: string, opts: { dataDir?: string, json?: boolean }) => {
+    const { shareCommand } = await import('./commands/files.js')
+    await shareCommand(path, globals(opts))
+  }))
+
+common(program.command('get').argument('<id-or-link>', 'file ID or shoal:// link').description('download a file, verified, from every peer that has it'))
+  .option('-o, --output <path>', 'destination file or directory')
+  .option('--peer <multiaddr>', 'a peer to fetch from (repeatable)', collect, [])
+  .option('--sequential', 'fetch chunks in order', false)
+  .action(action(async (target: string, opts: { output?: string, peer: string[], sequential: boolean, dataDir?: string, json?: boolean }) => {
+    const { getCommand } = await import('./commands/get.js')
+    await getCommand(target, { ...globals(opts), output: opts.output, peer: opts.peer, sequential: opts.sequential }, controller.signal)
+  }))
+
+common(program.command('ls').description('list shared and downloaded files'))
+  .action(action(async (opts: { dataDir?: string, json?: boolean }) => {
+    const { lsCommand } = await import('./commands/files.js')
+    await lsCommand(globals(opts))
+  }))
+
+common(program.command('rm').argument('<id>', 'file ID').description('stop sharing a file and forget it (the file on disk stays)'))
+  .action(action(async (id: string, opts: { dataDir?: string, json?: boolean }) => {
+    const { rmCommand } = await import('./commands/files.js')
+    await rmCommand(id, globals(opts))
+  }))
+
+common(program.command('verify').argument('<id>', 'file ID').description('re-hash local copies of a file against its manifest'))
+  .action(action(async (id: string, opts: { dataDir?: string, json?: boolean }) => {
+    const { verifyCommand } = await import('./commands/files.js')
+    await verifyCommand(id, globals(opts))
+  }))
+
+common(program.command('status').argument('[job]', 'download job ID').description('show downloads with speed, ETA and peers'))
+  .action(action(async (job: string | undefined, opts: { dataDir?: string, json?: boolean }) => {
+    const { statusCommand } = await import('./commands/downloads.js')
+    await statusCommand(job, globals(opts))
+  }))
+
+common(program.command('cancel').argument('<job>', 'download job ID').description('cancel a download (verified chunks are kept)'))
+  .action(action(async (job: string, opts: { dataDir?: string, json?: boolean }) => {
+    const { cancelCommand } = await import('./commands/downloads.js')
+    await cancelCommand(job, globals(opts))
+  }))
+
+common(program.command('peers').description('list peers: how they were found, addresses, latency, bytes exchanged'))
+  .action(action(async (opts: { dataDir?: string, json?: boolean }) => {
+    const { peersCommand } = await import('./commands/downloads.js')
+    await peersCommand(globals(opts))
+  }))
+
+try {
+  await program.parseAsync(process.argv)
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE
+  } else {
+    const quiet = (err as { details?: { quiet?: boolean } }).details?.quiet === true
+    process.exitCode = quiet ? 1 : printError(err, jsonMode)
+  }
+}

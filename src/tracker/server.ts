@@ -1,0 +1,183 @@
+/**
+ * The tracker's HTTP surface (Fastify): JSON schemas bound every input's
+ * shape and size, `validate.ts` parses IDs and addresses, the registry does
+ * the rest. Errors leave in one shape (`errors.ts`); a bad request costs its
+ * sender a 4xx and nothing else.
+ *
+ * Announces are rate limited twice: per client address before the body is
+ * even read, then per peer ID once the ID is known to be real.
+ */
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify'
+import { ERROR_CODES, ShoalError } from '../errors.js'
+import * as C from './constants.js'
+import { errorBody, rateLimitedError } from './errors.js'
+import { clientKey, TokenBucketLimiter } from './rate-limit.js'
+import { canonicalAddrs, canonicalFileId, canonicalFileIds, canonicalPeerId } from './validate.js'
+import type { TrackerConfig } from './config.js'
+import type { AnnounceEvent, PeerChange, Registry } from './registry.js'
+
+/** What the server needs: its configuration, the index, and where changes go. */
+export interface TrackerServerDeps {
+  readonly config: TrackerConfig
+  readonly registry: Registry
+  /** Called after every applied announce (persistence). */
+  readonly onChange: (change: PeerChange) => void
+}
+
+/** Body of `POST /announce`. */
+export interface AnnounceBody {
+  peerId: string
+  addrs: string[]
+  files?: string[]
+  left?: string[]
+  event?: AnnounceEvent
+}
+
+/** Reply to `POST /announce`. */
+export interface AnnounceReply {
+  /** Seconds until the next announce is expected. */
+  interval: number
+  /** Registered peers. */
+  peers: number
+  /** Files the tracker now lists for the announcing peer. */
+  held: number
+}
+
+interface PageQuery { limit?: string, offset?: string }
+
+/** The endpoints `GET /` lists. */
+export const TRACKER_ENDPOINTS = ['GET /', 'POST /announce', 'GET /peers', 'GET /files', 'GET /files/:id/peers'] as const
+
+const ID = { type: 'string', minLength: 1, maxLength: C.MAX_ID_LENGTH } as const
+const ID_LIST = { type: 'array', maxItems: C.MAX_FILES_PER_ANNOUNCE, items: ID } as const
+const ANNOUNCE_SCHEMA = {
+  body: {
+    type: 'object',
+    required: ['peerId', 'addrs'],
+    properties: {
+      peerId: ID,
+      addrs: { type: 'array', maxItems: C.MAX_ADDRS_PER_ANNOUNCE, items: { type: 'string', minLength: 1, maxLength: C.MAX_ADDR_LENGTH } },
+      files: ID_LIST,
+      left: ID_LIST,
+      event: { type: 'string', enum: ['started', 'stopped', 'update'] }
+    }
+  }
+} as const
+const COUNT = { type: 'string', pattern: '^[0-9]{1,9}$' } as const
+const PAGE_SCHEMA = { querystring: { type: 'object', properties: { limit: COUNT, offset: COUNT } } } as const
+const FILE_PEERS_SCHEMA = { params: { type: 'object', required: ['id'], properties: { id: ID } } } as const
+
+/** Builds the Fastify instance with every route; the caller listens and closes it. */
+export function buildTrackerServer (deps: TrackerServerDeps): FastifyInstance {
+  const { config, registry } = deps
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: C.REQUEST_TIMEOUT_MS,
+    // Longer than an ID, so an over-long ID gets a schema 400 rather than a 404.
+    routerOptions: { maxParamLength: 2 * C.MAX_ID_LENGTH },
+    // Wrong JSON types are errors, not coerced ("5" is not an array of files).
+    ajv: { customOptions: { coerceTypes: false } }
+  })
+  app.server.maxConnections = config.maxConnections
+  const peerLimiter = new TokenBucketLimiter({ ...config.peerRateLimit, maxKeys: C.MAX_RATE_LIMIT_KEYS, now: config.now })
+  const ipLimiter = config.ipRateLimit === false
+    ? undefined
+    : new TokenBucketLimiter({ ...config.ipRateLimit, maxKeys: C.MAX_RATE_LIMIT_KEYS, now: config.now })
+
+  app.setErrorHandler((err: FastifyError, _request, reply) => { sendError(reply, toHttpError(err, config)) })
+  app.setNotFoundHandler((request, reply) => {
+    sendError(reply, new ShoalError('ERR_PATH_NOT_FOUND', `no such endpoint: ${request.method} ${request.url.split('?')[0] ?? ''}`))
+  })
+
+  app.get('/', async () => ({
+    name: 'shoal-tracker',
+    version: config.version,
+    endpoints: TRACKER_ENDPOINTS,
+    announceIntervalSeconds: config.announceIntervalSeconds,
+    peerTtlSeconds: config.peerTtlSeconds,
+    peers: registry.peerCount,
+    files: registry.fileCount
+  }))
+
+  app.post<{ Body: AnnounceBody }>('/announce', {
+    schema: ANNOUNCE_SCHEMA,
+    onRequest: async (request) => {
+      const wait = ipLimiter?.take(clientKey(request.ip)) ?? 0
+      if (wait > 0) throw rateLimitedError('too many announces from this address', Math.ceil(wait / 1000))
+    }
+  }, async (request): Promise<AnnounceReply> => {
+    const body = request.body
+    // Registry keys are canonical already: skip re-parsing known IDs.
+    const known = registry.peer(body.peerId)
+    const peerId = known !== undefined ? body.peerId : canonicalPeerId(body.peerId)
+    const wait = peerLimiter.take(peerId)
+    if (wait > 0) throw rateLimitedError('too many announces for this peer ID', Math.ceil(wait / 1000))
+    const isKnown = (id: string): boolean => registry.hasFile(id)
+    const { change, held } = registry.announce({
+      peerId,
+      addrs: canonicalAddrs(peerId, body.addrs, known?.addrs),
+      files: canonicalFileIds(body.files ?? [], 'files', isKnown),
+      left: canonicalFileIds(body.left ?? [], 'left', isKnown),
+      event: body.event ?? 'update'
+    })
+    deps.onChange(change)
+    return { interval: config.announceIntervalSeconds, peers: registry.peerCount, held }
+  })
+
+  app.get<{ Querystring: PageQuery }>('/peers', { schema: PAGE_SCHEMA }, async (request) => {
+    const { offset, limit } = pageOf(request.query)
+    const peers = registry.peers(offset, limit).map(p => ({ peerId: p.peerId, addrs: p.addrs, files: p.files.size, lastSeen: p.lastSeen }))
+    return { total: registry.peerCount, offset, peers }
+  })
+
+  app.get<{ Querystring: PageQuery }>('/files', { schema: PAGE_SCHEMA }, async (request) => {
+    const { offset, limit } = pageOf(request.query)
+    return { total: registry.fileCount, offset, files: registry.files(offset, limit) }
+  })
+
+  app.get<{ Params: { id: string } }>('/files/:id/peers', { schema: FILE_PEERS_SCHEMA }, async (request) => {
+    const raw = request.params.id
+    const id = registry.hasFile(raw) ? raw : canonicalFileId(raw)
+    const peers = registry.providers(id, C.MAX_PROVIDERS_RETURNED).map(p => ({ peerId: p.peerId, addrs: p.addrs }))
+    return { id, peers }
+  })
+
+  return app
+}
+
+function pageOf (query: PageQuery): { offset: number, limit: number } {
+  const limit = query.limit === undefined ? C.DEFAULT_PAGE_LIMIT : Number(query.limit)
+  if (limit < 1 || limit > C.MAX_PAGE_LIMIT) {
+    throw new ShoalError('ERR_INVALID_ARGUMENT', `limit must be from 1 to ${C.MAX_PAGE_LIMIT}`, { field: 'limit' })
+  }
+  return { offset: query.offset === undefined ? 0 : Number(query.offset), limit }
+}
+
+interface HttpError {
+  code: string
+  message: string
+  statusCode: number
+  retryAfterSeconds?: number
+}
+
+/** Maps anything thrown in a request to our code, message and status. Fastify's own 4xx keep their status. */
+function toHttpError (err: FastifyError, config: TrackerConfig): HttpError {
+  const code = err.code as string | undefined
+  if (code !== undefined && code in ERROR_CODES) {
+    const retry = (err as Partial<ShoalError>).details?.retryAfterSeconds
+    return { code, message: err.message, statusCode: err.statusCode ?? 500, ...(typeof retry === 'number' ? { retryAfterSeconds: retry } : {}) }
+  }
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { code: 'ERR_MESSAGE_TOO_LARGE', message: `request body exceeds ${config.bodyLimitBytes} bytes`, statusCode: ERROR_CODES.ERR_MESSAGE_TOO_LARGE }
+  }
+  const status = err.statusCode ?? 500
+  if (status >= 400 && status < 500) return { code: 'ERR_INVALID_ARGUMENT', message: err.message, statusCode: status }
+  config.onWarning(new ShoalError('ERR_INTERNAL', 'tracker request failed', {}, { cause: err }))
+  return { code: 'ERR_INTERNAL', message: 'internal error', statusCode: ERROR_CODES.ERR_INTERNAL }
+}
+
+function sendError (reply: FastifyReply, err: HttpError): void {
+  if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(err.retryAfterSeconds))
+  void reply.code(err.statusCode).send(errorBody(err))
+}
