@@ -30,14 +30,16 @@ const idParam = { type: 'object', properties: { id: { type: 'string', maxLength:
 
 /** Builds the fastify app (not listening); tests use `inject()` on it. */
 export function buildApi (node: ShoalNode, token: string): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 })
+  // Fastify's default Ajv options strip unknown keys and coerce types; the schemas
+  // below mean what they say, so bad input is rejected instead.
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } })
   app.setErrorHandler((err, _req, reply) => {
     const body = toApiError(err)
     void reply.status(body.statusCode).send(body)
   })
   app.setNotFoundHandler((req, reply) => {
-    const body = toApiError(new ShoalError('ERR_INVALID_ARGUMENT', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`))
-    void reply.status(404).send({ ...body, statusCode: 404 })
+    const body = toApiError(new ShoalError('ERR_ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`))
+    void reply.status(404).send(body)
   })
   app.addHook('onRequest', async (req) => { authorize(req, token) })
 
@@ -62,7 +64,7 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
     return { id: req.params.id, ok: copies.length > 0 && copies.every(c => c.ok), copies }
   })
 
-  app.get('/api/peers', async () => ({ peers: node.peers() }))
+  app.get('/api/peers', async () => ({ peers: await node.peers() }))
 
   app.get('/api/downloads', async () => ({ downloads: node.downloads() }))
 

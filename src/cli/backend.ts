@@ -63,7 +63,7 @@ export async function connectToRunningNode (dataDir: string, config: ShoalConfig
 /** A backend on a node of the command's own; `networked` starts libp2p too. */
 export async function startOwnNode (dataDir: string, config: ShoalConfig, networked: boolean): Promise<Backend> {
   const node = new ShoalNode({ dataDir, config })
-  await node.start({ offline: !networked })
+  await node.start({ offline: !networked, resume: false })
   const running = (id: string): never => { throw new ShoalError('ERR_NODE_NOT_RUNNING', `no node runs in ${dataDir}, so no download ${id} is running; start one with \`shoal start\``) }
   return {
     ownNode: true,

@@ -95,7 +95,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   #library: Library | undefined
   #libp2p: Libp2p<BaseServices> | undefined
   #finder: HintedSourceFinder | undefined
-  readonly #jobs = new Map<string, { job: DownloadJob, done: Promise<void> }>()
+  /** Running jobs; `claimed` once a get follows it (auto-resumed jobs start unclaimed). */
+  readonly #jobs = new Map<string, { job: DownloadJob, done: Promise<void>, claimed: boolean }>()
   readonly #finished = new Map<string, JobSnapshot>()
   readonly #peerBook = new PeerBook()
   #started = false
@@ -121,8 +122,10 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   /**
    * Starts the node. `offline` opens only the catalog and library — enough
    * for share, ls, rm and verify when no node runs — without networking.
+   * `resume: false` leaves unfinished downloads alone (a short-lived node
+   * started by `shoal get` fetches only what it was asked for).
    */
-  async start (options: { offline?: boolean } = {}): Promise<void> {
+  async start (options: { offline?: boolean, resume?: boolean } = {}): Promise<void> {
     if (this.#started) return
     try {
       await mkdir(this.dataDir, { recursive: true })
@@ -136,7 +139,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const libp2p = this.#libp2p
       const library = this.#library
       const t = this.config.transfer
-      const limiter = new UploadLimiter({ maxPerPeer: t.maxUploadsPerPeer, maxTotal: t.maxUploadsTotal })
+      const limiter = new UploadLimiter({ maxPerPeer: t.maxUploadsPerPeer, maxTotal: t.maxUploadsTotal, rateBytesPerSecond: t.uploadRateLimit })
       const opts = { maxInboundStreams: MAX_INBOUND_STREAMS, maxOutboundStreams: MAX_INBOUND_STREAMS }
       await libp2p.handle(MANIFEST_PROTOCOL, async (stream) => { await handleManifestStream(stream, library) }, opts)
       await libp2p.handle(HAVE_PROTOCOL, async (stream) => { await handleHaveStream(stream, library) }, opts)
@@ -148,7 +151,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       this.#finder = new HintedSourceFinder(libp2p, (peer) => { this.#peerBook.found(peer.toString(), 'link') })
       await libp2p.start()
       this.#started = true
-      if (this.config.chunking.autoResumeDownloads) this.#resumeDownloads()
+      if (this.config.chunking.autoResumeDownloads && options.resume !== false) this.#resumeDownloads()
     } catch (err) {
       await this.stop()
       throw err
@@ -232,8 +235,14 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       await resolveManifest(this.libp2p, finder, target.id, { timeoutMs: this.config.transfer.noProviderTimeoutMs, signal: options.signal })
     this.catalog.putFile(target.id, manifest)
     const dest = await destinationFor(manifest.name, options)
-    for (const { job } of this.#jobs.values()) {
-      if (job.dest === dest) throw new ShoalError('ERR_DOWNLOAD_IN_PROGRESS', `${dest} is already being downloaded (job ${job.id})`, { dest, job: job.id })
+    for (const entry of this.#jobs.values()) {
+      if (entry.job.dest !== dest) continue
+      // A download the node resumed by itself is what this get asks for: join it, once.
+      if (entry.job.fileId === target.id && !entry.claimed) {
+        entry.claimed = true
+        return entry
+      }
+      throw new ShoalError('ERR_DOWNLOAD_IN_PROGRESS', `${dest} is already being downloaded (job ${entry.job.id})`, { dest, job: entry.job.id })
     }
     if (await isFile(dest)) {
       if (this.catalog.localCopies(target.id).some(c => c.path === dest)) {
@@ -243,10 +252,10 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     }
     const record = this.catalog.findResumable(target.id, dest) ??
       this.catalog.createDownload({ id: newJobId(), fileId: target.id, dest, hints: hints.map(String) })
-    return this.#run(record.id, target.id, manifest, dest, options)
+    return this.#run(record.id, target.id, manifest, dest, options, true)
   }
 
-  #run (jobId: string, fileId: string, manifest: FileRecord['manifest'], dest: string, options: GetOptions): { job: DownloadJob, done: Promise<void> } {
+  #run (jobId: string, fileId: string, manifest: FileRecord['manifest'], dest: string, options: GetOptions, claimed: boolean): { job: DownloadJob, done: Promise<void> } {
     const t = this.config.transfer
     const job = new DownloadJob({
       jobId,
@@ -279,7 +288,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       }
     })
     done.catch(() => {})
-    const entry = { job, done }
+    const entry = { job, done, claimed }
     this.#jobs.set(jobId, entry)
     this.emit('download:started', job.snapshot())
     return entry
@@ -291,7 +300,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const record = this.catalog.getFile(d.fileId)
       if (record == null) continue
       this.#need(this.#finder).addHints(d.fileId, parsePeerAddrs(d.hints))
-      this.#run(d.id, d.fileId, record.manifest, d.dest, {})
+      this.#run(d.id, d.fileId, record.manifest, d.dest, {}, false)
     }
   }
 

@@ -149,6 +149,7 @@ class ChunkUploadSession {
         const block = data.subarray(offset, Math.min(offset + BLOCK_SIZE_BYTES, data.byteLength))
         const last = offset + block.byteLength === data.byteLength
         const header = ChunkResponse.encode({ status: ChunkResponse.Status.DATA, index, offset, length: block.byteLength, last })
+        await this.#limiter.throttle(block.byteLength, signal)
         await this.#send([header, block], signal)
         this.#observer?.onUploaded(this.#peer, file.id, block.byteLength)
       }

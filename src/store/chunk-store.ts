@@ -16,6 +16,7 @@ export class ChunkStore {
   readonly #quotaBytes: number
   #usedBytes = 0
   #ready: Promise<void> | undefined
+  readonly #inflight = new Map<string, Promise<void>>()
 
   constructor (dir: string, quotaBytes: number) {
     this.#dir = dir
@@ -59,22 +60,39 @@ export class ChunkStore {
     if (!equalBytes(sha256(data), hash)) {
       throw new ShoalError('ERR_CHUNK_CORRUPT', 'chunk does not match its hash', { hash: toHex(hash) })
     }
+    // A second put of a chunk still being written waits for the first instead of writing it twice.
+    const key = toHex(hash)
+    const pending = this.#inflight.get(key)
+    if (pending != null) return await pending
+    const write = this.#write(hash, data).finally(() => { this.#inflight.delete(key) })
+    this.#inflight.set(key, write)
+    await write
+  }
+
+  async #write (hash: Uint8Array, data: Uint8Array): Promise<void> {
     if (await this.has(hash)) return
     if (this.#usedBytes + data.byteLength > this.#quotaBytes) {
       throw new ShoalError('ERR_QUOTA_EXCEEDED', `chunk store quota of ${this.#quotaBytes} bytes exceeded`, { usedBytes: this.#usedBytes })
     }
-    const path = this.#path(hash)
-    await mkdir(join(path, '..'), { recursive: true })
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
-    const fh = await open(tmp, 'wx')
-    try {
-      await fh.writeFile(data)
-      await fh.datasync()
-    } finally {
-      await fh.close()
-    }
-    await rename(tmp, path)
+    // Reserve before the first await, so concurrent puts see these bytes as used.
     this.#usedBytes += data.byteLength
+    const path = this.#path(hash)
+    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
+    try {
+      await mkdir(join(path, '..'), { recursive: true })
+      const fh = await open(tmp, 'wx')
+      try {
+        await fh.writeFile(data)
+        await fh.datasync()
+      } finally {
+        await fh.close()
+      }
+      await rename(tmp, path)
+    } catch (err) {
+      this.#usedBytes -= data.byteLength
+      await rm(tmp, { force: true })
+      throw err
+    }
   }
 
   async has (hash: Uint8Array): Promise<boolean> {

@@ -3,7 +3,8 @@
  * pid. It keeps two downloads (in one process or in two) from writing the same
  * part file at once; a lock left by a dead process is taken over.
  */
-import { open, readFile, rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { link, readFile, rm, writeFile } from 'node:fs/promises'
 import { ShoalError } from '../errors.js'
 import { destError } from './partial-file.js'
 import { isProcessAlive } from '../util/pid.js'
@@ -20,9 +21,15 @@ export async function lockDestination (dest: string): Promise<DownloadLock> {
   const path = dest + LOCK_SUFFIX
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fh = await open(path, 'wx')
-      await fh.writeFile(String(process.pid))
-      await fh.close()
+      // Write the pid to a private file, then link it into place: the lock
+      // appears whole or not at all, so nobody reads an empty one as stale.
+      const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`
+      await writeFile(tmp, String(process.pid))
+      try {
+        await link(tmp, path)
+      } finally {
+        await rm(tmp, { force: true })
+      }
       let released = false
       return {
         release: async () => {

@@ -6,6 +6,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises'
 import { ShoalError } from '../errors.js'
+import { fileError } from '../content/file-check.js'
 
 /** A fingerprinted file opened for positional reads. */
 export class FileSource {
@@ -27,7 +28,19 @@ export class FileSource {
   /** Reads `length` bytes at `offset` into a fresh buffer; throws ERR_FILE_CHANGED if the file changed. */
   async read (offset: number, length: number): Promise<Buffer> {
     if (this.#changed) throw this.#changedError()
-    const fh = await (this.#handle ??= open(this.path, 'r'))
+    let fh: FileHandle
+    try {
+      fh = await (this.#handle ??= open(this.path, 'r'))
+    } catch (err) {
+      this.#handle = undefined
+      const code = (err as { code?: string }).code
+      // A file that is gone has changed as surely as one that was rewritten.
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        this.#changed = true
+        throw this.#changedError()
+      }
+      throw fileError(err, this.path)
+    }
     const buf = Buffer.allocUnsafe(length)
     let done = 0
     while (done < length) {

@@ -87,7 +87,7 @@ export function buildTrackerServer (deps: TrackerServerDeps): FastifyInstance {
 
   app.setErrorHandler((err: FastifyError, _request, reply) => { sendError(reply, toHttpError(err, config)) })
   app.setNotFoundHandler((request, reply) => {
-    sendError(reply, new ShoalError('ERR_PATH_NOT_FOUND', `no such endpoint: ${request.method} ${request.url.split('?')[0] ?? ''}`))
+    sendError(reply, new ShoalError('ERR_ROUTE_NOT_FOUND', `no such endpoint: ${request.method} ${request.url.split('?')[0] ?? ''}`))
   })
 
   app.get('/', async () => ({

@@ -257,7 +257,8 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     source.have.close()
     source.channel?.close()
     for (const index of this.#scheduler.peer(key)?.inFlight.keys() ?? []) this.#progress.released(index)
-    this.#scheduler.removePeer(key)
+    // A banned peer stays in the scheduler (inert) so the ban shows in status.
+    if (this.#scheduler.peer(key)?.state !== 'banned') this.#scheduler.removePeer(key)
     this.#pumpAll()
     this.#checkStalled()
   }

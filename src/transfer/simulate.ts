@@ -6,18 +6,18 @@
  * RTT/2 after it is sent, the source serves its requests in order at its
  * bandwidth, one block at a time, and each block reaches the downloader RTT/2
  * after it left (then, when `downloadBytesPerSecond` is set, it queues for the
- * downloader's own link). The downloader reports every block with `onData`,
- * every finished chunk with `onChunkDone` (or `onChunkCorrupt`), and sends the
- * cancellations those calls and `tick` return; a cancellation reaches the
- * source RTT/2 later and drops the request from its queue, or stops it after
- * the block being sent. `assign` is called after every event the downloader
- * sees from a source and for every source on each tick, as the download job
- * does. Faults: a source can go silent for a while (or for good) and can send
- * chunks that fail verification.
+ * downloader's own link). As the download job does, the downloader reports
+ * every block with `onData`, every finished chunk with `onChunkDone` (or
+ * `onChunkCorrupt`, dropping a banned source), sends the cancellations those
+ * calls and `tick` return, and calls `assign` after every event it sees from a
+ * source and for every source on each tick. A cancellation reaches the source
+ * RTT/2 later and drops the request from its queue, or stops it after the
+ * block being sent. Faults: a source can go silent for a while (or for good)
+ * and can send chunks that fail verification.
  *
  * All randomness (the scheduler's jitter and tie-breaking, corruption) comes
- * from one seeded generator, so a run is reproducible. The CPU time spent
- * inside Scheduler calls is measured with `performance.now()`.
+ * from one seeded generator, so a run is reproducible. The time spent inside
+ * Scheduler calls is measured with `performance.now()` around each call.
  */
 import { Bitfield } from '../content/bitfield.js'
 import { ShoalError } from '../errors.js'
@@ -30,15 +30,14 @@ export interface SimPeerSpec {
   rttMs: number
   /** Chunks it holds; all of them when omitted. */
   chunks?: Iterable<number>
-  /** It stops sending at this simulated time... */
+  /** It stops sending at this simulated time, for `silentForMs` (for good when omitted). */
   silentAtMs?: number
-  /** ...for this long; for good when omitted. */
   silentForMs?: number
   /** Probability that a chunk it sends fails verification. */
   corruptRate?: number
 }
 
-/** One simulated download. */
+/** One simulated download; the scheduler options default to the node's defaults. */
 export interface SimOptions {
   peers: SimPeerSpec[]
   chunkCount: number
@@ -53,7 +52,7 @@ export interface SimOptions {
   /** The downloader's own link; unlimited when omitted. */
   downloadBytesPerSecond?: number
   tickMs?: number
-  /** The run gives up (`timeout`) after this much simulated time; default 1 h. */
+  /** The run ends after this much simulated time if the file is not complete; default 10 min. */
   maxSimMs?: number
 }
 
@@ -65,20 +64,26 @@ export interface SimPeerResult {
   bytes: number
   chunks: number
   state: PeerState
-  /** Its part of the file's bytes, 0..1. */
+  /** Its part of the file's bytes and of the sum of upload bandwidths, 0..1. */
   byteShare: number
-  /** Its part of the sum of upload bandwidths, 0..1. */
   bandwidthShare: number
 }
 
 /** What a run measured. */
 export interface SimResult {
-  /** `stalled`: nothing in flight and some chunk has no usable source. */
+  /**
+   * `complete`; or, at `maxSimMs`, `stalled` (nothing in flight and a chunk
+   * without a usable source) or `timeout` (still going).
+   */
   outcome: 'complete' | 'stalled' | 'timeout'
   simMs: number
+  /** Time the last 1 % of the chunks took. */
+  tailMs: number
+  /** Simulated time spent stalled. */
+  stalledMs: number
   fileBytes: number
   bandwidthSumBytesPerSecond: number
-  /** File bytes over simulated time. */
+  /** Verified file bytes over simulated time, and its part of the bandwidth sum. */
   aggregateBytesPerSecond: number
   aggregateRatio: number
   /** Time spent inside Scheduler calls, and its part of the simulated time. */
@@ -87,44 +92,51 @@ export interface SimResult {
   /** Scheduler method → calls and time spent in them. */
   cpuByCall: Record<string, { calls: number, ms: number }>
   receivedBytes: number
-  /** Bytes received that were neither the winning copy nor corrupt: endgame losers, cancelled requests. */
+  /** Bytes received that were neither a winning copy nor corrupt: endgame losers, cancelled requests. */
   duplicateBytes: number
   corruptBytes: number
   peers: SimPeerResult[]
 }
 
+/** Data arrives in blocks of this size, each reported with `onData`. */
 export const DEFAULT_BLOCK_SIZE = 256 * 1024
+/** How often `tick` runs, as the download job's timer does. */
 export const DEFAULT_TICK_MS = 250
-export const DEFAULT_MAX_SIM_MS = 3_600_000
+/** Simulated time after which an incomplete run ends. */
+export const DEFAULT_MAX_SIM_MS = 600_000
 
 /** Bytes per second of `n` Mbit/s. */
 export function mbitps (n: number): number {
   return n * 1e6 / 8
 }
 
-/** A seeded generator in [0, 1) (mulberry32). */
+/** A seeded generator of numbers in [0, 1) (mulberry32). */
 export function seededRandom (seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
+    let t = Math.imul(a ^ (a >>> 15), a | 1)
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 
-/** `count` full sources with log-uniform bandwidths and RTTs in the given ranges. */
+/** `count` complete sources with log-uniform bandwidths and RTTs in the given ranges. */
 export function randomPeers (count: number, seed: number, bytesPerSecond: [number, number], rttMs: [number, number]): SimPeerSpec[] {
   const random = seededRandom(seed)
   const logUniform = ([lo, hi]: [number, number]): number => lo * (hi / lo) ** random()
   return Array.from({ length: count }, () => ({ uploadBytesPerSecond: logUniform(bytesPerSecond), rttMs: logUniform(rttMs) }))
 }
 
+/** Runs one simulated download until it completes or `maxSimMs` passes. */
+export function simulate (opts: SimOptions): SimResult {
+  return new Simulation(opts).run()
+}
+
 interface Peer {
   readonly id: string
   readonly spec: SimPeerSpec
-  /** Requests that reached it, in order; `head` is the next to serve. */
+  /** Source side: requests that reached it, in order, `head` the next to serve. */
   readonly queue: Request[]
   head: number
   serving: Request | undefined
@@ -140,9 +152,8 @@ interface Request {
   sent: number
   received: number
   corrupt: boolean
-  /** The downloader withdrew it; later data is waste. */
+  /** The downloader withdrew it (later data is waste); `cancelled`: the withdrawal reached the source. */
   dropped: boolean
-  /** The withdrawal reached the source. */
   cancelled: boolean
 }
 
@@ -151,31 +162,29 @@ type SimEvent =
   | { kind: 'arrive' | 'deliver', req: Request, bytes: number }
   | { kind: 'tick' }
 
-/** Runs one simulated download to completion, stall or timeout. */
-export function simulate (opts: SimOptions): SimResult {
-  return new Simulation(opts).run()
-}
+/** The Scheduler calls the simulator makes, each timed. */
+type Timed = 'addPeer' | 'onRtt' | 'onData' | 'assign' | 'onChunkDone' | 'onChunkCorrupt' | 'tick' | 'unavailableChunks'
 
 class Simulation {
-  readonly #opts: Required<Omit<SimOptions, 'downloadBytesPerSecond'>> & { downloadBytesPerSecond?: number }
+  readonly #opts: Required<Omit<SimOptions, 'downloadBytesPerSecond'>> & Pick<SimOptions, 'downloadBytesPerSecond'>
   readonly #random: () => number
   readonly #scheduler: Scheduler
   readonly #peers: Peer[]
   readonly #events = new EventQueue<SimEvent>()
+  readonly #cpu: Record<string, { calls: number, ms: number }> = {}
   #now = 0
   #open = 0
+  #done = 0
+  #tailFrom = 0
+  #stalled = false
+  #stalledMs = 0
   #linkFreeAt = 0
-  #cpuMs = 0
-  readonly #cpu: Record<string, { calls: number, ms: number }> = {}
   #received = 0
   #corrupt = 0
 
   constructor (opts: SimOptions) {
-    if (!(opts.chunkCount > 0 && opts.chunkSize > 0 && opts.peers.length > 0)) {
-      throw new ShoalError('ERR_INVALID_ARGUMENT', 'a simulation needs chunks, a chunk size and peers')
-    }
-    if (opts.peers.some(p => !(p.uploadBytesPerSecond > 0 && p.rttMs >= 0))) {
-      throw new ShoalError('ERR_INVALID_ARGUMENT', 'every simulated peer needs a positive bandwidth and a non-negative RTT')
+    if (!(opts.chunkCount > 0 && opts.chunkSize > 0 && opts.peers.length > 0) || opts.peers.some(p => !(p.uploadBytesPerSecond > 0 && p.rttMs >= 0))) {
+      throw new ShoalError('ERR_INVALID_ARGUMENT', 'a simulation needs chunks, a chunk size, and peers with a positive bandwidth and an RTT ≥ 0')
     }
     this.#opts = {
       blockSize: DEFAULT_BLOCK_SIZE, seed: 1, sequential: false, maxRequestsPerPeer: 16, maxRetries: 3,
@@ -188,63 +197,52 @@ class Simulation {
   }
 
   run (): SimResult {
-    const s = this.#scheduler
+    const n = this.#opts.chunkCount
     for (const peer of this.#peers) {
-      const have = peer.spec.chunks == null ? Bitfield.full(this.#opts.chunkCount) : bitfieldOf(this.#opts.chunkCount, peer.spec.chunks)
-      this.#timed('addPeer', () => { s.addPeer(peer.id, have, 0) })
-      this.#timed('onRtt', () => { s.onRtt(peer.id, peer.spec.rttMs) })
+      const have = peer.spec.chunks == null ? Bitfield.full(n) : bitfieldOf(n, peer.spec.chunks)
+      this.#call('addPeer', peer.id, have, 0)
+      this.#call('onRtt', peer.id, peer.spec.rttMs)
     }
     for (const peer of this.#peers) this.#assign(peer)
     this.#events.push(this.#opts.tickMs, { kind: 'tick' })
-    let outcome: SimResult['outcome'] = 'timeout'
-    for (let e = this.#events.pop(); e != null; e = this.#events.pop()) {
-      if (e.at > this.#opts.maxSimMs) break
+    for (let e = this.#events.pop(); e != null && e.at <= this.#opts.maxSimMs && !this.#scheduler.complete; e = this.#events.pop()) {
       this.#now = e.at
-      const stop = this.#handle(e.value)
-      if (s.complete) { outcome = 'complete'; break }
-      if (stop) { outcome = 'stalled'; break }
+      const v = e.value
+      switch (v.kind) {
+        case 'request': v.req.peer.queue.push(v.req); this.#serve(v.req.peer); break
+        case 'cancel': v.req.cancelled = true; break
+        case 'send': this.#sent(v.req); break
+        case 'arrive': this.#arrive(v.req, v.bytes); break
+        case 'deliver': this.#deliver(v.req, v.bytes); break
+        case 'tick': this.#tick(); break
+      }
     }
-    return this.#result(outcome)
-  }
-
-  /** Handles one event; true when the download cannot go on. */
-  #handle (e: SimEvent): boolean {
-    switch (e.kind) {
-      case 'request': e.req.peer.queue.push(e.req); this.#serve(e.req.peer); break
-      case 'cancel': e.req.cancelled = true; break
-      case 'send': this.#sent(e.req); break
-      case 'arrive': this.#arrive(e.req, e.bytes); break
-      case 'deliver': this.#deliver(e.req, e.bytes); break
-      case 'tick': return this.#tick()
-    }
-    return false
+    return this.#result()
   }
 
   /** Source side: starts the next request when idle. */
   #serve (peer: Peer): void {
-    if (peer.serving != null) return
-    while (peer.head < peer.queue.length) {
+    while (peer.serving == null && peer.head < peer.queue.length) {
       const req = peer.queue[peer.head++] as Request
       if (req.cancelled) continue
       peer.serving = req
       req.corrupt = this.#random() < (peer.spec.corruptRate ?? 0)
       this.#events.push(this.#now + this.#blockMs(req), { kind: 'send', req })
-      return
     }
-    peer.queue.length = peer.head = 0
+    if (peer.head === peer.queue.length) peer.queue.length = peer.head = 0
   }
 
-  /** Source side: a block of `req` is on the wire, unless the source is silent or the request withdrawn. */
+  /** Source side: a block of `req` goes on the wire, unless the source is silent or the request withdrawn. */
   #sent (req: Request): void {
     const { peer } = req
     const { silentAtMs = Infinity, silentForMs = Infinity } = peer.spec
     if (this.#now >= silentAtMs && this.#now < silentAtMs + silentForMs) {
-      // Silent: the block goes out once it speaks again (never, if for good).
+      // The block goes out once the source speaks again (never, if silent for good).
       if (Number.isFinite(silentForMs)) this.#events.push(silentAtMs + silentForMs + this.#blockMs(req), { kind: 'send', req })
       return
     }
     if (!req.cancelled) {
-      const bytes = this.#blockBytes(req)
+      const bytes = Math.min(this.#opts.blockSize, this.#opts.chunkSize - req.sent)
       req.sent += bytes
       this.#events.push(this.#now + peer.spec.rttMs / 2, { kind: 'arrive', req, bytes })
       if (req.sent < this.#opts.chunkSize) {
@@ -269,33 +267,35 @@ class Simulation {
     this.#received += bytes
     if (req.dropped) return
     const { peer, index } = req
-    const s = this.#scheduler
     req.received += bytes
-    this.#timed('onData', () => { s.onData(peer.id, bytes, this.#now) })
+    this.#call('onData', peer.id, bytes, this.#now)
     if (req.received >= this.#opts.chunkSize) {
       this.#close(req)
       if (req.corrupt) {
         this.#corrupt += req.received
-        this.#timed('onChunkCorrupt', () => { s.onChunkCorrupt(peer.id, index, this.#now) })
-        if (s.peer(peer.id)?.state === 'banned') for (const r of [...peer.open.values()]) this.#drop(r)
-        this.#assignAll()
+        this.#call('onChunkCorrupt', peer.id, index, this.#now)
+        if (this.#scheduler.peer(peer.id)?.state === 'banned') for (const r of [...peer.open.values()]) this.#drop(r)
+        for (const p of this.#peers) this.#assign(p)
         return
       }
-      const wasDone = s.isDone(index)
-      const cancels = this.#timed('onChunkDone', () => s.onChunkDone(peer.id, index, this.#now))
-      if (!wasDone) { peer.bytes += req.received; peer.chunks++ }
-      this.#cancel(cancels)
+      if (!this.#scheduler.isDone(index)) {
+        peer.bytes += req.received
+        peer.chunks++
+        if (++this.#done === Math.ceil(this.#opts.chunkCount * 0.99)) this.#tailFrom = this.#now
+      }
+      this.#cancel(this.#call('onChunkDone', peer.id, index, this.#now))
     }
     this.#assign(peer)
   }
 
-  /** Stall detection, a refill for everyone, and the check for a dead end. */
-  #tick (): boolean {
-    const s = this.#scheduler
-    this.#cancel(this.#timed('tick', () => s.tick(this.#now)))
-    this.#assignAll()
+  /** Stall detection, a refill for every source, and the check for a dead end. */
+  #tick (): void {
+    this.#cancel(this.#call('tick', this.#now))
+    for (const peer of this.#peers) this.#assign(peer)
     this.#events.push(this.#now + this.#opts.tickMs, { kind: 'tick' })
-    return this.#open === 0 && this.#timed('unavailableChunks', () => s.unavailableChunks()).length > 0
+    if (this.#stalled) this.#stalledMs += this.#opts.tickMs
+    // As the download job does: stalled means nothing in flight and a chunk without a usable source.
+    this.#stalled = this.#open === 0 && this.#call('unavailableChunks').length > 0
   }
 
   #cancel (cancels: Cancellation[]): void {
@@ -319,8 +319,7 @@ class Simulation {
   }
 
   #assign (peer: Peer): void {
-    const picked = this.#timed('assign', () => this.#scheduler.assign(peer.id, this.#now))
-    for (const index of picked) {
+    for (const index of this.#call('assign', peer.id, this.#now)) {
       const req: Request = { peer, index, sent: 0, received: 0, corrupt: false, dropped: false, cancelled: false }
       peer.open.set(index, req)
       this.#open++
@@ -328,45 +327,40 @@ class Simulation {
     }
   }
 
-  #assignAll (): void {
-    for (const peer of this.#peers) this.#assign(peer)
-  }
-
-  #blockBytes (req: Request): number {
-    return Math.min(this.#opts.blockSize, this.#opts.chunkSize - req.sent)
-  }
-
   #blockMs (req: Request): number {
-    return this.#blockBytes(req) * 1000 / req.peer.spec.uploadBytesPerSecond
+    return Math.min(this.#opts.blockSize, this.#opts.chunkSize - req.sent) * 1000 / req.peer.spec.uploadBytesPerSecond
   }
 
-  #timed<T> (call: string, fn: () => T): T {
+  /** Calls the scheduler, booking the time spent to `name`. */
+  #call<K extends Timed> (name: K, ...args: Parameters<Scheduler[K]>): ReturnType<Scheduler[K]> {
+    const method = this.#scheduler[name] as (...a: Parameters<Scheduler[K]>) => ReturnType<Scheduler[K]>
     const start = performance.now()
-    try {
-      return fn()
-    } finally {
-      const ms = performance.now() - start
-      this.#cpuMs += ms
-      const entry = this.#cpu[call] ?? (this.#cpu[call] = { calls: 0, ms: 0 })
-      entry.calls++
-      entry.ms += ms
-    }
+    const out = method.apply(this.#scheduler, args)
+    const ms = performance.now() - start
+    const entry = this.#cpu[name] ?? (this.#cpu[name] = { calls: 0, ms: 0 })
+    entry.calls++
+    entry.ms += ms
+    return out
   }
 
-  #result (outcome: SimResult['outcome']): SimResult {
+  #result (): SimResult {
+    const complete = this.#scheduler.complete
     const fileBytes = this.#opts.chunkCount * this.#opts.chunkSize
     const bandwidthSum = this.#peers.reduce((sum, p) => sum + p.spec.uploadBytesPerSecond, 0)
     const useful = this.#peers.reduce((sum, p) => sum + p.bytes, 0)
+    const cpuMs = Object.values(this.#cpu).reduce((sum, c) => sum + c.ms, 0)
     const aggregate = this.#now > 0 ? useful * 1000 / this.#now : 0
     return {
-      outcome,
+      outcome: complete ? 'complete' : this.#stalled ? 'stalled' : 'timeout',
       simMs: this.#now,
+      tailMs: complete ? this.#now - this.#tailFrom : 0,
+      stalledMs: this.#stalledMs,
       fileBytes,
       bandwidthSumBytesPerSecond: bandwidthSum,
       aggregateBytesPerSecond: aggregate,
       aggregateRatio: aggregate / bandwidthSum,
-      cpuMs: this.#cpuMs,
-      cpuRatio: this.#now > 0 ? this.#cpuMs / this.#now : 0,
+      cpuMs,
+      cpuRatio: this.#now > 0 ? cpuMs / this.#now : 0,
       cpuByCall: this.#cpu,
       receivedBytes: this.#received,
       duplicateBytes: this.#received - useful - this.#corrupt,
@@ -397,12 +391,11 @@ class EventQueue<T> {
 
   push (at: number, value: T): void {
     const h = this.#heap
+    let i = h.length
     h.push({ at, seq: this.#seq++, value })
-    for (let i = h.length - 1; i > 0;) {
-      const parent = (i - 1) >> 1
-      if (!this.#less(i, parent)) break
-      this.#swap(i, parent)
-      i = parent
+    while (i > 0 && this.#less(i, (i - 1) >> 1)) {
+      this.#swap(i, (i - 1) >> 1)
+      i = (i - 1) >> 1
     }
   }
 
@@ -410,19 +403,17 @@ class EventQueue<T> {
     const h = this.#heap
     const top = h[0]
     const last = h.pop()
-    if (top == null || last == null || h.length === 0) return top
+    if (h.length === 0 || last == null) return top
     h[0] = last
     for (let i = 0; ;) {
       const l = 2 * i + 1
-      const r = l + 1
       let m = i
       if (l < h.length && this.#less(l, m)) m = l
-      if (r < h.length && this.#less(r, m)) m = r
-      if (m === i) break
+      if (l + 1 < h.length && this.#less(l + 1, m)) m = l + 1
+      if (m === i) return top
       this.#swap(i, m)
       i = m
     }
-    return top
   }
 
   #less (a: number, b: number): boolean {

@@ -1,9 +1,11 @@
 /**
- * Bounds how many chunks this node uploads at once, per peer and in total, so
- * one greedy downloader cannot starve the others or the node itself. Waiters
- * are served first-come first-served.
+ * Bounds this node's uploads: how many chunks at once, per peer and in total
+ * (so one greedy downloader cannot starve the others or the node itself;
+ * waiters are served first-come first-served), and how many bytes per second
+ * in total (token bucket).
  */
 import { ShoalError } from '../errors.js'
+import { TokenBucket } from './token-bucket.js'
 
 interface Waiter {
   peer: string
@@ -16,11 +18,19 @@ export class UploadLimiter {
   readonly #total: number
   readonly #active = new Map<string, number>()
   readonly #waiters: Waiter[] = []
+  readonly #rate: TokenBucket
   #activeTotal = 0
 
-  constructor (init: { maxPerPeer: number, maxTotal: number }) {
+  /** `rateBytesPerSecond` 0 means unlimited. */
+  constructor (init: { maxPerPeer: number, maxTotal: number, rateBytesPerSecond?: number }) {
     this.#perPeer = init.maxPerPeer
     this.#total = init.maxTotal
+    this.#rate = new TokenBucket(init.rateBytesPerSecond ?? 0)
+  }
+
+  /** Waits until `bytes` may be sent under the upload rate limit. */
+  async throttle (bytes: number, signal?: AbortSignal): Promise<void> {
+    await this.#rate.take(bytes, signal)
   }
 
   /** Uploads in progress now. */

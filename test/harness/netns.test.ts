@@ -1,6 +1,7 @@
 import { describe, it, before, after, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -116,9 +117,9 @@ function isRunning (pid: string): boolean {
 }
 
 /** Runs a child process that builds a network with the harness, prints its namespaces, then does `then`. */
-async function childWithNetwork (then: string): Promise<{ child: ChildProcess, namespaces: string[] }> {
+async function childWithNetwork (then: string, prefix = DEFAULT_PREFIX): Promise<{ child: ChildProcess, namespaces: string[] }> {
   const source = `import { createNetwork } from ${JSON.stringify(HARNESS)}
-const net = await createNetwork([{ name: 'x' }, { name: 'y' }])
+const net = await createNetwork([{ name: 'x' }, { name: 'y' }], { prefix: ${JSON.stringify(prefix)} })
 net.hosts[0].exec(['sleep', '600'])
 setTimeout(() => { console.log(JSON.stringify(net.namespaces)); ${then} }, 200)
 setInterval(() => {}, 1000)`
@@ -126,7 +127,7 @@ setInterval(() => {}, 1000)`
   return { child: started.child, namespaces: JSON.parse(started.first) }
 }
 
-describe('netns multi-host harness', { timeout: 60_000 }, () => {
+describe('netns multi-host harness', { timeout: 120_000 }, () => {
   let net: Network
   let a: Host
   let b: Host
@@ -139,6 +140,17 @@ describe('netns multi-host harness', { timeout: 60_000 }, () => {
 
   it('is available here', async () => {
     await assertNetnsAvailable()
+  })
+
+  it('fails loudly, saying what it needs, where iproute2 cannot be run', async (t) => {
+    const path = process.env.PATH
+    t.after(() => { process.env.PATH = path })
+    process.env.PATH = '/nonexistent'
+    await assert.rejects(assertNetnsAvailable(), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'ERR_INTERNAL')
+      assert.match(err.message, /^multi-host tests need root, iproute2 .*ENOENT/)
+      return true
+    })
   })
 
   it('gives each host its own address, a subnet route and a multicast route, and nothing else', async () => {
@@ -244,18 +256,23 @@ describe('netns multi-host harness', { timeout: 60_000 }, () => {
     }
   })
 
-  it('sweeps the leftovers of a SIGKILLed run, and only those', async () => {
-    const { child, namespaces } = await childWithNetwork('')
+  it('sweeps the leftovers of a SIGKILLed run, and only those', async (t) => {
+    // a prefix of our own, so that a parallel run's sweep cannot beat us to these leftovers
+    const prefix = `shoalk${randomBytes(3).toString('hex')}`
+    t.after(async () => { await cleanupStale(prefix) })
+    const alive = await createNetwork([{ name: 'l' }], { prefix })
+    t.after(async () => { await alive.destroy() })
+    const { child, namespaces } = await childWithNetwork('', prefix)
     assert.ok(namespaces.every((ns) => ourNamespaces().includes(ns)))
     child.kill('SIGKILL')
     await once(child, 'exit')
     assert.ok(namespaces.every((ns) => ourNamespaces().includes(ns)), 'SIGKILL leaves them behind')
     const orphans = namespaces.flatMap((ns) => execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split('\n').filter((p) => p !== ''))
     assert.equal(orphans.length, 1, 'the child\'s `sleep` outlives it')
-    const removed = await cleanupStale(DEFAULT_PREFIX)
+    const removed = await cleanupStale(prefix)
     assert.deepEqual(namespaces.filter((ns) => !removed.includes(ns)), [])
     assert.deepEqual(ourNamespaces().filter((ns) => namespaces.includes(ns)), [])
     assert.deepEqual(orphans.filter(isRunning), [])
-    assert.ok(net.namespaces.every((ns) => ourNamespaces().includes(ns)), 'a live run is never swept')
+    assert.ok(alive.namespaces.every((ns) => ourNamespaces().includes(ns)), 'a live run is never swept')
   })
 })

@@ -26,7 +26,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ShoalError, toShoalError } from '../../src/errors.js'
+import { ShoalError, hasCode, toShoalError } from '../../src/errors.js'
 
 /** Namespace-name prefix of every run of this harness; `cleanupStale` sweeps it. */
 export const DEFAULT_PREFIX = 'shoalt'
@@ -40,7 +40,7 @@ const HOST_NAME = /^[a-z][a-z0-9-]{0,31}$/
 const PREFIX_NAME = /^[a-z][a-z0-9]{0,15}$/
 /** tbf only reaches its rate if the bucket holds at least rate/HZ bytes; 10 ms covers HZ ≥ 100. */
 const BURST_WINDOW_S = 0.01
-/** Floor on the bucket: several MTU frames, so low rates are not starved (2% of a 1.6 MB transfer). */
+/** Floor on the bucket: many MTU frames, yet only 0.6% of a 5 MB test transfer. */
 const MIN_BURST_BYTES = 32 * 1024
 /** Queue length of the tbf as time: short, so TCP feels the cap at once rather than filling a deep queue. */
 const TBF_LATENCY_MS = 50
@@ -49,23 +49,13 @@ const KILL_WAIT_MS = 2000
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
 /** What to build: a host's name (lower-case, it ends its namespace name) and optional rate caps. */
-export interface HostSpec {
-  name: string
-  uploadMbit?: number
-  downloadMbit?: number
-}
+export interface HostSpec { name: string, uploadMbit?: number, downloadMbit?: number }
 
 /** The outcome of a finished command; `code` is null when a signal ended it. */
-export interface RunResult {
-  stdout: string
-  stderr: string
-  code: number | null
-}
+export interface RunResult { stdout: string, stderr: string, code: number | null }
 
 /** Options of async harness calls. */
-export interface AbortOptions {
-  signal?: AbortSignal
-}
+export interface AbortOptions { signal?: AbortSignal }
 
 /** One host: a network namespace with one interface on the shared bridge. */
 export interface Host {
@@ -117,13 +107,7 @@ async function execRaw (file: string, args: string[], signal?: AbortSignal): Pro
 
 /** Runs `ip`/`tc` and returns stdout; any failure is an error naming the command and its stderr. */
 async function admin (file: 'ip' | 'tc', args: string[], signal?: AbortSignal): Promise<string> {
-  let result: RunResult
-  try {
-    result = await execRaw(file, args, signal)
-  } catch (err) {
-    if ((err as Error).name === 'AbortError') throw toShoalError(err)
-    throw new ShoalError('ERR_INTERNAL', `netns harness: cannot run \`${file}\`: ${(err as Error).message}`, { file, args }, { cause: err })
-  }
+  const result = await execRaw(file, args, signal).catch((err) => { throw toShoalError(err) }) // ENOENT: no iproute2
   if (result.code !== 0) {
     const reason = result.stderr.trim()
     throw new ShoalError('ERR_INTERNAL', `netns harness: \`${file} ${args.join(' ')}\` failed: ${reason}`, { file, args, reason })
@@ -157,9 +141,7 @@ function parsePids (stdout: string): number[] {
 }
 
 function kill (pids: number[]): void {
-  for (const pid of pids) {
-    try { process.kill(pid, 'SIGKILL') } catch {} // already gone
-  }
+  for (const pid of pids) try { process.kill(pid, 'SIGKILL') } catch {} // already gone
 }
 
 /** SIGKILLs everything in `ns` and waits until it has left (a vanished namespace counts as empty). */
@@ -181,12 +163,7 @@ async function listNamespaces (signal?: AbortSignal): Promise<string[]> {
 }
 
 function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
+  try { return process.kill(pid, 0) } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM' }
 }
 
 /**
@@ -207,61 +184,30 @@ export async function cleanupStale (prefix: string = DEFAULT_PREFIX, opts: Abort
   return stale
 }
 
-class NetnsHost implements Host {
-  readonly name: string
-  readonly ns: string
-  readonly ip: string
-  readonly #switchNs: string
-  readonly #port: string
-
-  constructor (name: string, ns: string, ip: string, switchNs: string, port: string) {
-    this.name = name
-    this.ns = ns
-    this.ip = ip
-    this.#switchNs = switchNs
-    this.#port = port
-  }
-
-  exec (cmd: string[], opts: SpawnOptions = {}): ChildProcess {
-    return spawn('ip', ['netns', 'exec', this.ns, ...cmd], opts)
-  }
-
-  async run (cmd: string[], opts: AbortOptions = {}): Promise<RunResult> {
-    return await execRaw('ip', ['netns', 'exec', this.ns, ...cmd], opts.signal)
-  }
-
-  async setUploadMbit (mbit: number | undefined, opts: AbortOptions = {}): Promise<void> {
-    await setCap(this.ns, HOST_IF, mbit, opts.signal)
-  }
-
-  async setDownloadMbit (mbit: number | undefined, opts: AbortOptions = {}): Promise<void> {
-    await setCap(this.#switchNs, this.#port, mbit, opts.signal)
-  }
-
-  /** Creates the namespace, its veth pair onto the bridge, address, routes and caps. */
-  async build (spec: HostSpec, signal?: AbortSignal): Promise<void> {
-    const ip = async (...args: string[]): Promise<void> => { await admin('ip', args, signal) }
-    await ip('netns', 'add', this.ns)
-    await ip('-n', this.ns, 'link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', this.#port, 'netns', this.#switchNs)
-    await ip('-n', this.#switchNs, 'link', 'set', this.#port, 'master', BRIDGE_IF, 'up')
-    await ip('-n', this.ns, 'addr', 'add', `${this.ip}/24`, 'dev', HOST_IF)
-    await ip('-n', this.ns, 'link', 'set', 'lo', 'up')
-    await ip('-n', this.ns, 'link', 'set', HOST_IF, 'up')
-    await ip('-n', this.ns, 'route', 'add', '224.0.0.0/4', 'dev', HOST_IF)
-    if (spec.uploadMbit !== undefined) await this.setUploadMbit(spec.uploadMbit, { signal })
-    if (spec.downloadMbit !== undefined) await this.setDownloadMbit(spec.downloadMbit, { signal })
+/** A host's handle; everything it does goes through `ip netns exec` or `tc -n`. */
+function makeHost (name: string, ns: string, ip: string, switchNs: string, port: string): Host {
+  return {
+    name,
+    ns,
+    ip,
+    exec: (cmd, opts = {}) => spawn('ip', ['netns', 'exec', ns, ...cmd], opts),
+    run: async (cmd, opts = {}) => await execRaw('ip', ['netns', 'exec', ns, ...cmd], opts.signal),
+    setUploadMbit: async (mbit, opts = {}) => { await setCap(ns, HOST_IF, mbit, opts.signal) },
+    setDownloadMbit: async (mbit, opts = {}) => { await setCap(switchNs, port, mbit, opts.signal) }
   }
 }
 
 class NetnsNetwork implements Network {
   readonly id: string
-  readonly hosts: readonly NetnsHost[]
+  readonly hosts: readonly Host[]
   readonly namespaces: readonly string[]
+  readonly #specs: HostSpec[]
   #teardown: Promise<void> | undefined
 
   constructor (id: string, specs: HostSpec[]) {
     this.id = id
-    this.hosts = specs.map((spec, i) => new NetnsHost(spec.name, `${id}-${spec.name}`, `${SUBNET}.${i + 1}`, id, `h${i}`))
+    this.#specs = specs
+    this.hosts = specs.map((spec, i) => makeHost(spec.name, `${id}-${spec.name}`, `${SUBNET}.${i + 1}`, id, `h${i}`))
     this.namespaces = [id, ...this.hosts.map((host) => host.ns)]
   }
 
@@ -271,12 +217,30 @@ class NetnsNetwork implements Network {
     return found
   }
 
-  async build (specs: HostSpec[], signal?: AbortSignal): Promise<void> {
-    await admin('ip', ['netns', 'add', this.id], signal)
-    // No snooping: the bridge floods multicast like a plain switch, so mDNS needs no IGMP querier.
-    await admin('ip', ['-n', this.id, 'link', 'add', BRIDGE_IF, 'type', 'bridge', 'mcast_snooping', '0'], signal)
-    await admin('ip', ['-n', this.id, 'link', 'set', BRIDGE_IF, 'up'], signal)
-    for (const [i, host] of this.hosts.entries()) await host.build(specs[i] as HostSpec, signal)
+  /** Creates the switch, then each host: namespace, veth pair onto the bridge, address, routes, caps. */
+  async build (signal?: AbortSignal): Promise<void> {
+    const sw = this.id
+    const steps = [
+      ['netns', 'add', sw],
+      // No snooping: the bridge floods multicast like a plain switch, so mDNS needs no IGMP querier.
+      ['-n', sw, 'link', 'add', BRIDGE_IF, 'type', 'bridge', 'mcast_snooping', '0'],
+      ['-n', sw, 'link', 'set', BRIDGE_IF, 'up'],
+      ...this.hosts.flatMap(({ ns, ip }, i) => [
+        ['netns', 'add', ns],
+        ['-n', ns, 'link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', `h${i}`, 'netns', sw],
+        ['-n', sw, 'link', 'set', `h${i}`, 'master', BRIDGE_IF, 'up'],
+        ['-n', ns, 'addr', 'add', `${ip}/24`, 'dev', HOST_IF],
+        ['-n', ns, 'link', 'set', 'lo', 'up'],
+        ['-n', ns, 'link', 'set', HOST_IF, 'up'],
+        ['-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', HOST_IF]
+      ])
+    ]
+    for (const args of steps) await admin('ip', args, signal)
+    for (const [i, host] of this.hosts.entries()) {
+      const spec = this.#specs[i] as HostSpec
+      if (spec.uploadMbit !== undefined) await host.setUploadMbit(spec.uploadMbit, { signal })
+      if (spec.downloadMbit !== undefined) await host.setDownloadMbit(spec.downloadMbit, { signal })
+    }
   }
 
   async destroy (): Promise<void> {
@@ -354,7 +318,7 @@ export async function createNetwork (specs: HostSpec[], opts: NetworkOptions = {
   const net = new NetnsNetwork(`${prefix}-${process.pid}-${randomBytes(3).toString('hex')}`, specs)
   track(net)
   try {
-    await net.build(specs, opts.signal)
+    await net.build(opts.signal)
   } catch (err) {
     await net.destroy()
     throw err
@@ -379,6 +343,7 @@ export async function assertNetnsAvailable (opts: AbortOptions = {}): Promise<vo
       await net.destroy()
     }
   } catch (err) {
+    if (hasCode(err, 'ERR_ABORTED')) throw err
     throw new ShoalError('ERR_INTERNAL', `${need}: ${(err as Error).message}`, {}, { cause: err })
   }
 }

@@ -113,7 +113,7 @@ describe('tracker server', () => {
     assertError(await get(url, '/peers?limit=0'), 400, 'ERR_INVALID_ARGUMENT')
     assertError(await get(url, '/peers?limit=10001'), 400, 'ERR_INVALID_ARGUMENT')
     assertError(await get(url, '/files?offset=-1'), 400, 'ERR_INVALID_ARGUMENT')
-    assertError(await get(url, '/nowhere'), 404, 'ERR_PATH_NOT_FOUND')
+    assertError(await get(url, '/nowhere'), 404, 'ERR_ROUTE_NOT_FOUND')
     await rawGarbage(url)
 
     assert.equal((await get(url, '/')).status, 200)

@@ -1,0 +1,60 @@
+/**
+ * A token bucket for byte rates. Takers may go into debt and then wait it
+ * out, so concurrent takers share the rate without a queue, and the long-run
+ * rate never exceeds `rate`. The clock and the sleep are injectable.
+ */
+import { ShoalError } from '../errors.js'
+
+/** Burst allowance: this many milliseconds' worth of the rate. */
+export const BURST_MS = 250
+
+/** Limits a flow of bytes to `rate` bytes per second (0 = unlimited). */
+export class TokenBucket {
+  readonly rate: number
+  readonly #burst: number
+  readonly #now: () => number
+  #tokens: number
+  #last: number
+
+  constructor (rate: number, now: () => number = () => performance.now()) {
+    this.rate = rate
+    this.#burst = rate * BURST_MS / 1000
+    this.#now = now
+    this.#tokens = this.#burst
+    this.#last = now()
+  }
+
+  /** Spends `bytes`; returns how long (ms) the caller must wait before sending them. */
+  reserve (bytes: number): number {
+    if (this.rate <= 0) return 0
+    const now = this.#now()
+    // A clock that steps back has not let time pass: never charge for it.
+    const elapsed = Math.max(0, now - this.#last)
+    this.#tokens = Math.min(this.#burst, this.#tokens + elapsed * this.rate / 1000)
+    this.#last = now
+    this.#tokens -= bytes
+    return this.#tokens >= 0 ? 0 : -this.#tokens * 1000 / this.rate
+  }
+
+  /** Spends `bytes` and waits out any debt. */
+  async take (bytes: number, signal?: AbortSignal): Promise<void> {
+    await sleep(this.reserve(bytes), signal)
+  }
+}
+
+/** Waits `ms` (no timer for 0), rejecting with ERR_ABORTED on abort. */
+export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0) return
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(new ShoalError('ERR_ABORTED', 'aborted while rate limited'))
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    if (signal?.aborted === true) { onAbort(); return }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
