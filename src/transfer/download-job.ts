@@ -287,6 +287,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     const delta = received - (this.#lastReceived.get(k) ?? 0)
     this.#lastReceived.set(k, received)
     this.#scheduler.onData(key, delta, this.#now())
+    if (this.#state === 'stalled') this.#setState('running')
     this.#progress.received(index, key, received, delta)
   }
 

@@ -10,21 +10,24 @@
  * `onRequestFailed`) and calls `tick(now)` periodically for stall detection.
  *
  * Picking. Unassigned missing chunks sit in buckets by availability (how many
- * usable peers have them); a peer takes from the rarest bucket it can serve
- * (rarest-first), or the lowest index (sequential). When nothing unassigned
- * is left for a peer with room, it races chunks in flight elsewhere (endgame),
- * at most `ENDGAME_COPIES` copies each, slowest holders first; the first copy
- * to arrive wins and the caller cancels the others.
+ * usable peers have them; complete sources are counted once for all chunks);
+ * a peer takes from the rarest bucket it can serve (rarest-first), or the
+ * lowest index (sequential). When nothing unassigned is left for a fast peer
+ * with room, it races chunks in flight elsewhere (endgame), at most
+ * `ENDGAME_COPIES` copies each, slowest holders first, where it should beat
+ * the holder; the first copy to arrive wins and the caller cancels the others.
  *
  * Faults. A failed request puts its chunk on back-off (exponential with
  * jitter); after `maxRetries` failures from one peer that peer is no longer
  * asked for that chunk. A corrupt chunk excludes the peer for that chunk at
  * once and counts against it; `MAX_BAD_CHUNKS` bans it for the job. A peer
  * with requests in flight that delivers nothing for `stallTimeoutMs` is
- * `stalled`: its chunks go back to the pool and it gets no new work until data
- * from it arrives again.
+ * `stalled`: its chunks go back to the pool, it no longer counts as a source,
+ * and it gets no new work until data from it arrives again, except one probe
+ * request after a back-off (doubling per stall).
  */
-import { PeerStats, MAX_BAD_CHUNKS } from './peer-stats.js'
+import { RarityBuckets } from './rarity-buckets.js'
+import { PeerStats, MAX_BAD_CHUNKS, RATE_SAMPLE_MS } from './peer-stats.js'
 
 /** Tunables of one scheduler. */
 export interface SchedulerOptions {
@@ -43,10 +46,14 @@ export interface SchedulerOptions {
 /** The minimal view of a bitfield the scheduler needs. */
 export interface HaveView {
   readonly length: number
+  /** Chunks held, when known (a `Bitfield` has it): a complete source is then added in O(1). */
+  readonly count?: number
   get: (index: number) => boolean
 }
 
 export const ENDGAME_COPIES = 2
+/** Only peers within this factor of the fastest one race in endgame, so slow ones do not take the copies. */
+export const ENDGAME_RACER_SPREAD = 4
 export const RETRY_BASE_MS = 250
 export const RETRY_MAX_MS = 8_000
 
@@ -70,24 +77,30 @@ export interface Cancellation {
 export class Scheduler {
   readonly #opts: Required<SchedulerOptions>
   readonly #chunks: ChunkState[]
-  readonly #peers = new Map<string, { stats: PeerStats, have: HaveView }>()
-  /** availability (usable peers that have the chunk) for every chunk. */
-  readonly #availability: Uint32Array
-  /** availability → unassigned missing chunks with that availability. */
-  readonly #buckets = new Map<number, Set<number>>()
+  readonly #peers = new Map<string, { stats: PeerStats, have: HaveView, complete: boolean }>()
+  /** Usable sources that held every chunk when added: they add one to every chunk's availability. */
+  #completeSources = 0
+  /** Unassigned missing chunks by partial availability (total availability = that + #completeSources). */
+  readonly #pool: RarityBuckets
+  /** The chunks in the random order buckets are filled in. */
+  readonly #order: Uint32Array
+  #byRate: PeerStats[] | undefined
+  #byRateAt = 0
+  /** #byRate without the holders found to have nothing left to race since the last sort. */
+  #raceHolders: PeerStats[] = []
   #missing: number
   #cursor = 0
 
   constructor (opts: SchedulerOptions) {
     this.#opts = { sequential: false, random: Math.random, ...opts }
     this.#chunks = Array.from({ length: opts.chunkCount }, () => ({ done: false, at: new Set<string>(), failures: new Map<string, number>(), notBefore: 0 }))
-    this.#availability = new Uint32Array(opts.chunkCount)
+    this.#pool = new RarityBuckets(opts.chunkCount)
     this.#missing = opts.chunkCount
-    // Insert in random order so equally rare chunks are spread across peers.
+    // Insert (and move, as availability changes) in random order so equally rare chunks are spread across peers.
     const order = Array.from({ length: opts.chunkCount }, (_, i) => i)
     if (!this.#opts.sequential) shuffle(order, this.#opts.random)
-    const bucket = new Set<number>(order)
-    if (bucket.size > 0) this.#buckets.set(0, bucket)
+    this.#order = Uint32Array.from(order)
+    for (const index of order) this.#pool.insert(index)
   }
 
   get missingCount (): number { return this.#missing }
@@ -100,7 +113,7 @@ export class Scheduler {
   markDone (index: number): void {
     const c = this.#chunks[index]
     if (c == null || c.done) return
-    this.#unbucket(index)
+    this.#pool.remove(index)
     c.done = true
     this.#missing--
   }
@@ -110,17 +123,19 @@ export class Scheduler {
     if (this.#peers.has(id)) return
     const stats = new PeerStats(id)
     stats.lastDataAt = now
-    this.#peers.set(id, { stats, have })
-    for (let i = 0; i < this.#chunks.length; i++) {
-      if (have.get(i)) this.#changeAvailability(i, 1)
-    }
+    const complete = have.count === this.#chunks.length
+    this.#peers.set(id, { stats, have, complete })
+    this.#byRate = undefined
+    this.#changeAvailabilityAll(have, complete, 1)
   }
 
   /** A source learned of a new chunk (have-update). Call after its bitfield is updated. */
   peerHas (id: string, index: number): void {
     const p = this.#peers.get(id)
     if (p == null || p.stats.state === 'banned') return
-    this.#changeAvailability(index, 1)
+    // It announces the chunk again: believe it again after a refusal.
+    this.#chunks[index]?.failures.delete(id)
+    this.#pool.adjust(index, 1)
   }
 
   /** Removes a source; its requests are released back to the pool. */
@@ -128,8 +143,9 @@ export class Scheduler {
     const p = this.#peers.get(id)
     if (p == null) return
     this.#release(p.stats)
-    if (p.stats.state !== 'banned') this.#forgetAvailability(p.have)
+    if (p.stats.state !== 'banned') this.#changeAvailabilityAll(p.have, p.complete, -1)
     this.#peers.delete(id)
+    this.#byRate = undefined
   }
 
   /** Feeds a round-trip measurement for a peer. */
@@ -147,16 +163,22 @@ export class Scheduler {
     const p = this.#peers.get(id)
     if (p == null || this.#missing === 0) return []
     const { stats, have } = p
-    const room = stats.window(this.#opts.chunkSize, this.#opts.maxRequestsPerPeer) - stats.inFlight.size
+    const room = (this.#mayProbe(stats, now) ? 1 : stats.window(this.#opts.chunkSize, this.#opts.maxRequestsPerPeer)) - stats.inFlight.size
     if (room <= 0) return []
     const picked = this.#opts.sequential ? this.#pickSequential(stats, have, room, now) : this.#pickRarest(stats, have, room, now)
-    if (picked.length < room) picked.push(...this.#pickEndgame(stats, have, room - picked.length, now))
+    if (picked.length < room) for (const index of this.#pickEndgame(stats, have, room - picked.length, now)) picked.push(index)
     if (stats.inFlight.size === 0 && picked.length > 0) stats.startSample(now)
     for (const index of picked) {
       stats.inFlight.set(index, now)
       this.#chunks[index]?.at.add(id)
     }
     return picked
+  }
+
+  /** A stalled peer is demoted, not dropped: after a back-off it gets one request to prove itself. */
+  #mayProbe (stats: PeerStats, now: number): boolean {
+    return stats.state === 'stalled' && stats.inFlight.size === 0 &&
+      now - stats.lastDataAt >= this.#opts.stallTimeoutMs * 2 ** Math.min(stats.stalls, 6)
   }
 
   #eligible (index: number, stats: PeerStats, have: HaveView, now: number): boolean {
@@ -167,9 +189,8 @@ export class Scheduler {
 
   #pickRarest (stats: PeerStats, have: HaveView, room: number, now: number): number[] {
     const picked: number[] = []
-    const levels = [...this.#buckets.keys()].filter(a => a > 0).sort((a, b) => a - b)
-    for (const level of levels) {
-      const bucket = this.#buckets.get(level) as Set<number>
+    for (const [level, bucket] of this.#pool.rarestFirst()) {
+      if (level + this.#completeSources === 0) continue
       for (const index of bucket) {
         if (!this.#eligible(index, stats, have, now)) continue
         picked.push(index)
@@ -177,7 +198,7 @@ export class Scheduler {
       }
       if (picked.length === room) break
     }
-    for (const index of picked) this.#unbucket(index)
+    for (const index of picked) this.#pool.remove(index)
     return picked
   }
 
@@ -188,34 +209,69 @@ export class Scheduler {
       const c = this.#chunks[i] as ChunkState
       if (c.at.size === 0 && this.#eligible(i, stats, have, now)) picked.push(i)
     }
-    for (const index of picked) this.#unbucket(index)
+    for (const index of picked) this.#pool.remove(index)
     return picked
   }
 
-  /** Races chunks in flight at slower peers; only when nothing unassigned is left for this peer. */
+  /**
+   * Races chunks in flight elsewhere, slowest holders first; only when nothing
+   * unassigned is left for this peer, only if it is a fast peer (within
+   * ENDGAME_RACER_SPREAD of the fastest: the copies are few, slow peers must
+   * not take them), and only where it should deliver first or the holder is
+   * overdue.
+   */
   #pickEndgame (stats: PeerStats, have: HaveView, room: number, now: number): number[] {
+    const byRate = this.#activeByRate(now)
+    const fastest = byRate[byRate.length - 1]?.rate ?? 0
+    if (stats.rate === 0 || stats.rate * ENDGAME_RACER_SPREAD < fastest) return []
     if (this.#hasUnassignedFor(stats, have, now)) return []
-    const candidates: Array<{ index: number, holderRate: number, since: number }> = []
-    for (const other of this.#peers.values()) {
-      if (other.stats === stats) continue
-      for (const [index, since] of other.stats.inFlight) {
+    const bytesMs = this.#opts.chunkSize * 1000
+    const picked: number[] = []
+    let mine = now + stats.rttMs + (stats.inFlight.size + 1) * bytesMs / stats.rate
+    // Holders left with nothing to race (every request done or copied twice) are dropped from the list as found.
+    const holders = this.#raceHolders
+    let kept = 0
+    for (let h = 0; h < holders.length; h++) {
+      const holder = holders[h] as PeerStats
+      // The holder should deliver its n-th request by lastDataAt + n × perChunk.
+      const perChunk = holder.rate > 0 ? bytesMs / holder.rate : Infinity
+      const overdue = holder.lastDataAt + perChunk < now
+      let raceable = false
+      let n = 0
+      for (const index of holder.inFlight.keys()) {
+        const theirs = holder.lastDataAt + ++n * perChunk
         const c = this.#chunks[index] as ChunkState
-        if (c.at.size >= ENDGAME_COPIES || !this.#eligible(index, stats, have, now)) continue
-        candidates.push({ index, holderRate: other.stats.rate, since })
+        if (c.done || c.at.size >= ENDGAME_COPIES) continue
+        raceable = true
+        if (holder === stats || (!overdue && mine >= theirs) || !this.#eligible(index, stats, have, now)) continue
+        picked.push(index)
+        if (picked.length === room) break
+        mine += bytesMs / stats.rate
+      }
+      if (raceable) holders[kept++] = holder
+      if (picked.length === room) {
+        holders.copyWithin(kept, h + 1)
+        holders.length = kept + holders.length - h - 1
+        return picked
       }
     }
-    candidates.sort((a, b) => a.holderRate - b.holderRate || a.since - b.since)
-    const picked: number[] = []
-    for (const { index } of candidates) {
-      if (picked.length === room) break
-      if (!picked.includes(index)) picked.push(index)
-    }
+    holders.length = kept
     return picked
+  }
+
+  /** Active peers, slowest first; re-sorted at most every RATE_SAMPLE_MS, as rates move slowly. */
+  #activeByRate (now: number): PeerStats[] {
+    if (this.#byRate == null || now - this.#byRateAt >= RATE_SAMPLE_MS) {
+      this.#byRate = [...this.#peers.values()].map(p => p.stats).filter(s => s.state === 'active').sort((a, b) => a.rate - b.rate)
+      this.#byRateAt = now
+      this.#raceHolders = this.#byRate.slice()
+    }
+    return this.#byRate
   }
 
   #hasUnassignedFor (stats: PeerStats, have: HaveView, now: number): boolean {
-    for (const [level, bucket] of this.#buckets) {
-      if (level === 0) continue
+    for (const [level, bucket] of this.#pool.rarestFirst()) {
+      if (level + this.#completeSources === 0) continue
       for (const index of bucket) if (this.#eligible(index, stats, have, now)) return true
     }
     return false
@@ -232,9 +288,13 @@ export class Scheduler {
       p.stats.lastDataAt = now
     }
     if (c == null || c.done) return []
+    this.#pool.remove(index)
     c.at.delete(id)
-    const cancels = [...c.at].map(peer => ({ peer, index }))
-    for (const peer of c.at) this.#peers.get(peer)?.stats.inFlight.delete(index)
+    const cancels: Cancellation[] = []
+    for (const peer of c.at) {
+      cancels.push({ peer, index })
+      this.#peers.get(peer)?.stats.inFlight.delete(index)
+    }
     c.at.clear()
     c.done = true
     this.#missing--
@@ -274,7 +334,7 @@ export class Scheduler {
     const attempts = [...c.failures.values()].reduce((a, b) => a + b, 0)
     const backoff = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts - 1, 10))
     c.notBefore = now + backoff * (0.5 + this.#opts.random())
-    if (c.at.size === 0) this.#bucket(index)
+    if (c.at.size === 0) this.#pool.insert(index)
   }
 
   /** Bans a peer for this job: no more requests, its availability no longer counts. */
@@ -282,7 +342,7 @@ export class Scheduler {
     const p = this.#peers.get(id)
     if (p == null || p.stats.state === 'banned') return
     this.#release(p.stats)
-    this.#forgetAvailability(p.have)
+    this.#changeAvailabilityAll(p.have, p.complete, -1)
     p.stats.state = 'banned'
   }
 
@@ -293,7 +353,7 @@ export class Scheduler {
   tick (now: number): Cancellation[] {
     const cancels: Cancellation[] = []
     for (const { stats } of this.#peers.values()) {
-      if (stats.state !== 'active' || stats.inFlight.size === 0) continue
+      if (stats.state === 'banned' || stats.inFlight.size === 0) continue
       if (now - stats.lastDataAt < this.#opts.stallTimeoutMs) continue
       stats.state = 'stalled'
       stats.stalls++
@@ -311,7 +371,7 @@ export class Scheduler {
       if (c.done || c.at.size > 0) continue
       let served = false
       for (const { stats, have } of this.#peers.values()) {
-        if (stats.state !== 'banned' && have.get(i) && (c.failures.get(stats.id) ?? 0) < this.#opts.maxRetries) { served = true; break }
+        if (stats.state === 'active' && have.get(i) && (c.failures.get(stats.id) ?? 0) < this.#opts.maxRetries) { served = true; break }
       }
       if (!served) out.push(i)
     }
@@ -327,37 +387,14 @@ export class Scheduler {
     for (const index of stats.inFlight.keys()) {
       const c = this.#chunks[index] as ChunkState
       c.at.delete(stats.id)
-      if (!c.done && c.at.size === 0) this.#bucket(index)
+      if (!c.done && c.at.size === 0) this.#pool.insert(index)
     }
     stats.inFlight.clear()
   }
 
-  #forgetAvailability (have: HaveView): void {
-    for (let i = 0; i < this.#chunks.length; i++) if (have.get(i)) this.#changeAvailability(i, -1)
-  }
-
-  #changeAvailability (index: number, delta: number): void {
-    const c = this.#chunks[index]
-    if (c == null) return
-    const inBucket = !c.done && c.at.size === 0
-    if (inBucket) this.#unbucket(index)
-    this.#availability[index] = Math.max(0, (this.#availability[index] ?? 0) + delta)
-    if (inBucket) this.#bucket(index)
-  }
-
-  #bucket (index: number): void {
-    const level = this.#availability[index] ?? 0
-    let set = this.#buckets.get(level)
-    if (set == null) this.#buckets.set(level, set = new Set())
-    set.add(index)
-  }
-
-  #unbucket (index: number): void {
-    const level = this.#availability[index] ?? 0
-    const set = this.#buckets.get(level)
-    if (set == null) return
-    set.delete(index)
-    if (set.size === 0) this.#buckets.delete(level)
+  #changeAvailabilityAll (have: HaveView, complete: boolean, delta: number): void {
+    if (complete) this.#completeSources += delta
+    else for (const i of this.#order) if (have.get(i)) this.#pool.adjust(i, delta)
   }
 }
 
