@@ -16,6 +16,8 @@ import { Catalog, type FileRecord } from '../store/catalog.js'
 import { Library } from './library.js'
 import { HintedSourceFinder, parsePeerAddrs } from './source-finder.js'
 import { PeerBook } from './peer-book.js'
+import { ChunkVerifier } from '../content/chunk-verifier.js'
+import { BufferPool } from '../transfer/buffer-pool.js'
 import { resolveManifest } from './resolve-manifest.js'
 import { verifyLocalCopy, type VerifyReport } from './verify.js'
 import { UploadLimiter } from '../transfer/upload-limiter.js'
@@ -99,6 +101,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   readonly #jobs = new Map<string, { job: DownloadJob, done: Promise<void>, claimed: boolean }>()
   readonly #finished = new Map<string, JobSnapshot>()
   readonly #peerBook = new PeerBook()
+  readonly #verifier = new ChunkVerifier()
+  readonly #buffers = new BufferPool()
   #started = false
 
   constructor (init: { dataDir: string, config: ShoalConfig }) {
@@ -165,6 +169,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     for (const { job } of jobs) job.pause()
     await Promise.allSettled(jobs.map(async j => { await j.done }))
     await this.#libp2p?.stop()
+    await this.#verifier.close()
     await this.#library?.close()
     this.#catalog?.close()
     this.#libp2p = undefined
@@ -266,6 +271,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       catalog: this.catalog,
       library: this.#need(this.#library),
       finder: this.#need(this.#finder),
+      verifier: this.#verifier,
+      buffers: this.#buffers,
       options: {
         maxRequestsPerPeer: t.requestsInFlightPerPeer,
         chunkRetries: t.chunkRetries,

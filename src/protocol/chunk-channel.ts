@@ -30,6 +30,8 @@ export interface ChunkChannelHandlers {
   onRefused: (index: number, reason: ChunkRefusal) => void
   /** The channel ended; requests still pending are lost. */
   onClose: (err?: Error) => void
+  /** Supplies the buffer a chunk is assembled in (a pool); default: a fresh one. */
+  allocate?: (length: number) => Buffer
 }
 
 interface Pending {
@@ -142,7 +144,7 @@ export class ChunkChannel {
       throw new ShoalError('ERR_PROTOCOL', `block of ${frame.byteLength} bytes announced as ${header.length}`)
     }
     const pending = this.#pending.get(header.index) as Pending
-    pending.buffer ??= Buffer.allocUnsafe(pending.length)
+    pending.buffer ??= this.#handlers.allocate?.(pending.length) ?? Buffer.allocUnsafe(pending.length)
     let at = header.offset
     for (const part of frame) {
       pending.buffer.set(part, at)

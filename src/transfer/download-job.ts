@@ -16,6 +16,8 @@ import { Bitfield } from '../content/bitfield.js'
 import { chunkRange } from '../content/chunk-size.js'
 import { chunkHash, manifestChunkCount, type Manifest } from '../content/manifest.js'
 import { equalBytes, sha256 } from '../content/hash.js'
+import type { ChunkVerifier } from '../content/chunk-verifier.js'
+import type { BufferPool } from './buffer-pool.js'
 import { ChunkChannel, type ChunkRefusal } from '../protocol/chunk-channel.js'
 import { subscribeHave, type HaveSubscription } from '../protocol/have.js'
 import { PartialFile } from '../store/partial-file.js'
@@ -53,6 +55,10 @@ export interface DownloadJobInit {
   catalog: Catalog
   library: Library
   finder: SourceFinder
+  /** Hashes chunks off the main thread (shared by the node's jobs). */
+  verifier: ChunkVerifier
+  /** Chunk buffers, recycled (shared by the node's jobs). */
+  buffers: BufferPool
   options: DownloadJobOptions
   now?: () => number
 }
@@ -241,6 +247,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     const rtt = await libp2p.services.ping.ping(peer, { signal }).catch(() => undefined)
     if (typeof rtt === 'number') this.#scheduler.onRtt(key, rtt)
     source.channel = await ChunkChannel.open(libp2p, peer, this.fileId, manifest, {
+      allocate: (length) => this.#init.buffers.acquire(length),
       onChunk: (index, data) => { this.#onChunk(key, index, data) },
       onProgress: (index, received) => { this.#onBlock(key, index, received) },
       onRefused: (index, reason) => { this.#onRefused(key, index, reason) },
@@ -294,9 +301,29 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   #onChunk (key: string, index: number, data: Buffer): void {
     this.#onBlock(key, index, data.byteLength)
     this.#lastReceived.delete(`${key}:${index}`)
+    if (this.#scheduler.isDone(index)) {
+      this.#scheduler.onChunkDone(key, index, this.#now())
+      this.#init.buffers.release(data)
+      this.#pump(key)
+      return
+    }
+    this.#init.verifier.digest(data).then(
+      ({ digest, buffer }) => { this.#onVerified(key, index, digest, buffer) },
+      (err) => { this.#fail(toShoalError(err), 'failed') }
+    )
+  }
+
+  /** A chunk's hash is known: keep it if it matches the manifest, or count it against its sender. */
+  #onVerified (key: string, index: number, digest: Uint8Array, data: Buffer): void {
     const now = this.#now()
-    if (this.#scheduler.isDone(index)) { this.#scheduler.onChunkDone(key, index, now); this.#pump(key); return }
-    if (!equalBytes(sha256(data), chunkHash(this.manifest, index))) {
+    if ((this.#state !== 'running' && this.#state !== 'stalled') || this.#scheduler.isDone(index)) {
+      this.#scheduler.onChunkDone(key, index, now)
+      this.#init.buffers.release(data)
+      this.#pump(key)
+      return
+    }
+    if (!equalBytes(digest, chunkHash(this.manifest, index))) {
+      this.#init.buffers.release(data)
       this.#scheduler.onChunkCorrupt(key, index, now)
       this.#progress.failed(index, key)
       this.#emitSafe('chunk', { index, ...this.#progress.chunk(index) })
@@ -315,6 +342,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     this.#pendingWrites++
     ;(this.#partial as PartialFile).write(offset, data).then(() => {
       this.#pendingWrites--
+      this.#init.buffers.release(data)
       if (this.#state !== 'running' && this.#state !== 'stalled') return
       this.#init.catalog.addVerifiedChunk(this.id, index)
       this.#unsynced.push(index)
@@ -327,6 +355,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
       }
     }, (err) => {
       this.#pendingWrites--
+      this.#init.buffers.release(data)
       this.#fail(toShoalError(err), 'failed')
     })
   }
