@@ -108,6 +108,15 @@ common(program.command('peers').description('list peers: how they were found, ad
     await peersCommand(globals(opts))
   }))
 
+program.command('tracker').description('run a tracker: peers announce the files they hold, anyone asks who holds one')
+  .option('--listen <host:port>', 'where to listen (default 127.0.0.1:7070; port 0 picks one)')
+  .option('--data-dir <dir>', 'keep the tracker\'s state (tracker.db) here; default: memory only')
+  .option('--json', 'print machine-readable JSON', false)
+  .action(action(async (opts: { listen?: string, dataDir?: string, json?: boolean }) => {
+    const { trackerCommand } = await import('./commands/tracker.js')
+    await trackerCommand({ listen: opts.listen, dataDir: opts.dataDir != null ? resolve(opts.dataDir) : undefined, json: opts.json === true }, controller.signal)
+  }))
+
 try {
   await program.parseAsync(process.argv)
 } catch (err) {

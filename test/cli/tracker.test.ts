@@ -1,0 +1,55 @@
+/**
+ * `shoal tracker` as a real process: serves its index, refuses garbage with
+ * a JSON 4xx, keeps its state across a restart, stops cleanly on SIGINT.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { spawnShoal, collect, tempDir, type RunResult } from '../helpers/cli.js'
+import type { ChildProcess } from 'node:child_process'
+
+async function startTrackerProcess (dataDir: string): Promise<{ url: string, child: ChildProcess, done: Promise<RunResult> }> {
+  const child = spawnShoal(['tracker', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--json'])
+  let out = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('\n')) resolve((JSON.parse(out.split('\n')[0] as string) as { url: string }).url)
+    })
+    child.on('exit', (code) => { reject(new Error(`tracker exited ${code}`)) })
+  })
+  return { url, child, done: collect(child) }
+}
+
+test('shoal tracker serves, refuses garbage, persists, stops on SIGINT', async (t) => {
+  const dir = await tempDir(t)
+  const first = await startTrackerProcess(join(dir, 'tr'))
+  t.after(() => { first.child.kill('SIGKILL') })
+  const root = await (await fetch(first.url + '/')).json() as { name: string, endpoints: string[] }
+  assert.equal(root.name, 'shoal-tracker')
+  assert.ok(root.endpoints.includes('POST /announce'))
+
+  const garbage = await fetch(first.url + '/announce', { method: 'POST', body: '{nope', headers: { 'content-type': 'application/json' } })
+  assert.equal(garbage.status, 400)
+  assert.equal((await garbage.json() as { code: string }).code, 'ERR_INVALID_ARGUMENT')
+
+  const peerId = '12D3KooWRtFpBoDGkWnHb1zWHEBftRKW8komnGmXdX9xebGJJFJc'
+  const fileId = 'bafyreihwprbfn4omcao7j45rputwjigwpgmhz74x7a4izlkfj45segubfe'
+  const ok = await fetch(first.url + '/announce', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ peerId, addrs: [`/ip4/127.0.0.1/tcp/4001/p2p/${peerId}`], files: [fileId], event: 'started' })
+  })
+  assert.equal(ok.status, 200, await ok.clone().text())
+
+  first.child.kill('SIGINT')
+  const end = await first.done
+  assert.equal(end.code, 0, end.stderr)
+
+  const second = await startTrackerProcess(join(dir, 'tr'))
+  t.after(() => { second.child.kill('SIGKILL') })
+  const holders = await (await fetch(`${second.url}/files/${fileId}/peers`)).json() as { peers: Array<{ peerId: string }> }
+  assert.deepEqual(holders.peers.map(p => p.peerId), [peerId])
+  second.child.kill('SIGINT')
+  assert.equal((await second.done).code, 0)
+})
