@@ -35,6 +35,12 @@ import type { Ping } from '@libp2p/ping'
 export const TICK_MS = 250
 /** How often written chunks are fsync'd and marked durable. */
 export const SYNC_INTERVAL_MS = 1000
+/**
+ * Chunks received but not yet verified and written. Past this no new request
+ * goes out, so a disk slower than the network holds the download back instead
+ * of piling chunks up in memory: memory stays flat in the file size.
+ */
+export const MAX_BUFFERED_CHUNKS = 32
 
 /** Knobs of a job (from config and flags). */
 export interface DownloadJobOptions {
@@ -125,6 +131,8 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   #lock: DownloadLock | undefined
   #registration: PartialRegistration | undefined
   #pendingWrites = 0
+  /** Chunks handed to the verifier or the disk and not yet done with. */
+  #buffered = 0
   #unsynced: number[] = []
   #lastSync = 0
   #lastDiscovery = 0
@@ -274,7 +282,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   #pump (key: string): void {
     if (this.#state !== 'running' && this.#state !== 'stalled') return
     const channel = this.#sources.get(key)?.channel
-    if (channel == null || channel.closed) return
+    if (channel == null || channel.closed || this.#buffered >= MAX_BUFFERED_CHUNKS) return
     const { manifest } = this.#init
     for (const index of this.#scheduler.assign(key, this.#now())) {
       channel.request(index)
@@ -307,10 +315,17 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
       this.#pump(key)
       return
     }
+    this.#buffered++
     this.#init.verifier.digest(data).then(
       ({ digest, buffer }) => { this.#onVerified(key, index, digest, buffer) },
-      (err) => { this.#fail(toShoalError(err), 'failed') }
+      (err) => { this.#unbuffer(); this.#fail(toShoalError(err), 'failed') }
     )
+  }
+
+  /** A buffered chunk is done with (written, or dropped): room for more requests. */
+  #unbuffer (): void {
+    this.#buffered--
+    if (this.#buffered === MAX_BUFFERED_CHUNKS - 1) this.#pumpAll()
   }
 
   /** A chunk's hash is known: keep it if it matches the manifest, or count it against its sender. */
@@ -319,11 +334,13 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     if ((this.#state !== 'running' && this.#state !== 'stalled') || this.#scheduler.isDone(index)) {
       this.#scheduler.onChunkDone(key, index, now)
       this.#init.buffers.release(data)
+      this.#unbuffer()
       this.#pump(key)
       return
     }
     if (!equalBytes(digest, chunkHash(this.manifest, index))) {
       this.#init.buffers.release(data)
+      this.#unbuffer()
       this.#scheduler.onChunkCorrupt(key, index, now)
       this.#progress.failed(index, key)
       this.#emitSafe('chunk', { index, ...this.#progress.chunk(index) })
@@ -343,6 +360,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     ;(this.#partial as PartialFile).write(offset, data).then(() => {
       this.#pendingWrites--
       this.#init.buffers.release(data)
+      this.#unbuffer()
       if (this.#state !== 'running' && this.#state !== 'stalled') return
       this.#init.catalog.addVerifiedChunk(this.id, index)
       this.#unsynced.push(index)
@@ -356,6 +374,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     }, (err) => {
       this.#pendingWrites--
       this.#init.buffers.release(data)
+      this.#unbuffer()
       this.#fail(toShoalError(err), 'failed')
     })
   }

@@ -134,3 +134,22 @@ test('start keeps its identity across restarts and refuses a second node in one 
   assert.equal(second.peerId, first.peerId)
   assert.ok(second.addrs.every(a => a.endsWith(`/p2p/${second.peerId}`)))
 })
+
+test('a shared file modified afterwards is never served stale: the node unshares it', async (t) => {
+  const dir = await tempDir(t)
+  const a = await startNode(t, join(dir, 'a'))
+  const src = join(dir, 'doc.bin')
+  await writeRandomFile(src, 2 * 1024 * 1024)
+  const shared = lastJson<ShareJson>(await runShoal(['share', src, '--data-dir', a.dataDir, '--json']))
+  await writeRandomFile(src, 2 * 1024 * 1024) // same size, new bytes, new mtime
+
+  const out = join(dir, 'copy.bin')
+  const r = await runShoal(['get', shared.link, '-o', out, '--data-dir', join(dir, 'b')], {
+    env: { SHOAL_TRANSFER_NO_PROVIDER_TIMEOUT_MS: '1500' }
+  })
+  assert.equal(r.code, 1)
+  assert.match(r.stderr, /ERR_NO_SOURCES_LEFT/)
+  await assert.rejects(stat(out), 'nothing under the final name')
+  const ls = lastJson<{ files: Array<{ id: string, paths: string[] }> }>(await runShoal(['ls', '--data-dir', a.dataDir, '--json']))
+  assert.deepEqual(ls.files.find(f => f.id === shared.id)?.paths, [], 'the changed copy is no longer shared')
+})
