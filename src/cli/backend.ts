@@ -91,3 +91,13 @@ export async function openBackend (opts: GlobalOptions, need: { networked: boole
   const config = await configFor(opts.dataDir, overrides)
   return await connectToRunningNode(opts.dataDir, config) ?? await startOwnNode(opts.dataDir, config, need.networked)
 }
+
+/** Runs `fn` on the right backend and closes it afterwards, however `fn` ends. */
+export async function withBackend<T> (opts: GlobalOptions, need: { networked: boolean }, fn: (backend: Backend) => Promise<T>): Promise<T> {
+  const backend = await openBackend(opts, need)
+  try {
+    return await fn(backend)
+  } finally {
+    await backend.close()
+  }
+}

@@ -127,3 +127,7 @@ try {
     process.exitCode = quiet ? 1 : printError(err, jsonMode)
   }
 }
+// The command is over and its output written (stdout and stderr are
+// synchronous on files and pipes). libp2p leaves debounce timers and a
+// closing listener behind for about a second; a CLI need not wait for them.
+process.exit()

@@ -10,22 +10,15 @@ import { mkdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { createShoalLibp2p, type BaseServices } from '../net/create-libp2p.js'
-import { loadOrCreateIdentity } from '../net/identity.js'
 import { Catalog, type FileRecord } from '../store/catalog.js'
 import { Library } from './library.js'
-import { HintedSourceFinder, parsePeerAddrs } from './source-finder.js'
 import { PeerBook } from './peer-book.js'
 import { ChunkVerifier } from '../content/chunk-verifier.js'
 import { BufferPool } from '../transfer/buffer-pool.js'
-import { resolveManifest } from './resolve-manifest.js'
 import { verifyLocalCopy, type VerifyReport } from './verify.js'
-import { UploadLimiter } from '../transfer/upload-limiter.js'
-import { DownloadJob, type JobSnapshot } from '../transfer/download-job.js'
-import { anySignal, handleManifestStream } from '../protocol/manifest.js'
-import { handleHaveStream } from '../protocol/have.js'
-import { handleChunksStream } from '../protocol/chunks-server.js'
-import { CHUNKS_PROTOCOL, HAVE_PROTOCOL, MANIFEST_PROTOCOL, MAX_INBOUND_STREAMS } from '../protocol/constants.js'
+import type { BaseServices } from '../net/create-libp2p.js'
+import type { HintedSourceFinder } from './source-finder.js'
+import type { DownloadJob, JobSnapshot } from '../transfer/download-job.js'
 import { formatLink, parseTarget, MAX_LINK_PEERS } from '../content/link.js'
 import { manifestChunkCount } from '../content/manifest.js'
 import { chunkRange } from '../content/chunk-size.js'
@@ -97,6 +90,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   #library: Library | undefined
   #libp2p: Libp2p<BaseServices> | undefined
   #finder: HintedSourceFinder | undefined
+  /** The networked half, loaded by `start()` unless offline. */
+  #net: typeof import('./networking.js') | undefined
   /** Running jobs; `claimed` once a get follows it (auto-resumed jobs start unclaimed). */
   readonly #jobs = new Map<string, { job: DownloadJob, done: Promise<void>, claimed: boolean }>()
   readonly #finished = new Map<string, JobSnapshot>()
@@ -137,22 +132,23 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       this.#library = new Library(this.#catalog)
       this.#library.on('file:changed', (e) => { this.emit('file:changed', e) })
       if (options.offline === true) return
-      const privateKey = await loadOrCreateIdentity(this.dataDir)
+      const n = this.#net = await import('./networking.js')
+      const privateKey = await n.loadOrCreateIdentity(this.dataDir)
       const net = this.config.network
-      this.#libp2p = await createShoalLibp2p({ privateKey, listen: net.listen, announce: net.announce, maxConnections: net.maxConnections })
+      this.#libp2p = await n.createShoalLibp2p({ privateKey, listen: net.listen, announce: net.announce, maxConnections: net.maxConnections })
       const libp2p = this.#libp2p
       const library = this.#library
       const t = this.config.transfer
-      const limiter = new UploadLimiter({ maxPerPeer: t.maxUploadsPerPeer, maxTotal: t.maxUploadsTotal, rateBytesPerSecond: t.uploadRateLimit })
-      const opts = { maxInboundStreams: MAX_INBOUND_STREAMS, maxOutboundStreams: MAX_INBOUND_STREAMS }
-      await libp2p.handle(MANIFEST_PROTOCOL, async (stream) => { await handleManifestStream(stream, library) }, opts)
-      await libp2p.handle(HAVE_PROTOCOL, async (stream) => { await handleHaveStream(stream, library) }, opts)
+      const limiter = new n.UploadLimiter({ maxPerPeer: t.maxUploadsPerPeer, maxTotal: t.maxUploadsTotal, rateBytesPerSecond: t.uploadRateLimit })
+      const opts = { maxInboundStreams: n.MAX_INBOUND_STREAMS, maxOutboundStreams: n.MAX_INBOUND_STREAMS }
+      await libp2p.handle(n.MANIFEST_PROTOCOL, async (stream) => { await n.handleManifestStream(stream, library) }, opts)
+      await libp2p.handle(n.HAVE_PROTOCOL, async (stream) => { await n.handleHaveStream(stream, library) }, opts)
       const observer = { onUploaded: (peer: string, _id: string, bytes: number) => { this.#peerBook.uploaded(peer, bytes) } }
-      await libp2p.handle(CHUNKS_PROTOCOL, async (stream, conn) => { await handleChunksStream(stream, conn, library, limiter, observer) }, opts)
+      await libp2p.handle(n.CHUNKS_PROTOCOL, async (stream, conn) => { await n.handleChunksStream(stream, conn, library, limiter, observer) }, opts)
       libp2p.addEventListener('connection:open', (evt) => {
         if (evt.detail.direction === 'inbound') this.#peerBook.found(evt.detail.remotePeer.toString(), 'inbound')
       })
-      this.#finder = new HintedSourceFinder(libp2p, (peer) => { this.#peerBook.found(peer.toString(), 'link') })
+      this.#finder = new n.HintedSourceFinder(libp2p, (peer) => { this.#peerBook.found(peer.toString(), 'link') })
       await libp2p.start()
       this.#started = true
       if (this.config.chunking.autoResumeDownloads && options.resume !== false) this.#resumeDownloads()
@@ -233,11 +229,12 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
    */
   async startDownload (input: string, options: GetOptions = {}): Promise<{ job: DownloadJob, done: Promise<void> }> {
     const target = parseTarget(input)
-    const hints = parsePeerAddrs([...target.peers, ...(options.peers ?? [])])
+    const n = this.#need(this.#net)
+    const hints = n.parsePeerAddrs([...target.peers, ...(options.peers ?? [])])
     const finder = this.#need(this.#finder)
     finder.addHints(target.id, hints)
     const manifest = this.catalog.getFile(target.id)?.manifest ??
-      await resolveManifest(this.libp2p, finder, target.id, { timeoutMs: this.config.transfer.noProviderTimeoutMs, signal: options.signal })
+      await n.resolveManifest(this.libp2p, finder, target.id, { timeoutMs: this.config.transfer.noProviderTimeoutMs, signal: options.signal })
     this.catalog.putFile(target.id, manifest)
     const dest = await destinationFor(manifest.name, options)
     for (const entry of this.#jobs.values()) {
@@ -262,7 +259,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
 
   #run (jobId: string, fileId: string, manifest: FileRecord['manifest'], dest: string, options: GetOptions, claimed: boolean): { job: DownloadJob, done: Promise<void> } {
     const t = this.config.transfer
-    const job = new DownloadJob({
+    const job = new (this.#need(this.#net).DownloadJob)({
       jobId,
       fileId,
       manifest,
@@ -306,7 +303,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       if (d.state !== 'running' && d.state !== 'stalled' && d.state !== 'paused') continue
       const record = this.catalog.getFile(d.fileId)
       if (record == null) continue
-      this.#need(this.#finder).addHints(d.fileId, parsePeerAddrs(d.hints))
+      this.#need(this.#finder).addHints(d.fileId, this.#need(this.#net).parsePeerAddrs(d.hints))
       this.#run(d.id, d.fileId, record.manifest, d.dest, {}, false)
     }
   }
@@ -365,7 +362,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const conn = libp2p.getConnections().find(c => c.remotePeer.toString() === id)
       const latencyMs = conn == null
         ? null
-        : await libp2p.services.ping.ping(conn.remotePeer, { signal: anySignal(options.signal, PEER_PING_TIMEOUT_MS) }).catch(() => null)
+        : await libp2p.services.ping.ping(conn.remotePeer, { signal: this.#need(this.#net).anySignal(options.signal, PEER_PING_TIMEOUT_MS) }).catch(() => null)
       return {
         peerId: id,
         connected: connected.has(id),

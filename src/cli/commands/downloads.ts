@@ -1,19 +1,16 @@
 /**
  * `shoal status [JOB]`, `shoal cancel JOB` and `shoal peers`.
  */
-import { openBackend, type GlobalOptions } from '../backend.js'
+import { withBackend, type GlobalOptions } from '../backend.js'
 import { printResult, formatBytes, formatDuration } from '../output.js'
 import type { JobSnapshot } from '../../transfer/download-job.js'
 
 /** `shoal status [JOB]`. */
 export async function statusCommand (job: string | undefined, flags: GlobalOptions): Promise<void> {
-  const backend = await openBackend(flags, { networked: false })
-  try {
+  await withBackend(flags, { networked: false }, async (backend) => {
     const jobs = job == null ? await backend.downloads() : [await backend.download(job)]
     printResult(flags.json, job == null ? { downloads: jobs } : jobs[0], () => jobs.length === 0 ? 'No downloads.' : jobs.map(describe).join('\n'))
-  } finally {
-    await backend.close()
-  }
+  })
 }
 
 function describe (s: JobSnapshot): string {
@@ -27,24 +24,18 @@ function describe (s: JobSnapshot): string {
 
 /** `shoal cancel JOB`. */
 export async function cancelCommand (job: string, flags: GlobalOptions): Promise<void> {
-  const backend = await openBackend(flags, { networked: false })
-  try {
+  await withBackend(flags, { networked: false }, async (backend) => {
     await backend.cancel(job)
     printResult(flags.json, { id: job, cancelled: true }, () => `Cancelled ${job}; verified chunks are kept (the same get resumes).`)
-  } finally {
-    await backend.close()
-  }
+  })
 }
 
 /** `shoal peers`. */
 export async function peersCommand (flags: GlobalOptions): Promise<void> {
-  const backend = await openBackend(flags, { networked: true })
-  try {
+  await withBackend(flags, { networked: true }, async (backend) => {
     const peers = await backend.peers()
     printResult(flags.json, { peers }, () => peers.length === 0
       ? 'No peers.'
       : peers.map(p => `${p.peerId}  ${p.connected ? 'connected' : 'known    '}  via ${p.via.join(',') || '-'}  ${p.latencyMs == null ? '--' : `${Math.round(p.latencyMs)} ms`}  up ${formatBytes(p.bytesUp)} down ${formatBytes(p.bytesDown)}  ${p.addrs.join(' ')}`).join('\n'))
-  } finally {
-    await backend.close()
-  }
+  })
 }

@@ -2,60 +2,48 @@
  * Catalogue commands: `share`, `ls`, `rm`, `verify`. They work through the
  * running node, or on the data dir directly when no node runs.
  */
-import { openBackend, type GlobalOptions } from '../backend.js'
+import { withBackend, type GlobalOptions } from '../backend.js'
 import { printResult, formatBytes } from '../output.js'
 import { ShoalError } from '../../errors.js'
 
 /** `shoal share PATH`. */
 export async function shareCommand (path: string, flags: GlobalOptions): Promise<void> {
-  const backend = await openBackend(flags, { networked: false })
-  try {
+  await withBackend(flags, { networked: false }, async (backend) => {
     const r = await backend.share(path)
     printResult(flags.json, { id: r.id, link: r.link, size: r.size, chunks: r.chunks }, () => {
       const lines = [r.id, r.link, `${r.name}: ${formatBytes(r.size)} in ${r.chunks} chunk${r.chunks === 1 ? '' : 's'}`]
       if (backend.ownNode) lines.push('No node is running in this data dir: run `shoal start` to serve it.')
       return lines.join('\n')
     })
-  } finally {
-    await backend.close()
-  }
+  })
 }
 
 /** `shoal ls`. */
 export async function lsCommand (flags: GlobalOptions): Promise<void> {
-  const backend = await openBackend(flags, { networked: false })
-  try {
+  await withBackend(flags, { networked: false }, async (backend) => {
     const files = await backend.list()
     printResult(flags.json, { files }, () => files.length === 0
       ? 'No files.'
       : files.map(f => `${f.id}  ${formatBytes(f.size).padStart(10)}  ${f.name}${f.paths.length > 0 ? `  (${f.paths.join(', ')})` : ''}`).join('\n'))
-  } finally {
-    await backend.close()
-  }
+  })
 }
 
 /** `shoal rm ID`. */
 export async function rmCommand (id: string, flags: GlobalOptions): Promise<void> {
-  const backend = await openBackend(flags, { networked: false })
-  try {
+  await withBackend(flags, { networked: false }, async (backend) => {
     await backend.remove(id)
     printResult(flags.json, { id, removed: true }, () => `Removed ${id} (files on disk are left alone).`)
-  } finally {
-    await backend.close()
-  }
+  })
 }
 
 /** `shoal verify ID`: fails (non-zero exit) when any copy does not match. */
 export async function verifyCommand (id: string, flags: GlobalOptions): Promise<void> {
-  const backend = await openBackend(flags, { networked: false })
-  try {
+  await withBackend(flags, { networked: false }, async (backend) => {
     const copies = await backend.verify(id)
     const ok = copies.length > 0 && copies.every(c => c.ok)
     printResult(flags.json, { id, ok, copies }, () => copies.length === 0
       ? `${id}: no complete local copy to verify`
       : copies.map(c => c.ok ? `ok      ${c.path}` : `BAD     ${c.path}: ${c.error ?? `chunks ${c.badChunks.join(', ')} do not match`}`).join('\n'))
     if (!ok) throw new ShoalError('ERR_CHUNK_CORRUPT', copies.length === 0 ? `no local copy of ${id}` : `${id} does not match its manifest`, { quiet: true })
-  } finally {
-    await backend.close()
-  }
+  })
 }

@@ -3,7 +3,7 @@
  * through the running node, or with a node of its own when none runs, and
  * follows the job until it completes, fails, or stays stalled too long.
  */
-import { openBackend, type GlobalOptions } from '../backend.js'
+import { withBackend, type GlobalOptions } from '../backend.js'
 import { printResult, formatBytes } from '../output.js'
 import { ProgressBar } from '../progress.js'
 import { ShoalError, ERROR_CODES, type ErrorCode } from '../../errors.js'
@@ -11,7 +11,7 @@ import type { Backend } from '../backend.js'
 import type { JobSnapshot } from '../../transfer/download-job.js'
 
 /** How often the CLI looks at the job. */
-export const FOLLOW_INTERVAL_MS = 200
+export const FOLLOW_INTERVAL_MS = 100
 
 /** Flags of `get`. */
 export interface GetFlags extends GlobalOptions {
@@ -22,16 +22,13 @@ export interface GetFlags extends GlobalOptions {
 
 /** Runs `shoal get`. */
 export async function getCommand (target: string, flags: GetFlags, signal: AbortSignal): Promise<void> {
-  const backend = await openBackend(flags, { networked: true })
-  try {
+  await withBackend(flags, { networked: true }, async (backend) => {
     const first = await backend.startDownload(target, { output: flags.output, cwd: process.cwd(), peers: flags.peer, sequential: flags.sequential, signal })
     const done = await follow(backend, first.id, signal)
     const peers = done.peers.filter(p => p.bytes > 0).map(p => ({ peerId: p.peerId, bytes: p.bytes }))
     printResult(flags.json, { id: done.fileId, path: done.dest, size: done.size, peers }, () =>
       `${done.dest}\n${formatBytes(done.size)} from ${peers.length} peer${peers.length === 1 ? '' : 's'}, verified`)
-  } finally {
-    await backend.close()
-  }
+  })
 }
 
 async function follow (backend: Backend, id: string, signal: AbortSignal): Promise<JobSnapshot> {

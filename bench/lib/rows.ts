@@ -1,0 +1,110 @@
+/**
+ * Turns the benchmark's results into table rows, against the issue's targets:
+ * transfer ≤ 1.6× the raw TLS copy; three seeders no slower than one; import
+ * ≤ 1.3× `openssl dgst -sha256`; downloader peak RSS ≤ 200 MiB and flat in
+ * file size (here: the bigger file's peak within 10 % of the smaller's).
+ */
+import type { SchedulerSimResult } from '../scheduler-sim.js'
+import type { TrackerBenchResult, PhaseResult } from '../tracker.js'
+import { SMALL_FILE_BYTES, type LargeDownloadResult, type TransferBenchResult } from '../transfer.js'
+import type { ImportBenchResult } from './import.js'
+import { info, judged, type Row } from './report.js'
+import { MiB, formatSize, round, type Series } from './stats.js'
+
+/** The issue's targets. */
+export const TARGETS = {
+  transferVsTls: 1.6,
+  threeVsOne: 1.0,
+  importVsOpenssl: 1.3,
+  peakRssBytes: 200 * MiB,
+  /** "Flat": the bigger download's peak RSS at most this many times the smaller's. */
+  rssGrowth: 1.1
+} as const
+
+/** Everything one bench run produced; a section is absent when skipped or failed. */
+export interface BenchResults {
+  transfer?: TransferBenchResult
+  import?: ImportBenchResult
+  memory?: { base: LargeDownloadResult, large?: LargeDownloadResult }
+  scheduler?: SchedulerSimResult
+  tracker?: TrackerBenchResult
+  /** Sections that failed, with their error. */
+  errors: Record<string, string>
+}
+
+const secs = (s: Series): string => `${(s.medianMs / 1000).toFixed(2)} s (${Math.round(s.mibPerSecond)} MiB/s)`
+const times = (x: number): string => `${x.toFixed(2)}×`
+const pct = (x: number): string => `${round(100 * x, 1)} %`
+const mib = (bytes: number): string => `${Math.round(bytes / MiB)} MiB`
+
+/** All rows, in table order. */
+export function tableRows (r: BenchResults): Row[] {
+  return [
+    ...(r.transfer === undefined ? [] : transferRows(r.transfer)),
+    ...(r.import === undefined ? [] : importRows(r.import)),
+    ...(r.memory === undefined ? [] : memoryRows(r.memory, r.transfer)),
+    ...(r.scheduler === undefined ? [] : schedulerRows(r.scheduler)),
+    ...(r.tracker === undefined ? [] : trackerRows(r.tracker)),
+    ...Object.entries(r.errors).map(([section, message]): Row => ({ figure: section, measured: `ERROR: ${message}`, target: '', verdict: 'ERROR' }))
+  ]
+}
+
+function transferRows (t: TransferBenchResult): Row[] {
+  const size = formatSize(t.sizeBytes)
+  return [
+    info(`raw Node TLS copy, ${size}`, secs(t.tls)),
+    info(`raw libp2p stream copy, ${size}`, `${secs(t.libp2p)} = ${times(t.ratios.libp2pVsTls)} TLS`),
+    judged(`Shoal 1 seeder → 1, ${size}`, `${secs(t.oneSeeder)} = ${times(t.ratios.oneSeederVsTls)} TLS, ${times(t.ratios.oneSeederVsLibp2p)} libp2p`,
+      `≤ ${times(TARGETS.transferVsTls)} TLS`, t.ratios.oneSeederVsTls <= TARGETS.transferVsTls),
+    judged(`Shoal 3 seeders → 1, ${size}`, `${secs(t.threeSeeders)} = ${times(t.ratios.threeVsOne)} 1 seeder`,
+      `≤ ${times(TARGETS.threeVsOne)} 1 seeder`, t.ratios.threeVsOne <= TARGETS.threeVsOne),
+    info(`shoal get fixed cost (${formatSize(SMALL_FILE_BYTES)} file)`, `${(t.smallFile.medianMs / 1000).toFixed(2)} s, spawn to exit`),
+    info(`Shoal 1 seeder less fixed cost, ${size}`, `${((t.oneSeeder.medianMs - t.smallFile.medianMs) / 1000).toFixed(2)} s = ${times(t.ratios.oneSeederNetVsTls)} TLS`)
+  ]
+}
+
+function importRows (i: ImportBenchResult): Row[] {
+  return [judged(`import: shoal share, ${formatSize(i.sizeBytes)}`,
+    `${(i.share.medianMs / 1000).toFixed(2)} s vs openssl ${(i.openssl.medianMs / 1000).toFixed(2)} s = ${times(i.ratio)}`,
+    `≤ ${times(TARGETS.importVsOpenssl)} openssl dgst -sha256`, i.ratio <= TARGETS.importVsOpenssl)]
+}
+
+function memoryRows (m: NonNullable<BenchResults['memory']>, t: TransferBenchResult | undefined): Row[] {
+  const limit = `≤ ${mib(TARGETS.peakRssBytes)}`
+  const three = t === undefined ? [] : t.threeSeeders.peakRssBytes
+  const basePeak = Math.max(m.base.peakRssBytes, ...three)
+  const runs = t === undefined || t.runs === 1 ? '1 run' : `max of ${t.runs} runs`
+  const rows = [judged(`downloader peak RSS, ${formatSize(m.base.sizeBytes)}`,
+    `${mib(m.base.peakRssBytes)} (1 seeder)${three.length > 0 ? `, ${mib(Math.max(...three))} (3 seeders)` : ''}, ${runs}`,
+    limit, basePeak <= TARGETS.peakRssBytes)]
+  if (m.large === undefined) return [...rows, info('downloader peak RSS, bigger file', 'skipped (--quick)')]
+  const growth = round(m.large.peakRssBytes / m.base.peakRssBytes, 3)
+  return [
+    ...rows,
+    judged(`downloader peak RSS, ${formatSize(m.large.sizeBytes)}`, `${mib(m.large.peakRssBytes)} (1 seeder, 1 run, ${(m.large.ms / 1000).toFixed(1)} s)`,
+      limit, m.large.peakRssBytes <= TARGETS.peakRssBytes),
+    judged(`peak RSS flat: ${formatSize(m.large.sizeBytes)} vs ${formatSize(m.base.sizeBytes)}`, times(growth), `≤ ${times(TARGETS.rssGrowth)}`, growth <= TARGETS.rssGrowth)
+  ]
+}
+
+function schedulerRows (s: SchedulerSimResult): Row[] {
+  const shares = s.threeSeeders.shares.map(x => `${pct(x.byteShare)} vs ${pct(x.bandwidthShare)}`).join(', ')
+  const row = (figure: string, measured: string, target: string, pass: boolean): Row => judged(`scheduler sim: ${figure}`, measured, target, pass)
+  return [
+    row(s.threeSeeders.name, `aggregate ${pct(s.threeSeeders.aggregateRatio)}; bytes vs bandwidth ${shares}`, '≥ 85 % of sum; shares ± 10 pts', s.threeSeeders.pass),
+    row(s.slowPeer.name, `${s.slowPeer.simMs} ms (last 1 %: ${s.slowPeer.tailMs} ms) vs ${s.slowPeer.fastOnlyMs} ms without (${s.slowPeer.fastOnlyTailMs} ms)`,
+      'slow peer does not delay the end', s.slowPeer.pass),
+    row(s.manyPeers.name, `aggregate ${pct(s.manyPeers.aggregateRatio)}; scheduler CPU ${round(100 * s.manyPeers.cpuRatio, 2)} % (${s.manyPeers.cpuMs} ms)`,
+      '≥ 90 % of sum; CPU ≤ 1 %', s.manyPeers.pass)
+  ]
+}
+
+function trackerRows (t: TrackerBenchResult): Row[] {
+  const phase = (p: PhaseResult): string => `${p.announcesPerSecond} announces/s, p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms, ${p.errors} errors`
+  const state = t.persist ? 'SQLite' : 'memory'
+  return [
+    info(`tracker (${state}): register ${t.peers} peers`, phase(t.register)),
+    info(`tracker (${state}): re-announce, ${t.reannounce.seconds} s`, phase(t.reannounce)),
+    info(`tracker (${state}): memory per 10,000 peers`, `heap ${t.memoryPer10kPeers.heapMiB} MiB, RSS ${t.memoryPer10kPeers.rssMiB} MiB (${t.filesPerPeer} files each)`)
+  ]
+}

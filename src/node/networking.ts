@@ -1,0 +1,16 @@
+/**
+ * Everything of the node that speaks over the network, behind one module the
+ * node imports only when it goes online. libp2p and its stack take ~0.5 s to
+ * load; `shoal share`, `ls`, `rm` and `verify` without a running node never
+ * need them.
+ */
+export { createShoalLibp2p } from '../net/create-libp2p.js'
+export { loadOrCreateIdentity } from '../net/identity.js'
+export { HintedSourceFinder, parsePeerAddrs } from './source-finder.js'
+export { resolveManifest } from './resolve-manifest.js'
+export { DownloadJob } from '../transfer/download-job.js'
+export { UploadLimiter } from '../transfer/upload-limiter.js'
+export { anySignal, handleManifestStream } from '../protocol/manifest.js'
+export { handleHaveStream } from '../protocol/have.js'
+export { handleChunksStream } from '../protocol/chunks-server.js'
+export { CHUNKS_PROTOCOL, HAVE_PROTOCOL, MANIFEST_PROTOCOL, MAX_INBOUND_STREAMS } from '../protocol/constants.js'
