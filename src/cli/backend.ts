@@ -93,8 +93,8 @@ export async function openBackend (opts: GlobalOptions, need: { networked: boole
 }
 
 /** Runs `fn` on the right backend and closes it afterwards, however `fn` ends. */
-export async function withBackend<T> (opts: GlobalOptions, need: { networked: boolean }, fn: (backend: Backend) => Promise<T>): Promise<T> {
-  const backend = await openBackend(opts, need)
+export async function withBackend<T> (opts: GlobalOptions, need: { networked: boolean }, fn: (backend: Backend) => Promise<T>, overrides: DeepPartial<ShoalConfig> = {}): Promise<T> {
+  const backend = await openBackend(opts, need, overrides)
   try {
     return await fn(backend)
   } finally {

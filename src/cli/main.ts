@@ -52,9 +52,10 @@ function action<A extends unknown[]> (fn: (...args: A) => Promise<void>): (...ar
 common(program.command('start').description('run a node (libp2p + API) in the foreground'))
   .option('--listen <multiaddr>', 'libp2p listen address (repeatable; port 0 picks one)', collect, [])
   .option('--api <host:port>', 'API listen address (port 0 picks one)')
-  .action(action(async (opts: { listen: string[], api?: string, dataDir?: string, json?: boolean }) => {
+  .option('--tracker <url>', 'a tracker to announce to and find peers through (repeatable)', collect, [])
+  .action(action(async (opts: { listen: string[], api?: string, tracker: string[], dataDir?: string, json?: boolean }) => {
     const { startCommand } = await import('./commands/start.js')
-    await startCommand({ ...globals(opts), listen: opts.listen, api: opts.api }, controller.signal)
+    await startCommand({ ...globals(opts), listen: opts.listen, api: opts.api, tracker: opts.tracker }, controller.signal)
   }))
 
 common(program.command('share').argument('<path>', 'file to share').description('hash a file and share it (served in place)'))
@@ -67,9 +68,10 @@ common(program.command('get').argument('<id-or-link>', 'file ID or shoal:// link
   .option('-o, --output <path>', 'destination file or directory')
   .option('--peer <multiaddr>', 'a peer to fetch from (repeatable)', collect, [])
   .option('--sequential', 'fetch chunks in order', false)
-  .action(action(async (target: string, opts: { output?: string, peer: string[], sequential: boolean, dataDir?: string, json?: boolean }) => {
+  .option('--tracker <url>', 'a tracker to find peers through, when get runs its own node (repeatable)', collect, [])
+  .action(action(async (target: string, opts: { output?: string, peer: string[], sequential: boolean, tracker: string[], dataDir?: string, json?: boolean }) => {
     const { getCommand } = await import('./commands/get.js')
-    await getCommand(target, { ...globals(opts), output: opts.output, peer: opts.peer, sequential: opts.sequential }, controller.signal)
+    await getCommand(target, { ...globals(opts), output: opts.output, peer: opts.peer, sequential: opts.sequential, tracker: opts.tracker }, controller.signal)
   }))
 
 common(program.command('ls').description('list shared and downloaded files'))
@@ -111,10 +113,11 @@ common(program.command('peers').description('list peers: how they were found, ad
 program.command('tracker').description('run a tracker: peers announce the files they hold, anyone asks who holds one')
   .option('--listen <host:port>', 'where to listen (default 127.0.0.1:7070; port 0 picks one)')
   .option('--data-dir <dir>', 'keep the tracker\'s state (tracker.db) here; default: memory only')
+  .option('--announce-interval <seconds>', 'how often nodes re-announce (default 60; they expire after 3 intervals)')
   .option('--json', 'print machine-readable JSON', false)
-  .action(action(async (opts: { listen?: string, dataDir?: string, json?: boolean }) => {
+  .action(action(async (opts: { listen?: string, dataDir?: string, announceInterval?: string, json?: boolean }) => {
     const { trackerCommand } = await import('./commands/tracker.js')
-    await trackerCommand({ listen: opts.listen, dataDir: opts.dataDir != null ? resolve(opts.dataDir) : undefined, json: opts.json === true }, controller.signal)
+    await trackerCommand({ listen: opts.listen, dataDir: opts.dataDir != null ? resolve(opts.dataDir) : undefined, announceInterval: opts.announceInterval, json: opts.json === true }, controller.signal)
   }))
 
 try {

@@ -18,6 +18,8 @@ import { BufferPool } from '../transfer/buffer-pool.js'
 import { verifyLocalCopy, type VerifyReport } from './verify.js'
 import type { BaseServices } from '../net/create-libp2p.js'
 import type { HintedSourceFinder } from './source-finder.js'
+import type { SourceFinder } from '../transfer/sources.js'
+import type { TrackerAnnouncer } from '../discovery/tracker-announcer.js'
 import type { DownloadJob, JobSnapshot } from '../transfer/download-job.js'
 import { formatLink, parseTarget, MAX_LINK_PEERS } from '../content/link.js'
 import { manifestChunkCount } from '../content/manifest.js'
@@ -89,7 +91,11 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   #catalog: Catalog | undefined
   #library: Library | undefined
   #libp2p: Libp2p<BaseServices> | undefined
+  /** Where link and --peer hints go. */
   #finder: HintedSourceFinder | undefined
+  /** Every finder at once: what downloads use. */
+  #sources: SourceFinder | undefined
+  #announcer: TrackerAnnouncer | undefined
   /** The networked half, loaded by `start()` unless offline. */
   #net: typeof import('./networking.js') | undefined
   /** Running jobs; `claimed` once a get follows it (auto-resumed jobs start unclaimed). */
@@ -149,7 +155,19 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
         if (evt.detail.direction === 'inbound') this.#peerBook.found(evt.detail.remotePeer.toString(), 'inbound')
       })
       this.#finder = new n.HintedSourceFinder(libp2p, (peer) => { this.#peerBook.found(peer.toString(), 'link') })
+      const finders: SourceFinder[] = [this.#finder]
+      if (net.trackers.length > 0) {
+        const announcer = this.#announcer = new n.TrackerAnnouncer({
+          trackers: net.trackers,
+          peerId: libp2p.peerId.toString(),
+          addrs: () => this.addrs,
+          heldFiles: () => this.#heldFiles()
+        })
+        finders.push(new n.TrackerSourceFinder(libp2p, () => announcer.clients, (peer) => { this.#peerBook.found(peer.toString(), 'tracker') }))
+      }
+      this.#sources = n.combineFinders(libp2p.peerId, finders)
       await libp2p.start()
+      this.#announcer?.start()
       this.#started = true
       if (this.config.chunking.autoResumeDownloads && options.resume !== false) this.#resumeDownloads()
     } catch (err) {
@@ -164,6 +182,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     const jobs = [...this.#jobs.values()]
     for (const { job } of jobs) job.pause()
     await Promise.allSettled(jobs.map(async j => { await j.done }))
+    await this.#announcer?.stop()
+    this.#announcer = undefined
     await this.#libp2p?.stop()
     await this.#verifier.close()
     await this.#library?.close()
@@ -177,8 +197,16 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   async share (path: string, options: { signal?: AbortSignal } = {}): Promise<ShareResult> {
     const record = await this.#need(this.#library).share(path, { baseChunkSize: this.config.chunking.chunkSize, signal: options.signal })
     const result = this.#describe(record)
+    this.#announcer?.added(record.id)
     this.emit('file:added', result)
     return result
+  }
+
+  /** Files held whole (a local copy) or in part (a running download): what trackers are told. */
+  #heldFiles (): string[] {
+    const held = new Set(this.catalog.listFiles().filter(f => this.catalog.localCopies(f.id).length > 0).map(f => f.id))
+    for (const { job } of this.#jobs.values()) held.add(job.fileId)
+    return [...held]
   }
 
   #describe (record: FileRecord): ShareResult {
@@ -231,10 +259,9 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     const target = parseTarget(input)
     const n = this.#need(this.#net)
     const hints = n.parsePeerAddrs([...target.peers, ...(options.peers ?? [])])
-    const finder = this.#need(this.#finder)
-    finder.addHints(target.id, hints)
+    this.#need(this.#finder).addHints(target.id, hints)
     const manifest = this.catalog.getFile(target.id)?.manifest ??
-      await n.resolveManifest(this.libp2p, finder, target.id, { timeoutMs: this.config.transfer.noProviderTimeoutMs, signal: options.signal })
+      await n.resolveManifest(this.libp2p, this.#need(this.#sources), target.id, { timeoutMs: this.config.transfer.noProviderTimeoutMs, signal: options.signal })
     this.catalog.putFile(target.id, manifest)
     const dest = await destinationFor(manifest.name, options)
     for (const entry of this.#jobs.values()) {
@@ -267,7 +294,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       libp2p: this.libp2p,
       catalog: this.catalog,
       library: this.#need(this.#library),
-      finder: this.#need(this.#finder),
+      finder: this.#need(this.#sources),
       verifier: this.#verifier,
       buffers: this.#buffers,
       options: {
@@ -294,6 +321,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     done.catch(() => {})
     const entry = { job, done, claimed }
     this.#jobs.set(jobId, entry)
+    this.#announcer?.added(fileId)
     this.emit('download:started', job.snapshot())
     return entry
   }

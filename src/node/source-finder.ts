@@ -2,10 +2,12 @@
  * Finds download sources for a file with what the node has: the addresses a
  * link or `--peer` gave for it, and every peer we are connected to (each is
  * asked over the have protocol whether it holds the file). Dials run in
- * parallel and peers are yielded as soon as they answer.
+ * parallel and peers are yielded as soon as they answer; the node's combined
+ * finder removes duplicates.
  */
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { ShoalError } from '../errors.js'
+import { mergeAsync, settled } from '../discovery/merge.js'
 import type { SourceFinder } from '../transfer/sources.js'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 
@@ -43,32 +45,12 @@ export class HintedSourceFinder implements SourceFinder {
   }
 
   async * findSources (fileId: string, options: { signal: AbortSignal }): AsyncIterable<PeerId> {
-    const seen = new Set<string>([this.#libp2p.peerId.toString()])
-    const fresh = (peer: PeerId): boolean => {
-      const key = peer.toString()
-      if (seen.has(key)) return false
-      seen.add(key)
-      return true
-    }
-    for (const conn of this.#libp2p.getConnections()) {
-      if (fresh(conn.remotePeer)) yield conn.remotePeer
-    }
-    const dials = (this.#hints.get(fileId) ?? []).map(async (addr) => {
+    for (const conn of this.#libp2p.getConnections()) yield conn.remotePeer
+    yield * mergeAsync((this.#hints.get(fileId) ?? []).map(addr => settled((async () => {
       const signal = AbortSignal.any([options.signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)])
       const peer = (await this.#libp2p.dial(addr, { signal })).remotePeer
       this.#onDialed(peer)
       return peer
-    })
-    yield * settledInOrderOfCompletion(dials, fresh)
-  }
-}
-
-/** Yields the fulfilled values of `promises` as they settle, skipping rejections and filtered values. */
-async function * settledInOrderOfCompletion<T> (promises: Array<Promise<T>>, keep: (value: T) => boolean): AsyncGenerator<T> {
-  const pending = new Map(promises.map((p, i) => [i, p.then(value => ({ i, value }), () => ({ i, value: undefined }))]))
-  while (pending.size > 0) {
-    const { i, value } = await Promise.race(pending.values())
-    pending.delete(i)
-    if (value !== undefined && keep(value)) yield value
+    })())))
   }
 }

@@ -11,7 +11,7 @@ export class BufferPool {
   readonly #free = new Map<number, Buffer[]>()
   readonly #maxFree: number
 
-  constructor (maxFree = 32) {
+  constructor (maxFree = 16) {
     this.#maxFree = maxFree
   }
 

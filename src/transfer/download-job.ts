@@ -36,11 +36,14 @@ export const TICK_MS = 250
 /** How often written chunks are fsync'd and marked durable. */
 export const SYNC_INTERVAL_MS = 1000
 /**
- * Chunks received but not yet verified and written. Past this no new request
- * goes out, so a disk slower than the network holds the download back instead
- * of piling chunks up in memory: memory stays flat in the file size.
+ * Memory for chunk data per download: requests in flight (over all peers)
+ * plus chunks received but not yet verified and written. Past it no new
+ * request goes out, so neither many peers nor a disk slower than the network
+ * can pile chunks up: memory stays flat in the file size.
  */
-export const MAX_BUFFERED_CHUNKS = 32
+export const CHUNK_MEMORY_BUDGET_BYTES = 32 * 1024 * 1024
+/** However large the chunks, this many may be in flight or buffered. */
+export const MIN_CHUNK_BUDGET = 4
 
 /** Knobs of a job (from config and flags). */
 export interface DownloadJobOptions {
@@ -131,6 +134,8 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   #lock: DownloadLock | undefined
   #registration: PartialRegistration | undefined
   #pendingWrites = 0
+  /** Chunks that fit CHUNK_MEMORY_BUDGET_BYTES. */
+  readonly #chunkBudget: number
   /** Chunks handed to the verifier or the disk and not yet done with. */
   #buffered = 0
   #unsynced: number[] = []
@@ -150,6 +155,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     const n = manifestChunkCount(init.manifest)
     this.#have = new Bitfield(n)
     this.#progress = new JobProgress(n, init.manifest.size, this.#now())
+    this.#chunkBudget = Math.max(MIN_CHUNK_BUDGET, Math.floor(CHUNK_MEMORY_BUDGET_BYTES / Math.max(1, init.manifest.chunkSize)))
     this.#scheduler = new Scheduler({
       chunkCount: n,
       chunkSize: init.manifest.chunkSize,
@@ -282,9 +288,12 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   #pump (key: string): void {
     if (this.#state !== 'running' && this.#state !== 'stalled') return
     const channel = this.#sources.get(key)?.channel
-    if (channel == null || channel.closed || this.#buffered >= MAX_BUFFERED_CHUNKS) return
+    if (channel == null || channel.closed) return
+    const inFlight = this.#scheduler.peers().reduce((n, p) => n + p.inFlight.size, 0)
+    const budget = this.#chunkBudget - inFlight - this.#buffered
+    if (budget <= 0) return
     const { manifest } = this.#init
-    for (const index of this.#scheduler.assign(key, this.#now())) {
+    for (const index of this.#scheduler.assign(key, this.#now(), budget)) {
       channel.request(index)
       this.#progress.requested(index, key, chunkRange(manifest.size, manifest.chunkSize, index).length)
       this.#emitSafe('chunk', { index, ...this.#progress.chunk(index) })
@@ -325,7 +334,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   /** A buffered chunk is done with (written, or dropped): room for more requests. */
   #unbuffer (): void {
     this.#buffered--
-    if (this.#buffered === MAX_BUFFERED_CHUNKS - 1) this.#pumpAll()
+    this.#pumpAll()
   }
 
   /** A chunk's hash is known: keep it if it matches the manifest, or count it against its sender. */

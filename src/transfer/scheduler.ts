@@ -158,12 +158,13 @@ export class Scheduler {
     this.#peers.get(id)?.stats.onData(bytes, now)
   }
 
-  /** Chunks to request from `id` now, filling its window. */
-  assign (id: string, now: number): number[] {
+  /** Chunks to request from `id` now, filling its window; at most `limit` (the caller's memory budget). */
+  assign (id: string, now: number, limit = Infinity): number[] {
     const p = this.#peers.get(id)
     if (p == null || this.#missing === 0) return []
     const { stats, have } = p
-    const room = (this.#mayProbe(stats, now) ? 1 : stats.window(this.#opts.chunkSize, this.#opts.maxRequestsPerPeer)) - stats.inFlight.size
+    const window = this.#mayProbe(stats, now) ? 1 : stats.window(this.#opts.chunkSize, this.#opts.maxRequestsPerPeer)
+    const room = Math.min(limit, window - stats.inFlight.size)
     if (room <= 0) return []
     const picked = this.#opts.sequential ? this.#pickSequential(stats, have, room, now) : this.#pickRarest(stats, have, room, now)
     if (picked.length < room) for (const index of this.#pickEndgame(stats, have, room - picked.length, now)) picked.push(index)

@@ -18,17 +18,19 @@ export interface GetFlags extends GlobalOptions {
   output?: string
   peer: string[]
   sequential: boolean
+  tracker: string[]
 }
 
 /** Runs `shoal get`. */
 export async function getCommand (target: string, flags: GetFlags, signal: AbortSignal): Promise<void> {
+  const overrides = flags.tracker.length > 0 ? { network: { trackers: flags.tracker } } : {}
   await withBackend(flags, { networked: true }, async (backend) => {
     const first = await backend.startDownload(target, { output: flags.output, cwd: process.cwd(), peers: flags.peer, sequential: flags.sequential, signal })
     const done = await follow(backend, first.id, signal)
     const peers = done.peers.filter(p => p.bytes > 0).map(p => ({ peerId: p.peerId, bytes: p.bytes }))
     printResult(flags.json, { id: done.fileId, path: done.dest, size: done.size, peers }, () =>
       `${done.dest}\n${formatBytes(done.size)} from ${peers.length} peer${peers.length === 1 ? '' : 's'}, verified`)
-  })
+  }, overrides)
 }
 
 async function follow (backend: Backend, id: string, signal: AbortSignal): Promise<JobSnapshot> {

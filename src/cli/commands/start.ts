@@ -15,6 +15,7 @@ import { ShoalError } from '../../errors.js'
 export interface StartFlags extends GlobalOptions {
   listen: string[]
   api?: string
+  tracker: string[]
 }
 
 /** Runs `shoal start` until `signal` aborts. */
@@ -24,7 +25,10 @@ export async function startCommand (flags: StartFlags, signal: AbortSignal): Pro
     throw new ShoalError('ERR_NODE_ALREADY_RUNNING', `a node already runs in ${flags.dataDir} (pid ${running.pid}, API ${running.api})`)
   }
   const config = await configFor(flags.dataDir, {
-    network: flags.listen.length > 0 ? { listen: flags.listen } : undefined,
+    network: {
+      ...(flags.listen.length > 0 ? { listen: flags.listen } : {}),
+      ...(flags.tracker.length > 0 ? { trackers: flags.tracker } : {})
+    },
     api: flags.api != null ? { listen: flags.api } : undefined
   })
   const { host, port } = parseHostPort(config.api.listen)

@@ -1,0 +1,34 @@
+/**
+ * Interleaves several async iterables, yielding each value as soon as any
+ * source produces it. A source that throws ends quietly: finders are hints.
+ */
+export async function * mergeAsync<T> (sources: Array<AsyncIterable<T>>): AsyncGenerator<T> {
+  const iterators = sources.map(s => s[Symbol.asyncIterator]())
+  const next = (i: number): Promise<{ i: number, r: IteratorResult<T> | undefined }> =>
+    (iterators[i] as AsyncIterator<T>).next().then(r => ({ i, r }), () => ({ i, r: undefined }))
+  const pending = new Map(iterators.map((_, i) => [i, next(i)]))
+  try {
+    while (pending.size > 0) {
+      const { i, r } = await Promise.race(pending.values())
+      if (r == null || r.done === true) {
+        pending.delete(i)
+        continue
+      }
+      pending.set(i, next(i))
+      yield r.value
+    }
+  } finally {
+    await Promise.allSettled(iterators.map(async it => await it.return?.()))
+  }
+}
+
+/** One-shot async iterable of a promise's value (nothing if it rejects). */
+export async function * settled<T> (promise: Promise<T>): AsyncGenerator<T> {
+  let value: T
+  try {
+    value = await promise
+  } catch {
+    return
+  }
+  yield value
+}

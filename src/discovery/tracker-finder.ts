@@ -1,0 +1,48 @@
+/**
+ * Finds download sources through trackers: asks each for the peers holding a
+ * file, teaches libp2p their addresses, dials them, and yields those that
+ * answer. Trackers are asked in parallel; one that is down is skipped.
+ */
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { mergeAsync, settled } from './merge.js'
+import type { TrackerClient } from '../tracker/client.js'
+import type { SourceFinder } from '../transfer/sources.js'
+import type { Libp2p, PeerId } from '@libp2p/interface'
+
+/** Gives up on dialling one tracker-listed peer after this long. */
+export const TRACKER_DIAL_TIMEOUT_MS = 5_000
+
+/** A SourceFinder over trackers. */
+export class TrackerSourceFinder implements SourceFinder {
+  readonly #libp2p: Libp2p
+  readonly #clients: () => TrackerClient[]
+  readonly #onFound: (peer: PeerId) => void
+
+  constructor (libp2p: Libp2p, clients: () => TrackerClient[], onFound: (peer: PeerId) => void = () => {}) {
+    this.#libp2p = libp2p
+    this.#clients = clients
+    this.#onFound = onFound
+  }
+
+  async * findSources (fileId: string, options: { signal: AbortSignal }): AsyncIterable<PeerId> {
+    yield * mergeAsync(this.#clients().map(client => this.#fromTracker(client, fileId, options.signal)))
+  }
+
+  async * #fromTracker (client: TrackerClient, fileId: string, signal: AbortSignal): AsyncGenerator<PeerId> {
+    let peers
+    try {
+      peers = await client.findPeers(fileId, { signal })
+    } catch {
+      return
+    }
+    const self = this.#libp2p.peerId.toString()
+    // Unreachable peers are skipped: the tracker's list is only a hint.
+    yield * mergeAsync(peers.filter(p => p.peerId !== self).map(p => settled((async () => {
+      const id = peerIdFromString(p.peerId)
+      await this.#libp2p.dial(p.addrs.map(a => multiaddr(a)), { signal: AbortSignal.any([signal, AbortSignal.timeout(TRACKER_DIAL_TIMEOUT_MS)]) })
+      this.#onFound(id)
+      return id
+    })())))
+  }
+}
