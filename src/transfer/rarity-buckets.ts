@@ -9,6 +9,8 @@ export class RarityBuckets {
   readonly #availability: Uint32Array
   readonly #position: Int32Array
   readonly #buckets = new Map<number, number[]>()
+  /** Levels of the non-empty buckets, ascending; rebuilt only when a bucket appears or empties. */
+  #levels: number[] | undefined
 
   constructor (chunkCount: number) {
     this.#availability = new Uint32Array(chunkCount)
@@ -26,7 +28,10 @@ export class RarityBuckets {
     if (this.contains(index)) return
     const level = this.availability(index)
     let bucket = this.#buckets.get(level)
-    if (bucket == null) this.#buckets.set(level, bucket = [])
+    if (bucket == null) {
+      this.#buckets.set(level, bucket = [])
+      this.#levels = undefined
+    }
     this.#position[index] = bucket.length
     bucket.push(index)
   }
@@ -43,7 +48,10 @@ export class RarityBuckets {
       this.#position[last] = at
     }
     this.#position[index] = -1
-    if (bucket.length === 0) this.#buckets.delete(level)
+    if (bucket.length === 0) {
+      this.#buckets.delete(level)
+      this.#levels = undefined
+    }
   }
 
   /** Changes `index`'s availability, moving it between buckets if it is in the pool. */
@@ -54,10 +62,13 @@ export class RarityBuckets {
     if (pooled) this.insert(index)
   }
 
-  /** Non-empty buckets, rarest first. */
-  * rarestFirst (): Generator<[level: number, chunks: readonly number[]]> {
-    const levels = [...this.#buckets.keys()]
-    if (levels.length > 1) levels.sort((a, b) => a - b)
-    for (const level of levels) yield [level, this.#buckets.get(level) as number[]]
+  /** Levels of the non-empty buckets, rarest first (read-only, valid until the pool changes). */
+  levels (): readonly number[] {
+    return this.#levels ??= [...this.#buckets.keys()].sort((a, b) => a - b)
+  }
+
+  /** The chunks at `level` (read-only, valid until the pool changes). */
+  bucket (level: number): readonly number[] {
+    return this.#buckets.get(level) ?? []
   }
 }

@@ -27,6 +27,7 @@
  * request after a back-off (doubling per stall).
  */
 import { RarityBuckets } from './rarity-buckets.js'
+import { ChunkTable } from './chunk-table.js'
 import { PeerStats, MAX_BAD_CHUNKS, RATE_SAMPLE_MS } from './peer-stats.js'
 
 /** Tunables of one scheduler. */
@@ -57,14 +58,12 @@ export const ENDGAME_RACER_SPREAD = 4
 export const RETRY_BASE_MS = 250
 export const RETRY_MAX_MS = 8_000
 
-interface ChunkState {
-  done: boolean
-  /** Peers it is requested from now. */
-  readonly at: Set<string>
-  /** peer → failures of this chunk from that peer. */
-  readonly failures: Map<string, number>
-  /** Do not request before this time (back-off). */
-  notBefore: number
+/** A source as the scheduler keeps it; `handle` stands for it in the chunk table (numbers are cheaper than ids). */
+interface Peer {
+  readonly handle: number
+  readonly stats: PeerStats
+  readonly have: HaveView
+  readonly complete: boolean
 }
 
 /** A request the caller should withdraw (another copy won, or the peer stalled). */
@@ -76,8 +75,16 @@ export interface Cancellation {
 /** Decides which peer fetches which chunk, and reacts to outcomes. */
 export class Scheduler {
   readonly #opts: Required<SchedulerOptions>
-  readonly #chunks: ChunkState[]
-  readonly #peers = new Map<string, { stats: PeerStats, have: HaveView, complete: boolean }>()
+  readonly #chunks: ChunkTable
+  readonly #peers = new Map<string, Peer>()
+  /** id → handle, kept after removal so a returning peer keeps its failure history. */
+  readonly #handles = new Map<string, number>()
+  /** The peer last looked up: a block, its chunk's completion and the refill come from the same peer in a row. */
+  #recent: Peer | undefined
+  /** handle → id, for ever. */
+  readonly #ids: string[] = []
+  /** handle → the peer, while present. */
+  readonly #byHandle: Array<Peer | undefined> = []
   /** Usable sources that held every chunk when added: they add one to every chunk's availability. */
   #completeSources = 0
   /** Unassigned missing chunks by partial availability (total availability = that + #completeSources). */
@@ -86,14 +93,15 @@ export class Scheduler {
   readonly #order: Uint32Array
   #byRate: PeerStats[] | undefined
   #byRateAt = 0
-  /** #byRate without the holders found to have nothing left to race since the last sort. */
+  /** #byRate without the holders found to have nothing left to race since the last sort, from #raceFrom on. */
   #raceHolders: PeerStats[] = []
+  #raceFrom = 0
   #missing: number
   #cursor = 0
 
   constructor (opts: SchedulerOptions) {
     this.#opts = { sequential: false, random: Math.random, ...opts }
-    this.#chunks = Array.from({ length: opts.chunkCount }, () => ({ done: false, at: new Set<string>(), failures: new Map<string, number>(), notBefore: 0 }))
+    this.#chunks = new ChunkTable(opts.chunkCount)
     this.#pool = new RarityBuckets(opts.chunkCount)
     this.#missing = opts.chunkCount
     // Insert (and move, as availability changes) in random order so equally rare chunks are spread across peers.
@@ -105,16 +113,16 @@ export class Scheduler {
 
   get missingCount (): number { return this.#missing }
   get complete (): boolean { return this.#missing === 0 }
-  isDone (index: number): boolean { return this.#chunks[index]?.done === true }
+  isDone (index: number): boolean { return this.#chunks.isDone(index) }
   peers (): PeerStats[] { return [...this.#peers.values()].map(p => p.stats) }
   peer (id: string): PeerStats | undefined { return this.#peers.get(id)?.stats }
 
   /** Marks a chunk we already hold (resume). */
   markDone (index: number): void {
-    const c = this.#chunks[index]
-    if (c == null || c.done) return
+    const chunks = this.#chunks
+    if (!chunks.has(index) || chunks.isDone(index)) return
     this.#pool.remove(index)
-    c.done = true
+    chunks.setDone(index)
     this.#missing--
   }
 
@@ -124,7 +132,14 @@ export class Scheduler {
     const stats = new PeerStats(id)
     stats.lastDataAt = now
     const complete = have.count === this.#chunks.length
-    this.#peers.set(id, { stats, have, complete })
+    let handle = this.#handles.get(id)
+    if (handle == null) {
+      this.#handles.set(id, handle = this.#ids.length)
+      this.#ids.push(id)
+    }
+    const peer = { handle, stats, have, complete }
+    this.#peers.set(id, peer)
+    this.#byHandle[handle] = peer
     this.#byRate = undefined
     this.#changeAvailabilityAll(have, complete, 1)
   }
@@ -134,7 +149,7 @@ export class Scheduler {
     const p = this.#peers.get(id)
     if (p == null || p.stats.state === 'banned') return
     // It announces the chunk again: believe it again after a refusal.
-    this.#chunks[index]?.failures.delete(id)
+    if (this.#chunks.has(index)) this.#chunks.forgetFailures(index, p.handle)
     this.#pool.adjust(index, 1)
   }
 
@@ -142,9 +157,11 @@ export class Scheduler {
   removePeer (id: string): void {
     const p = this.#peers.get(id)
     if (p == null) return
-    this.#release(p.stats)
+    this.#release(p)
     if (p.stats.state !== 'banned') this.#changeAvailabilityAll(p.have, p.complete, -1)
     this.#peers.delete(id)
+    this.#byHandle[p.handle] = undefined
+    this.#recent = undefined
     this.#byRate = undefined
   }
 
@@ -155,25 +172,35 @@ export class Scheduler {
 
   /** Bytes arrived from a peer (any chunk); drives the rate estimate and un-stalls it. */
   onData (id: string, bytes: number, now: number): void {
-    this.#peers.get(id)?.stats.onData(bytes, now)
+    this.#find(id)?.stats.onData(bytes, now)
   }
 
   /** Chunks to request from `id` now, filling its window; at most `limit` (the caller's memory budget). */
   assign (id: string, now: number, limit = Infinity): number[] {
-    const p = this.#peers.get(id)
+    const p = this.#find(id)
     if (p == null || this.#missing === 0) return []
-    const { stats, have } = p
+    const { stats } = p
     const window = this.#mayProbe(stats, now) ? 1 : stats.window(this.#opts.chunkSize, this.#opts.maxRequestsPerPeer)
     const room = Math.min(limit, window - stats.inFlight.size)
     if (room <= 0) return []
-    const picked = this.#opts.sequential ? this.#pickSequential(stats, have, room, now) : this.#pickRarest(stats, have, room, now)
-    if (picked.length < room) for (const index of this.#pickEndgame(stats, have, room - picked.length, now)) picked.push(index)
+    const picked: number[] = []
+    // A rarest-first pick that came up short has already seen every unassigned chunk: endgame need not look again.
+    const poolSearched = this.#opts.sequential ? this.#pickSequential(p, room, now, picked) : this.#pickRarest(p, room, now, picked)
+    if (picked.length < room) this.#pickEndgame(p, room, now, picked, poolSearched)
     if (stats.inFlight.size === 0 && picked.length > 0) stats.startSample(now)
     for (const index of picked) {
       stats.inFlight.set(index, now)
-      this.#chunks[index]?.at.add(id)
+      if (this.#chunks.has(index)) this.#chunks.addHolder(index, p.handle)
     }
     return picked
+  }
+
+  #find (id: string): Peer | undefined {
+    const recent = this.#recent
+    if (recent?.stats.id === id) return recent
+    const p = this.#peers.get(id)
+    if (p != null) this.#recent = p
+    return p
   }
 
   /** A stalled peer is demoted, not dropped: after a back-off it gets one request to prove itself. */
@@ -182,36 +209,37 @@ export class Scheduler {
       now - stats.lastDataAt >= this.#opts.stallTimeoutMs * 2 ** Math.min(stats.stalls, 6)
   }
 
-  #eligible (index: number, stats: PeerStats, have: HaveView, now: number): boolean {
-    const c = this.#chunks[index] as ChunkState
-    return !c.done && have.get(index) && c.notBefore <= now && !c.at.has(stats.id) &&
-      (c.failures.get(stats.id) ?? 0) < this.#opts.maxRetries
+  #eligible (index: number, p: Peer, now: number): boolean {
+    const chunks = this.#chunks
+    return !chunks.isDone(index) && p.have.get(index) && chunks.notBefore(index) <= now && !chunks.isHeldBy(index, p.handle) &&
+      chunks.failures(index, p.handle) < this.#opts.maxRetries
   }
 
-  #pickRarest (stats: PeerStats, have: HaveView, room: number, now: number): number[] {
-    const picked: number[] = []
-    for (const [level, bucket] of this.#pool.rarestFirst()) {
+  /** Appends up to `room` rarest chunks to `picked`; returns whether it searched the whole pool. */
+  #pickRarest (p: Peer, room: number, now: number, picked: number[]): boolean {
+    const pool = this.#pool
+    for (const level of pool.levels()) {
       if (level + this.#completeSources === 0) continue
-      for (const index of bucket) {
-        if (!this.#eligible(index, stats, have, now)) continue
+      for (const index of pool.bucket(level)) {
+        if (!this.#eligible(index, p, now)) continue
         picked.push(index)
         if (picked.length === room) break
       }
       if (picked.length === room) break
     }
-    for (const index of picked) this.#pool.remove(index)
-    return picked
+    for (const index of picked) pool.remove(index)
+    return picked.length < room
   }
 
-  #pickSequential (stats: PeerStats, have: HaveView, room: number, now: number): number[] {
-    const picked: number[] = []
-    while (this.#cursor < this.#chunks.length && this.#chunks[this.#cursor]?.done === true) this.#cursor++
-    for (let i = this.#cursor; i < this.#chunks.length && picked.length < room; i++) {
-      const c = this.#chunks[i] as ChunkState
-      if (c.at.size === 0 && this.#eligible(i, stats, have, now)) picked.push(i)
+  /** Appends up to `room` chunks from the lowest missing index on; the pool is not searched as endgame expects. */
+  #pickSequential (p: Peer, room: number, now: number, picked: number[]): boolean {
+    const chunks = this.#chunks
+    while (this.#cursor < chunks.length && chunks.isDone(this.#cursor)) this.#cursor++
+    for (let i = this.#cursor; i < chunks.length && picked.length < room; i++) {
+      if (chunks.holderCount(i) === 0 && this.#eligible(i, p, now)) picked.push(i)
     }
     for (const index of picked) this.#pool.remove(index)
-    return picked
+    return false
   }
 
   /**
@@ -219,20 +247,22 @@ export class Scheduler {
    * unassigned is left for this peer, only if it is a fast peer (within
    * ENDGAME_RACER_SPREAD of the fastest: the copies are few, slow peers must
    * not take them), and only where it should deliver first or the holder is
-   * overdue.
+   * overdue. Appends to `picked` until it holds `room`.
    */
-  #pickEndgame (stats: PeerStats, have: HaveView, room: number, now: number): number[] {
+  #pickEndgame (p: Peer, room: number, now: number, picked: number[], poolSearched: boolean): void {
+    const { stats } = p
     const byRate = this.#activeByRate(now)
     const fastest = byRate[byRate.length - 1]?.rate ?? 0
-    if (stats.rate === 0 || stats.rate * ENDGAME_RACER_SPREAD < fastest) return []
-    if (this.#hasUnassignedFor(stats, have, now)) return []
+    if (stats.rate === 0 || stats.rate * ENDGAME_RACER_SPREAD < fastest) return
+    if (!poolSearched && this.#hasUnassignedFor(p, now)) return
+    const chunks = this.#chunks
     const bytesMs = this.#opts.chunkSize * 1000
-    const picked: number[] = []
     let mine = now + stats.rttMs + (stats.inFlight.size + 1) * bytesMs / stats.rate
     // Holders left with nothing to race (every request done or copied twice) are dropped from the list as found.
     const holders = this.#raceHolders
-    let kept = 0
-    for (let h = 0; h < holders.length; h++) {
+    const from = this.#raceFrom
+    let kept = from
+    for (let h = from; h < holders.length; h++) {
       const holder = holders[h] as PeerStats
       // The holder should deliver its n-th request by lastDataAt + n × perChunk.
       const perChunk = holder.rate > 0 ? bytesMs / holder.rate : Infinity
@@ -241,63 +271,80 @@ export class Scheduler {
       let n = 0
       for (const index of holder.inFlight.keys()) {
         const theirs = holder.lastDataAt + ++n * perChunk
-        const c = this.#chunks[index] as ChunkState
-        if (c.done || c.at.size >= ENDGAME_COPIES) continue
+        if (chunks.isDone(index) || chunks.holderCount(index) >= ENDGAME_COPIES) continue
         raceable = true
-        if (holder === stats || (!overdue && mine >= theirs) || !this.#eligible(index, stats, have, now)) continue
+        if (holder === stats || (!overdue && mine >= theirs) || !this.#eligible(index, p, now)) continue
         picked.push(index)
         if (picked.length === room) break
         mine += bytesMs / stats.rate
       }
       if (raceable) holders[kept++] = holder
       if (picked.length === room) {
-        holders.copyWithin(kept, h + 1)
-        holders.length = kept + holders.length - h - 1
-        return picked
+        this.#closeRaceGap(kept, h + 1)
+        return
       }
     }
     holders.length = kept
-    return picked
+  }
+
+  /** Drops the holders in [kept, next) from the race list, moving whichever side of the gap is shorter. */
+  #closeRaceGap (kept: number, next: number): void {
+    const holders = this.#raceHolders
+    const gap = next - kept
+    if (gap === 0) return
+    if (kept - this.#raceFrom <= holders.length - next) {
+      holders.copyWithin(this.#raceFrom + gap, this.#raceFrom, kept)
+      this.#raceFrom += gap
+    } else {
+      holders.copyWithin(kept, next)
+      holders.length -= gap
+    }
   }
 
   /** Active peers, slowest first; re-sorted at most every RATE_SAMPLE_MS, as rates move slowly. */
   #activeByRate (now: number): PeerStats[] {
     if (this.#byRate == null || now - this.#byRateAt >= RATE_SAMPLE_MS) {
-      this.#byRate = [...this.#peers.values()].map(p => p.stats).filter(s => s.state === 'active').sort((a, b) => a.rate - b.rate)
+      const byRate: PeerStats[] = []
+      for (const { stats } of this.#peers.values()) if (stats.state === 'active') byRate.push(stats)
+      this.#byRate = byRate.sort((a, b) => a.rate - b.rate)
       this.#byRateAt = now
       this.#raceHolders = this.#byRate.slice()
+      this.#raceFrom = 0
     }
     return this.#byRate
   }
 
-  #hasUnassignedFor (stats: PeerStats, have: HaveView, now: number): boolean {
-    for (const [level, bucket] of this.#pool.rarestFirst()) {
+  #hasUnassignedFor (p: Peer, now: number): boolean {
+    const pool = this.#pool
+    for (const level of pool.levels()) {
       if (level + this.#completeSources === 0) continue
-      for (const index of bucket) if (this.#eligible(index, stats, have, now)) return true
+      for (const index of pool.bucket(level)) if (this.#eligible(index, p, now)) return true
     }
     return false
   }
 
   /** A verified chunk arrived from `id`; returns the duplicate requests to cancel. */
   onChunkDone (id: string, index: number, now: number): Cancellation[] {
-    const c = this.#chunks[index]
-    const p = this.#peers.get(id)
+    const chunks = this.#chunks
+    const p = this.#find(id)
     if (p != null) {
-      p.stats.inFlight.delete(index)
-      p.stats.chunks++
-      if (p.stats.errors > 0) p.stats.errors--
-      p.stats.lastDataAt = now
+      const { stats } = p
+      stats.inFlight.delete(index)
+      stats.chunks++
+      if (stats.errors > 0) stats.errors--
+      stats.lastDataAt = now
     }
-    if (c == null || c.done) return []
+    if (!chunks.has(index) || chunks.isDone(index)) return []
     this.#pool.remove(index)
-    c.at.delete(id)
+    if (p != null) chunks.removeHolder(index, p.handle)
     const cancels: Cancellation[] = []
-    for (const peer of c.at) {
-      cancels.push({ peer, index })
-      this.#peers.get(peer)?.stats.inFlight.delete(index)
+    for (let n = 0; n < chunks.holderCount(index); n++) {
+      const handle = chunks.holder(index, n)
+      cancels.push({ peer: this.#ids[handle] as string, index })
+      this.#byHandle[handle]?.stats.inFlight.delete(index)
     }
-    c.at.clear()
-    c.done = true
+    chunks.clearHolders(index)
+    chunks.setDone(index)
     this.#missing--
     return cancels
   }
@@ -307,7 +354,7 @@ export class Scheduler {
     const p = this.#peers.get(id)
     if (p == null) return
     p.stats.badChunks++
-    this.#fail(p.stats, index, now, this.#opts.maxRetries)
+    this.#fail(p, index, now, this.#opts.maxRetries)
     if (p.stats.badChunks >= MAX_BAD_CHUNKS) this.ban(id)
   }
 
@@ -315,7 +362,7 @@ export class Scheduler {
   onChunkRefused (id: string, index: number, now: number): void {
     const p = this.#peers.get(id)
     if (p == null) return
-    this.#fail(p.stats, index, now, this.#opts.maxRetries)
+    this.#fail(p, index, now, this.#opts.maxRetries)
   }
 
   /** A request to `id` failed for another reason (error, timeout, cancelled by a stall). */
@@ -323,26 +370,25 @@ export class Scheduler {
     const p = this.#peers.get(id)
     if (p == null) return
     p.stats.errors++
-    this.#fail(p.stats, index, now, 1)
+    this.#fail(p, index, now, 1)
   }
 
-  #fail (stats: PeerStats, index: number, now: number, weight: number): void {
-    stats.inFlight.delete(index)
-    const c = this.#chunks[index]
-    if (c == null || c.done) return
-    c.at.delete(stats.id)
-    c.failures.set(stats.id, (c.failures.get(stats.id) ?? 0) + weight)
-    const attempts = [...c.failures.values()].reduce((a, b) => a + b, 0)
+  #fail (p: Peer, index: number, now: number, weight: number): void {
+    p.stats.inFlight.delete(index)
+    const chunks = this.#chunks
+    if (!chunks.has(index) || chunks.isDone(index)) return
+    chunks.removeHolder(index, p.handle)
+    const attempts = chunks.addFailure(index, p.handle, weight)
     const backoff = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts - 1, 10))
-    c.notBefore = now + backoff * (0.5 + this.#opts.random())
-    if (c.at.size === 0) this.#pool.insert(index)
+    chunks.setNotBefore(index, now + backoff * (0.5 + this.#opts.random()))
+    if (chunks.holderCount(index) === 0) this.#pool.insert(index)
   }
 
   /** Bans a peer for this job: no more requests, its availability no longer counts. */
   ban (id: string): void {
     const p = this.#peers.get(id)
     if (p == null || p.stats.state === 'banned') return
-    this.#release(p.stats)
+    this.#release(p)
     this.#changeAvailabilityAll(p.have, p.complete, -1)
     p.stats.state = 'banned'
   }
@@ -353,13 +399,14 @@ export class Scheduler {
    */
   tick (now: number): Cancellation[] {
     const cancels: Cancellation[] = []
-    for (const { stats } of this.#peers.values()) {
+    for (const p of this.#peers.values()) {
+      const { stats } = p
       if (stats.state === 'banned' || stats.inFlight.size === 0) continue
       if (now - stats.lastDataAt < this.#opts.stallTimeoutMs) continue
       stats.state = 'stalled'
       stats.stalls++
       for (const index of stats.inFlight.keys()) cancels.push({ peer: stats.id, index })
-      this.#release(stats)
+      this.#release(p)
     }
     return cancels
   }
@@ -367,12 +414,12 @@ export class Scheduler {
   /** Missing chunks that no usable peer can give us now (their absence makes a job `stalled`). */
   unavailableChunks (): number[] {
     const out: number[] = []
-    for (let i = 0; i < this.#chunks.length; i++) {
-      const c = this.#chunks[i] as ChunkState
-      if (c.done || c.at.size > 0) continue
+    const chunks = this.#chunks
+    for (let i = 0; i < chunks.length; i++) {
+      if (chunks.isDone(i) || chunks.holderCount(i) > 0) continue
       let served = false
-      for (const { stats, have } of this.#peers.values()) {
-        if (stats.state === 'active' && have.get(i) && (c.failures.get(stats.id) ?? 0) < this.#opts.maxRetries) { served = true; break }
+      for (const { handle, stats, have } of this.#peers.values()) {
+        if (stats.state === 'active' && have.get(i) && chunks.failures(i, handle) < this.#opts.maxRetries) { served = true; break }
       }
       if (!served) out.push(i)
     }
@@ -381,14 +428,14 @@ export class Scheduler {
 
   /** Forgets per-chunk failures, giving every peer a fresh chance (after re-discovery). */
   resetFailures (): void {
-    for (const c of this.#chunks) c.failures.clear()
+    this.#chunks.resetFailures()
   }
 
-  #release (stats: PeerStats): void {
+  #release ({ handle, stats }: Peer): void {
+    const chunks = this.#chunks
     for (const index of stats.inFlight.keys()) {
-      const c = this.#chunks[index] as ChunkState
-      c.at.delete(stats.id)
-      if (!c.done && c.at.size === 0) this.#pool.insert(index)
+      chunks.removeHolder(index, handle)
+      if (!chunks.isDone(index) && chunks.holderCount(index) === 0) this.#pool.insert(index)
     }
     stats.inFlight.clear()
   }
