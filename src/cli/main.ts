@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path'
 import { Command, CommanderError, Option } from 'commander'
 import { printError, EXIT_USAGE } from './output.js'
 import type { GlobalOptions } from './backend.js'
+import type { DeepPartial, ShoalConfig } from '../config/index.js'
 
 const program = new Command('shoal')
   .description('Peer-to-peer file sharing: content-addressed, verified, multi-source.')
@@ -35,6 +36,27 @@ function common (cmd: Command): Command {
     .option('--json', 'print machine-readable JSON', false)
 }
 
+/** Adds the discovery flags shared by start and get. */
+function discovery (cmd: Command): Command {
+  return cmd
+    .option('--tracker <url>', 'a tracker to announce to and find peers through (repeatable)', collect, [])
+    .option('--bootstrap <multiaddr>', 'a peer to join the swarm through (repeatable)', collect, [])
+    .option('--no-mdns', 'do not discover peers on the LAN')
+    .option('--no-dht', 'do not run the DHT')
+}
+
+/** Discovery flags as config overrides: only what was given on the command line. */
+function discoveryOverrides (opts: DiscoveryFlags): NonNullable<DeepPartial<ShoalConfig>['network']> {
+  return {
+    ...(opts.tracker.length > 0 ? { trackers: opts.tracker } : {}),
+    ...(opts.bootstrap.length > 0 ? { bootstrap: opts.bootstrap } : {}),
+    ...(opts.mdns === false ? { mdns: false } : {}),
+    ...(opts.dht === false ? { dht: false } : {})
+  }
+}
+
+interface DiscoveryFlags { tracker: string[], bootstrap: string[], mdns?: boolean, dht?: boolean }
+
 function globals (opts: { dataDir?: string, json?: boolean }): GlobalOptions {
   const dir = opts.dataDir ?? process.env.SHOAL_HOME ?? join(homedir(), '.shoal')
   return { dataDir: resolve(dir), json: opts.json === true }
@@ -49,13 +71,12 @@ function action<A extends unknown[]> (fn: (...args: A) => Promise<void>): (...ar
   }
 }
 
-common(program.command('start').description('run a node (libp2p + API) in the foreground'))
+discovery(common(program.command('start').description('run a node (libp2p + API) in the foreground')))
   .option('--listen <multiaddr>', 'libp2p listen address (repeatable; port 0 picks one)', collect, [])
   .option('--api <host:port>', 'API listen address (port 0 picks one)')
-  .option('--tracker <url>', 'a tracker to announce to and find peers through (repeatable)', collect, [])
-  .action(action(async (opts: { listen: string[], api?: string, tracker: string[], dataDir?: string, json?: boolean }) => {
+  .action(action(async (opts: DiscoveryFlags & { listen: string[], api?: string, dataDir?: string, json?: boolean }) => {
     const { startCommand } = await import('./commands/start.js')
-    await startCommand({ ...globals(opts), listen: opts.listen, api: opts.api, tracker: opts.tracker }, controller.signal)
+    await startCommand({ ...globals(opts), listen: opts.listen, api: opts.api, network: discoveryOverrides(opts) }, controller.signal)
   }))
 
 common(program.command('share').argument('<path>', 'file to share').description('hash a file and share it (served in place)'))
@@ -64,14 +85,13 @@ common(program.command('share').argument('<path>', 'file to share').description(
     await shareCommand(path, globals(opts))
   }))
 
-common(program.command('get').argument('<id-or-link>', 'file ID or shoal:// link').description('download a file, verified, from every peer that has it'))
+discovery(common(program.command('get').argument('<id-or-link>', 'file ID or shoal:// link').description('download a file, verified, from every peer that has it')))
   .option('-o, --output <path>', 'destination file or directory')
   .option('--peer <multiaddr>', 'a peer to fetch from (repeatable)', collect, [])
   .option('--sequential', 'fetch chunks in order', false)
-  .option('--tracker <url>', 'a tracker to find peers through, when get runs its own node (repeatable)', collect, [])
-  .action(action(async (target: string, opts: { output?: string, peer: string[], sequential: boolean, tracker: string[], dataDir?: string, json?: boolean }) => {
+  .action(action(async (target: string, opts: DiscoveryFlags & { output?: string, peer: string[], sequential: boolean, dataDir?: string, json?: boolean }) => {
     const { getCommand } = await import('./commands/get.js')
-    await getCommand(target, { ...globals(opts), output: opts.output, peer: opts.peer, sequential: opts.sequential, tracker: opts.tracker }, controller.signal)
+    await getCommand(target, { ...globals(opts), output: opts.output, peer: opts.peer, sequential: opts.sequential, network: discoveryOverrides(opts) }, controller.signal)
   }))
 
 common(program.command('ls').description('list shared and downloaded files'))

@@ -1,7 +1,8 @@
 /**
  * Builds the libp2p host every Shoal node runs on: TCP, TLS first then Noise
- * (TLS measured faster here, ~600 vs ~420 MiB/s), yamux, identify and ping.
- * Discovery services are added by the caller's `services`.
+ * (TLS measured faster here), yamux, identify and ping, plus the discovery
+ * the config asks for: Kademlia DHT under Shoal's own protocol id, mDNS,
+ * bootstrap peers.
  */
 import '../polyfill.js'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
@@ -11,17 +12,27 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import { ping, type Ping } from '@libp2p/ping'
-import type { PrivateKey, ServiceMap } from '@libp2p/interface'
+import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
+import { mdns } from '@libp2p/mdns'
+import { bootstrap } from '@libp2p/bootstrap'
+import type { PrivateKey } from '@libp2p/interface'
 
 /** What the factory needs to know; everything else is a Shoal-wide default. */
-export interface Libp2pInit<S extends ServiceMap> {
+export interface Libp2pInit {
   privateKey: PrivateKey
   listen: readonly string[]
   announce?: readonly string[]
   maxConnections: number
-  services?: Libp2pOptions<S>['services']
-  peerDiscovery?: Libp2pOptions<S>['peerDiscovery']
+  /** Kademlia DHT under this protocol id; off when undefined. */
+  dhtProtocol?: string
+  /** LAN discovery by mDNS. */
+  mdns: boolean
+  /** Peers (full multiaddrs with /p2p/) to join the swarm through. */
+  bootstrap: readonly string[]
 }
+
+/** mDNS service name: Shoal nodes find each other, not every libp2p app on the LAN. */
+export const MDNS_SERVICE_TAG = '_shoal._udp.local'
 
 /** Base services every node runs (a type alias: libp2p's ServiceMap needs an index signature). */
 // eslint-disable-next-line @typescript-eslint/consistent-type-definitions
@@ -31,7 +42,16 @@ export type BaseServices = {
 }
 
 /** Creates (but does not start) a libp2p node. */
-export async function createShoalLibp2p<S extends ServiceMap> (init: Libp2pInit<S>): Promise<Libp2p<BaseServices & S>> {
+export async function createShoalLibp2p (init: Libp2pInit): Promise<Libp2p<BaseServices & { dht?: KadDHT }>> {
+  const peerDiscovery = []
+  if (init.mdns) peerDiscovery.push(mdns({ serviceTag: MDNS_SERVICE_TAG }))
+  if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: [...init.bootstrap] }))
+  const services: Record<string, unknown> = { identify: identify(), ping: ping() }
+  if (init.dhtProtocol != null) {
+    // The default mapper drops private and loopback addresses: right for the
+    // public IPFS DHT, wrong for a LAN or a test swarm on one machine.
+    services.dht = kadDHT({ protocol: init.dhtProtocol, clientMode: false, peerInfoMapper: passthroughMapper })
+  }
   return await createLibp2p({
     privateKey: init.privateKey,
     start: false,
@@ -49,11 +69,7 @@ export async function createShoalLibp2p<S extends ServiceMap> (init: Libp2pInit<
       inboundConnectionThreshold: 100,
       maxIncomingPendingConnections: 50
     },
-    peerDiscovery: init.peerDiscovery,
-    services: {
-      identify: identify(),
-      ping: ping(),
-      ...init.services
-    } as unknown as Libp2pOptions<BaseServices & S>['services']
+    peerDiscovery,
+    services: services as unknown as Libp2pOptions<BaseServices & { dht?: KadDHT }>['services']
   })
 }

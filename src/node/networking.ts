@@ -17,3 +17,4 @@ export { CHUNKS_PROTOCOL, HAVE_PROTOCOL, MANIFEST_PROTOCOL, MAX_INBOUND_STREAMS 
 export { TrackerAnnouncer } from '../discovery/tracker-announcer.js'
 export { TrackerSourceFinder } from '../discovery/tracker-finder.js'
 export { combineFinders } from '../discovery/combined-finder.js'
+export { DhtSourceFinder, provideOnDht } from '../discovery/dht-finder.js'

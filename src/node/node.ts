@@ -51,6 +51,11 @@ export interface PeerView {
   bytesDown: number
 }
 
+/** Peers found by mDNS or bootstrap are dialled while we have fewer connections than this. */
+export const DISCOVERY_DIAL_MAX_CONNECTIONS = 50
+/** Gives up on dialling a discovered peer after this long. */
+export const DISCOVERY_DIAL_TIMEOUT_MS = 5_000
+
 /** How long `peers` waits for each ping. */
 export const PEER_PING_TIMEOUT_MS = 2_000
 
@@ -141,7 +146,15 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const n = this.#net = await import('./networking.js')
       const privateKey = await n.loadOrCreateIdentity(this.dataDir)
       const net = this.config.network
-      this.#libp2p = await n.createShoalLibp2p({ privateKey, listen: net.listen, announce: net.announce, maxConnections: net.maxConnections })
+      this.#libp2p = await n.createShoalLibp2p({
+        privateKey,
+        listen: net.listen,
+        announce: net.announce,
+        maxConnections: net.maxConnections,
+        dhtProtocol: net.dht ? net.dhtProtocol : undefined,
+        mdns: net.mdns,
+        bootstrap: net.bootstrap
+      })
       const libp2p = this.#libp2p
       const library = this.#library
       const t = this.config.transfer
@@ -156,6 +169,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       })
       this.#finder = new n.HintedSourceFinder(libp2p, (peer) => { this.#peerBook.found(peer.toString(), 'link') })
       const finders: SourceFinder[] = [this.#finder]
+      if (net.dht) finders.push(new n.DhtSourceFinder(libp2p, (peer) => { this.#peerBook.found(peer.toString(), 'dht') }))
+      this.#dialDiscoveredPeers(libp2p)
       if (net.trackers.length > 0) {
         const announcer = this.#announcer = new n.TrackerAnnouncer({
           trackers: net.trackers,
@@ -169,6 +184,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       await libp2p.start()
       this.#announcer?.start()
       this.#started = true
+      for (const id of this.#heldFiles()) this.#provide(id)
       if (this.config.chunking.autoResumeDownloads && options.resume !== false) this.#resumeDownloads()
     } catch (err) {
       await this.stop()
@@ -198,8 +214,33 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     const record = await this.#need(this.#library).share(path, { baseChunkSize: this.config.chunking.chunkSize, signal: options.signal })
     const result = this.#describe(record)
     this.#announcer?.added(record.id)
+    this.#provide(record.id)
     this.emit('file:added', result)
     return result
+  }
+
+  /** Tells the DHT we hold `fileId`, in the background; kad-dht re-provides before records expire. */
+  #provide (fileId: string): void {
+    const libp2p = this.#libp2p
+    if (libp2p == null || !this.config.network.dht) return
+    void this.#need(this.#net).provideOnDht(libp2p, fileId).catch(() => {})
+  }
+
+  /**
+   * mDNS and bootstrap only report peers; we connect to them, up to a few
+   * dozen connections, so they can be asked for files and fill the DHT.
+   */
+  #dialDiscoveredPeers (libp2p: Libp2p): void {
+    const bootstrapIds = new Set(this.config.network.bootstrap.map(a => a.split('/p2p/').pop()))
+    libp2p.addEventListener('peer:discovery', (evt) => {
+      const peer = evt.detail.id
+      const key = peer.toString()
+      if (key === libp2p.peerId.toString() || libp2p.getConnections(peer).length > 0) return
+      if (libp2p.getConnections().length >= DISCOVERY_DIAL_MAX_CONNECTIONS) return
+      const via = bootstrapIds.has(key) ? 'bootstrap' : this.config.network.mdns ? 'mdns' : 'dht'
+      libp2p.dial(evt.detail.multiaddrs.length > 0 ? evt.detail.multiaddrs : peer, { signal: AbortSignal.timeout(DISCOVERY_DIAL_TIMEOUT_MS) })
+        .then(() => { this.#peerBook.found(key, via) }, () => {})
+    })
   }
 
   /** Files held whole (a local copy) or in part (a running download): what trackers are told. */
@@ -322,6 +363,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     const entry = { job, done, claimed }
     this.#jobs.set(jobId, entry)
     this.#announcer?.added(fileId)
+    this.#provide(fileId)
     this.emit('download:started', job.snapshot())
     return entry
   }

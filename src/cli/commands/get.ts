@@ -7,6 +7,7 @@ import { withBackend, type GlobalOptions } from '../backend.js'
 import { printResult, formatBytes } from '../output.js'
 import { ProgressBar } from '../progress.js'
 import { ShoalError, ERROR_CODES, type ErrorCode } from '../../errors.js'
+import type { DeepPartial, ShoalConfig } from '../../config/index.js'
 import type { Backend } from '../backend.js'
 import type { JobSnapshot } from '../../transfer/download-job.js'
 
@@ -18,19 +19,19 @@ export interface GetFlags extends GlobalOptions {
   output?: string
   peer: string[]
   sequential: boolean
-  tracker: string[]
+  /** Discovery overrides from flags (used when get runs its own node). */
+  network: NonNullable<DeepPartial<ShoalConfig>['network']>
 }
 
 /** Runs `shoal get`. */
 export async function getCommand (target: string, flags: GetFlags, signal: AbortSignal): Promise<void> {
-  const overrides = flags.tracker.length > 0 ? { network: { trackers: flags.tracker } } : {}
   await withBackend(flags, { networked: true }, async (backend) => {
     const first = await backend.startDownload(target, { output: flags.output, cwd: process.cwd(), peers: flags.peer, sequential: flags.sequential, signal })
     const done = await follow(backend, first.id, signal)
     const peers = done.peers.filter(p => p.bytes > 0).map(p => ({ peerId: p.peerId, bytes: p.bytes }))
     printResult(flags.json, { id: done.fileId, path: done.dest, size: done.size, peers }, () =>
       `${done.dest}\n${formatBytes(done.size)} from ${peers.length} peer${peers.length === 1 ? '' : 's'}, verified`)
-  }, overrides)
+  }, { network: flags.network })
 }
 
 async function follow (backend: Backend, id: string, signal: AbortSignal): Promise<JobSnapshot> {

@@ -7,7 +7,7 @@ import { ShoalNode } from '../../node/node.js'
 import { startApi } from '../../api/server.js'
 import { loadOrCreateToken, readNodeInfo, removeNodeInfo, writeNodeInfo, TOKEN_FILE } from '../../node/node-info.js'
 import { configFor, type GlobalOptions } from '../backend.js'
-import { parseHostPort } from '../../config/index.js'
+import { parseHostPort, type DeepPartial, type ShoalConfig } from '../../config/index.js'
 import { printResult } from '../output.js'
 import { ShoalError } from '../../errors.js'
 
@@ -15,7 +15,8 @@ import { ShoalError } from '../../errors.js'
 export interface StartFlags extends GlobalOptions {
   listen: string[]
   api?: string
-  tracker: string[]
+  /** Discovery overrides from flags. */
+  network: NonNullable<DeepPartial<ShoalConfig>['network']>
 }
 
 /** Runs `shoal start` until `signal` aborts. */
@@ -25,10 +26,7 @@ export async function startCommand (flags: StartFlags, signal: AbortSignal): Pro
     throw new ShoalError('ERR_NODE_ALREADY_RUNNING', `a node already runs in ${flags.dataDir} (pid ${running.pid}, API ${running.api})`)
   }
   const config = await configFor(flags.dataDir, {
-    network: {
-      ...(flags.listen.length > 0 ? { listen: flags.listen } : {}),
-      ...(flags.tracker.length > 0 ? { trackers: flags.tracker } : {})
-    },
+    network: { ...flags.network, ...(flags.listen.length > 0 ? { listen: flags.listen } : {}) },
     api: flags.api != null ? { listen: flags.api } : undefined
   })
   const { host, port } = parseHostPort(config.api.listen)

@@ -1,0 +1,36 @@
+/**
+ * Discovery through the Kademlia DHT alone: 30 node processes, each
+ * bootstrapped to the previous one only (no mDNS, no tracker, no links);
+ * the last gets by bare ID a file the first one shares.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { tempDir, runShoal, lastJson, startNode, writeRandomFile, sha256File, type NodeProcess } from '../helpers/cli.js'
+
+const NODES = 30
+const DHT_ONLY = { SHOAL_NETWORK_DHT: 'true', SHOAL_NETWORK_MDNS: 'false' }
+
+test(`DHT only: ${NODES} nodes in a chain, the last gets the first one's file by bare ID`, async (t) => {
+  const dir = await tempDir(t)
+  const nodes: NodeProcess[] = []
+  for (let i = 0; i < NODES; i++) {
+    const prev = nodes[i - 1]
+    nodes.push(await startNode(t, join(dir, `n${i}`), { env: DHT_ONLY, args: prev == null ? [] : ['--bootstrap', prev.addrs[0] as string] }))
+  }
+  const first = nodes[0] as NodeProcess
+  const last = nodes[NODES - 1] as NodeProcess
+  const src = join(dir, 'f.bin')
+  await writeRandomFile(src, 2 * 1024 * 1024 + 3)
+  const { id } = lastJson<{ id: string }>(await runShoal(['share', src, '--data-dir', first.dataDir, '--json']))
+
+  const started = Date.now()
+  const got = await runShoal(['get', id, '-o', join(dir, 'out.bin'), '--data-dir', last.dataDir, '--json'], { env: { SHOAL_TRANSFER_NO_PROVIDER_TIMEOUT_MS: '60000' } })
+  assert.equal(got.code, 0, got.stderr)
+  t.diagnostic(`found and downloaded in ${Date.now() - started} ms`)
+  assert.deepEqual(lastJson<{ peers: Array<{ peerId: string }> }>(got).peers.map(p => p.peerId), [first.peerId])
+  assert.equal(await sha256File(join(dir, 'out.bin')), await sha256File(src))
+
+  const peers = lastJson<{ peers: Array<{ peerId: string, via: string[] }> }>(await runShoal(['peers', '--data-dir', last.dataDir, '--json']))
+  assert.ok(peers.peers.find(p => p.peerId === first.peerId)?.via.includes('dht'), 'the provider was found through the DHT')
+})
