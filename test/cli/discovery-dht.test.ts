@@ -34,3 +34,23 @@ test(`DHT only: ${NODES} nodes in a chain, the last gets the first one's file by
   const peers = lastJson<{ peers: Array<{ peerId: string, via: string[] }> }>(await runShoal(['peers', '--data-dir', last.dataDir, '--json']))
   assert.ok(peers.peers.find(p => p.peerId === first.peerId)?.via.includes('dht'), 'the provider was found through the DHT')
 })
+
+test('a provider that left: the downloader does not wait on it, the other provider is used', async (t) => {
+  const dir = await tempDir(t)
+  const gone = await startNode(t, join(dir, 'gone'), { env: DHT_ONLY })
+  const stays = await startNode(t, join(dir, 'stays'), { env: DHT_ONLY, args: ['--bootstrap', gone.addrs[0] as string] })
+  const downloader = await startNode(t, join(dir, 'dl'), { env: DHT_ONLY, args: ['--bootstrap', stays.addrs[0] as string] })
+  const src = join(dir, 'f.bin')
+  await writeRandomFile(src, 1024 * 1024 + 1)
+  const { id } = lastJson<{ id: string }>(await runShoal(['share', src, '--data-dir', gone.dataDir, '--json']))
+  await runShoal(['share', src, '--data-dir', stays.dataDir, '--json'])
+  // Killed without a goodbye: its provider records outlive it.
+  gone.child.kill('SIGKILL')
+
+  const started = Date.now()
+  const got = await runShoal(['get', id, '-o', join(dir, 'out.bin'), '--data-dir', downloader.dataDir, '--json'])
+  assert.equal(got.code, 0, got.stderr)
+  t.diagnostic(`downloaded in ${Date.now() - started} ms with one provider gone`)
+  assert.deepEqual(lastJson<{ peers: Array<{ peerId: string }> }>(got).peers.map(p => p.peerId), [stays.peerId])
+  assert.equal(await sha256File(join(dir, 'out.bin')), await sha256File(src))
+})
