@@ -93,3 +93,29 @@ test('oversized, malformed and abusive frames reset that stream only', async (t)
   await done
   assert.equal(await sha256File(join(dir, 'copy.bin')), await sha256File(join(dir, 'f.bin')))
 })
+
+test('garbage on the DHT protocol does not disturb the node', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'shoal-malformed-dht-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  const dhtConfig = validateConfig({ network: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: true } }, 'test')
+  const start = async (name: string): Promise<ShoalNode> => {
+    const n = new ShoalNode({ dataDir: join(dir, name), config: dhtConfig })
+    await n.start()
+    t.after(async () => { await n.stop() })
+    return n
+  }
+  const target = await start('target')
+  const attacker = await start('attacker')
+  await writeRandomFile(join(dir, 'f.bin'), 100_000)
+  const shared = await target.share(join(dir, 'f.bin'))
+  const conn = await attacker.libp2p.dial(target.libp2p.getMultiaddrs()[0] as never)
+  for (const payload of [varint.encode(1 << 30), frame(new Uint8Array([0xff, 0x00, 0x13, 0x37])), new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80])]) {
+    const stream = await conn.newStream(target.config.network.dhtProtocol)
+    stream.send(payload)
+    const end = await ending(stream, 5_000)
+    // kad-dht resets the stream or leaves it to its inactivity timeout; it never answers it.
+    assert.ok(end === 'reset' || end === 'still open', `stream ${end}`)
+  }
+  const manifest = await fetchManifest(attacker.libp2p, target.libp2p.peerId, shared.id)
+  assert.equal(manifest?.size, 100_000)
+})
