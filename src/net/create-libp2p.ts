@@ -16,6 +16,7 @@ import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
 import { bootstrap } from '@libp2p/bootstrap'
 import type { PrivateKey } from '@libp2p/interface'
+import type { Datastore } from 'interface-datastore'
 
 /** What the factory needs to know; everything else is a Shoal-wide default. */
 export interface Libp2pInit {
@@ -29,6 +30,12 @@ export interface Libp2pInit {
   mdns: boolean
   /** Peers (full multiaddrs with /p2p/) to join the swarm through. */
   bootstrap: readonly string[]
+  /**
+   * Where libp2p keeps its peer store. Persistent, it carries known peers and
+   * the DHT's routing table (kad-dht reloads its tagged peers on start) across
+   * restarts, so a node rejoins without its bootstrap peers.
+   */
+  datastore?: Datastore
 }
 
 /** mDNS service name: Shoal nodes find each other, not every libp2p app on the LAN. */
@@ -54,6 +61,7 @@ export async function createShoalLibp2p (init: Libp2pInit): Promise<Libp2p<BaseS
   }
   return await createLibp2p({
     privateKey: init.privateKey,
+    datastore: init.datastore,
     start: false,
     addresses: {
       listen: [...init.listen],

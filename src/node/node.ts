@@ -51,6 +51,9 @@ export interface PeerView {
   bytesDown: number
 }
 
+/** Directory in the data dir holding libp2p's peer store (known peers, DHT routing table). */
+export const PEERSTORE_DIR = 'peerstore'
+
 /** Peers found by mDNS or bootstrap are dialled while we have fewer connections than this. */
 export const DISCOVERY_DIAL_MAX_CONNECTIONS = 50
 /** Gives up on dialling a discovered peer after this long. */
@@ -145,6 +148,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       if (options.offline === true) return
       const n = this.#net = await import('./networking.js')
       const privateKey = await n.loadOrCreateIdentity(this.dataDir)
+      const datastore = new n.FsDatastore(join(this.dataDir, PEERSTORE_DIR))
+      await datastore.open()
       const net = this.config.network
       this.#libp2p = await n.createShoalLibp2p({
         privateKey,
@@ -153,7 +158,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
         maxConnections: net.maxConnections,
         dhtProtocol: net.dht ? net.dhtProtocol : undefined,
         mdns: net.mdns,
-        bootstrap: net.bootstrap
+        bootstrap: net.bootstrap,
+        datastore
       })
       const libp2p = this.#libp2p
       const library = this.#library

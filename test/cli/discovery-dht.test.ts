@@ -6,7 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { tempDir, runShoal, lastJson, startNode, writeRandomFile, sha256File, type NodeProcess } from '../helpers/cli.js'
+import { tempDir, runShoal, lastJson, startNode, writeRandomFile, sha256File, waitFor, type NodeProcess } from '../helpers/cli.js'
 
 const NODES = 30
 const DHT_ONLY = { SHOAL_NETWORK_DHT: 'true', SHOAL_NETWORK_MDNS: 'false' }
@@ -52,5 +52,25 @@ test('a provider that left: the downloader does not wait on it, the other provid
   assert.equal(got.code, 0, got.stderr)
   t.diagnostic(`downloaded in ${Date.now() - started} ms with one provider gone`)
   assert.deepEqual(lastJson<{ peers: Array<{ peerId: string }> }>(got).peers.map(p => p.peerId), [stays.peerId])
+  assert.equal(await sha256File(join(dir, 'out.bin')), await sha256File(src))
+})
+
+test('the routing table survives a restart: a node rejoins the DHT without its bootstrap peer', async (t) => {
+  const dir = await tempDir(t)
+  const seeder = await startNode(t, join(dir, 'seeder'), { env: DHT_ONLY })
+  const src = join(dir, 'f.bin')
+  await writeRandomFile(src, 512 * 1024)
+  const { id } = lastJson<{ id: string }>(await runShoal(['share', src, '--data-dir', seeder.dataDir, '--json']))
+  const once = await startNode(t, join(dir, 'rejoin'), { env: DHT_ONLY, args: ['--bootstrap', seeder.addrs[0] as string] })
+  await waitFor(async () => {
+    const r = await runShoal(['peers', '--data-dir', once.dataDir, '--json'])
+    return r.code === 0 && lastJson<{ peers: Array<{ peerId: string, connected: boolean }> }>(r).peers.some(p => p.peerId === seeder.peerId && p.connected)
+  }, 15_000, 'the first connection')
+  await once.stop()
+
+  // Same data dir, no --bootstrap, no link, no tracker, no mDNS: only what it remembers.
+  const again = await startNode(t, join(dir, 'rejoin'), { env: DHT_ONLY })
+  const got = await runShoal(['get', id, '-o', join(dir, 'out.bin'), '--data-dir', again.dataDir, '--json'], { env: { SHOAL_TRANSFER_NO_PROVIDER_TIMEOUT_MS: '30000' } })
+  assert.equal(got.code, 0, got.stderr)
   assert.equal(await sha256File(join(dir, 'out.bin')), await sha256File(src))
 })
