@@ -30,6 +30,8 @@ interface TrackerState {
   client: TrackerClient
   timer: NodeJS.Timeout | undefined
   started: boolean
+  /** The interval the tracker last asked for; failures retry on it too. */
+  intervalMs: number
 }
 
 /** Announces to every tracker on a schedule. */
@@ -40,7 +42,7 @@ export class TrackerAnnouncer {
 
   constructor (init: AnnouncerInit) {
     this.#init = init
-    this.#trackers = init.trackers.map(url => ({ url, client: new TrackerClient(url), timer: undefined, started: false }))
+    this.#trackers = init.trackers.map(url => ({ url, client: new TrackerClient(url), timer: undefined, started: false, intervalMs: DEFAULT_ANNOUNCE_INTERVAL_MS }))
   }
 
   /** The clients, for finding peers through the same trackers. */
@@ -60,7 +62,9 @@ export class TrackerAnnouncer {
   async #announce (t: TrackerState, files?: string[]): Promise<void> {
     if (this.#abort.signal.aborted) return
     clearTimeout(t.timer)
-    let next = DEFAULT_ANNOUNCE_INTERVAL_MS
+    // A failed announce (the tracker restarting, a stale keep-alive socket)
+    // is retried at the tracker's own interval, so it recovers within one.
+    let next = t.intervalMs
     try {
       const held = this.#init.heldFiles()
       const full = !t.started
@@ -70,7 +74,7 @@ export class TrackerAnnouncer {
         files: full ? held : files ?? [],
         event: full ? 'started' : 'update'
       }, { signal: this.#abort.signal })
-      next = Math.max(MIN_ANNOUNCE_INTERVAL_MS, reply.interval * 1000)
+      next = t.intervalMs = Math.max(MIN_ANNOUNCE_INTERVAL_MS, reply.interval * 1000)
       // After an update the tracker lists fewer files than we hold: it
       // restarted and lost us, so send the full set right away (once).
       t.started = full || reply.held >= held.length

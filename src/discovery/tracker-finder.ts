@@ -46,3 +46,24 @@ export class TrackerSourceFinder implements SourceFinder {
     })())))
   }
 }
+
+/** Peers a node dials from its trackers' lists when it starts, to join the swarm. */
+export const TRACKER_BOOTSTRAP_PEERS = 5
+
+/**
+ * Uses trackers as a bootstrap: dials up to TRACKER_BOOTSTRAP_PEERS of the
+ * peers they list (in random order), so a node given only a tracker joins the
+ * DHT and the swarm. Best effort: unreachable trackers and peers are skipped.
+ */
+export async function bootstrapFromTrackers (libp2p: Libp2p, clients: TrackerClient[], onFound: (peer: PeerId) => void, signal: AbortSignal): Promise<void> {
+  const self = libp2p.peerId.toString()
+  const listed = (await Promise.all(clients.map(async c => await c.listPeers({ limit: 100, signal }).catch(() => []))))
+    .flat()
+    .filter(p => p.peerId !== self)
+    .sort(() => Math.random() - 0.5)
+    .slice(0, TRACKER_BOOTSTRAP_PEERS)
+  await Promise.allSettled(listed.map(async (p) => {
+    await libp2p.dial(p.addrs.map(a => multiaddr(a)), { signal: AbortSignal.any([signal, AbortSignal.timeout(TRACKER_DIAL_TIMEOUT_MS)]) })
+    onFound(peerIdFromString(p.peerId))
+  }))
+}

@@ -188,7 +188,10 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       }
       this.#sources = n.combineFinders(libp2p.peerId, finders)
       await libp2p.start()
-      this.#announcer?.start()
+      if (this.#announcer != null) {
+        this.#announcer.start()
+        void n.bootstrapFromTrackers(libp2p, this.#announcer.clients, (peer) => { this.#peerBook.found(peer.toString(), 'tracker') }, AbortSignal.timeout(30_000))
+      }
       this.#started = true
       for (const id of this.#heldFiles()) this.#provide(id)
       if (this.config.chunking.autoResumeDownloads && options.resume !== false) this.#resumeDownloads()

@@ -73,3 +73,19 @@ test('a tracker that is down does not break a download from a known peer', async
   assert.equal(r.code, 0, r.stderr)
   assert.equal(await sha256File(join(dir, 'out.bin')), await sha256File(src))
 })
+
+test('a tracker is a bootstrap: a node given only the tracker joins the swarm on start', async (t) => {
+  const dir = await tempDir(t)
+  const tracker = await startTrackerProcess(t, '127.0.0.1:0')
+  const first = await startNode(t, join(dir, 'a'), { args: ['--tracker', tracker.url] })
+  await waitFor(async () => {
+    const body = await (await fetch(`${tracker.url}/peers`)).json() as { peers: Array<{ peerId: string }> }
+    return body.peers.some(p => p.peerId === first.peerId)
+  }, 10_000, 'the first node to register')
+  const second = await startNode(t, join(dir, 'b'), { args: ['--tracker', tracker.url] })
+  await waitFor(async () => {
+    const r = await runShoal(['peers', '--data-dir', second.dataDir, '--json'])
+    return r.code === 0 && lastJson<{ peers: Array<{ peerId: string, connected: boolean, via: string[] }> }>(r).peers
+      .some(p => p.peerId === first.peerId && p.connected && p.via.includes('tracker'))
+  }, 15_000, 'the second node to connect to the first through the tracker')
+})
