@@ -28,10 +28,20 @@ export interface RunResult {
   stderr: string
 }
 
-/** A fresh temp dir removed after the test. */
+/** Stops of the nodes each test started: run before its temp dirs are removed. */
+const nodeStops = new WeakMap<TestContext, Array<() => Promise<void>>>()
+
+/**
+ * A fresh temp dir removed after the test. `after` hooks run in the order
+ * they are registered, so this one (registered before any node) first stops
+ * the test's nodes itself: a running node still writes into its data dir.
+ */
 export async function tempDir (t: TestContext, prefix = 'shoal-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix))
-  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  t.after(async () => {
+    await Promise.all((nodeStops.get(t) ?? []).map(async stop => { await stop() }))
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
+  })
   return dir
 }
 
@@ -106,6 +116,7 @@ export async function startNode (t: TestContext, dataDir: string, opts: { env?: 
     await exited
   }
   t.after(stop)
+  nodeStops.set(t, [...(nodeStops.get(t) ?? []), stop])
   return { dataDir, ...info, child, stop }
 }
 

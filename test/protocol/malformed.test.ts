@@ -46,10 +46,11 @@ async function ending (stream: Stream, ms = 10_000): Promise<string> {
 
 test('oversized, malformed and abusive frames reset that stream only', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'shoal-malformed-'))
-  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
   const seeder = await node(t, dir, 'seeder')
   const attacker = await node(t, dir, 'attacker')
   const honest = await node(t, dir, 'honest')
+  // Registered after the nodes' stops, so it runs once they no longer write there.
+  t.after(async () => { await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }) })
   await writeRandomFile(join(dir, 'f.bin'), 3 * 1024 * 1024 + 5)
   const shared = await seeder.share(join(dir, 'f.bin'))
   const target = seeder.libp2p.getMultiaddrs()[0]
@@ -96,7 +97,6 @@ test('oversized, malformed and abusive frames reset that stream only', async (t)
 
 test('garbage on the DHT protocol does not disturb the node', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'shoal-malformed-dht-'))
-  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
   const dhtConfig = validateConfig({ network: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: true } }, 'test')
   const start = async (name: string): Promise<ShoalNode> => {
     const n = new ShoalNode({ dataDir: join(dir, name), config: dhtConfig })
@@ -106,6 +106,8 @@ test('garbage on the DHT protocol does not disturb the node', async (t) => {
   }
   const target = await start('target')
   const attacker = await start('attacker')
+  // Registered after the nodes' stops, so it runs once they no longer write there.
+  t.after(async () => { await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }) })
   await writeRandomFile(join(dir, 'f.bin'), 100_000)
   const shared = await target.share(join(dir, 'f.bin'))
   const conn = await attacker.libp2p.dial(target.libp2p.getMultiaddrs()[0] as never)
