@@ -113,10 +113,13 @@ test('garbage on the DHT protocol does not disturb the node', async (t) => {
   const conn = await attacker.libp2p.dial(target.libp2p.getMultiaddrs()[0] as never)
   for (const payload of [varint.encode(1 << 30), frame(new Uint8Array([0xff, 0x00, 0x13, 0x37])), new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80])]) {
     const stream = await conn.newStream(target.config.network.dhtProtocol)
+    let answered = 0
+    stream.addEventListener('message', (evt) => { answered += evt.data.byteLength })
     stream.send(payload)
-    const end = await ending(stream, 5_000)
-    // kad-dht resets the stream or leaves it to its inactivity timeout; it never answers it.
-    assert.ok(end === 'reset' || end === 'still open', `stream ${end}`)
+    // kad-dht resets the stream, closes it, or leaves it to its inactivity
+    // timeout, depending on where the garbage breaks its decoder: it never answers.
+    await ending(stream, 3_000)
+    assert.equal(answered, 0, 'no answer to a malformed DHT message')
   }
   const manifest = await fetchManifest(attacker.libp2p, target.libp2p.peerId, shared.id)
   assert.equal(manifest?.size, 100_000)
