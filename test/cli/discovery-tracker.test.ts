@@ -7,23 +7,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { spawnShoal, collect, tempDir, runShoal, lastJson, startNode, writeRandomFile, sha256File, waitFor, type RunResult } from '../helpers/cli.js'
-import type { ChildProcess } from 'node:child_process'
-import type { TestContext } from 'node:test'
-
-async function startTrackerProcess (t: TestContext, listen: string): Promise<{ url: string, child: ChildProcess, done: Promise<RunResult> }> {
-  const child = spawnShoal(['tracker', '--listen', listen, '--announce-interval', '1', '--json'])
-  t.after(() => { child.kill('SIGKILL') })
-  let out = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      if (out.includes('\n')) resolve((JSON.parse(out.split('\n')[0] as string) as { url: string }).url)
-    })
-    child.on('exit', (code) => { reject(new Error(`tracker exited ${code}`)) })
-  })
-  return { url, child, done: collect(child) }
-}
+import { startTracker, tempDir, runShoal, lastJson, startNode, writeRandomFile, sha256File, waitFor } from '../helpers/cli.js'
 
 async function holders (trackerUrl: string, id: string): Promise<string[]> {
   try {
@@ -36,7 +20,7 @@ async function holders (trackerUrl: string, id: string): Promise<string[]> {
 
 test('tracker only: bare-ID get finds the seeder; announces recover after a tracker restart', async (t) => {
   const dir = await tempDir(t)
-  let tracker = await startTrackerProcess(t, '127.0.0.1:0')
+  let tracker = await startTracker(t, ['--listen', '127.0.0.1:0', '--announce-interval', '1'])
   const seeder = await startNode(t, join(dir, 'a'), { args: ['--tracker', tracker.url] })
   const src = join(dir, 'f.bin')
   await writeRandomFile(src, 3 * 1024 * 1024 + 1)
@@ -52,7 +36,7 @@ test('tracker only: bare-ID get finds the seeder; announces recover after a trac
   const port = new URL(tracker.url).port
   tracker.child.kill('SIGINT')
   await tracker.done
-  tracker = await startTrackerProcess(t, `127.0.0.1:${port}`)
+  tracker = await startTracker(t, ['--listen', `127.0.0.1:${port}`, '--announce-interval', '1'])
   assert.deepEqual(await holders(tracker.url, id), [], 'the new tracker starts empty')
   const restartedAt = Date.now()
   await waitFor(async () => (await holders(tracker.url, id)).includes(seeder.peerId), 10_000, 'the seeder to re-announce')
@@ -76,7 +60,7 @@ test('a tracker that is down does not break a download from a known peer', async
 
 test('a tracker is a bootstrap: a node given only the tracker joins the swarm on start', async (t) => {
   const dir = await tempDir(t)
-  const tracker = await startTrackerProcess(t, '127.0.0.1:0')
+  const tracker = await startTracker(t, ['--listen', '127.0.0.1:0', '--announce-interval', '1'])
   const first = await startNode(t, join(dir, 'a'), { args: ['--tracker', tracker.url] })
   await waitFor(async () => {
     const body = await (await fetch(`${tracker.url}/peers`)).json() as { peers: Array<{ peerId: string }> }

@@ -5,26 +5,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { spawnShoal, collect, tempDir, type RunResult } from '../helpers/cli.js'
-import type { ChildProcess } from 'node:child_process'
-
-async function startTrackerProcess (dataDir: string): Promise<{ url: string, child: ChildProcess, done: Promise<RunResult> }> {
-  const child = spawnShoal(['tracker', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--json'])
-  let out = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      if (out.includes('\n')) resolve((JSON.parse(out.split('\n')[0] as string) as { url: string }).url)
-    })
-    child.on('exit', (code) => { reject(new Error(`tracker exited ${code}`)) })
-  })
-  return { url, child, done: collect(child) }
-}
+import { startTracker, tempDir } from '../helpers/cli.js'
 
 test('shoal tracker serves, refuses garbage, persists, stops on SIGINT', async (t) => {
   const dir = await tempDir(t)
-  const first = await startTrackerProcess(join(dir, 'tr'))
-  t.after(() => { first.child.kill('SIGKILL') })
+  const first = await startTracker(t, ['--listen', '127.0.0.1:0', '--data-dir', join(dir, 'tr')])
   const root = await (await fetch(first.url + '/')).json() as { name: string, endpoints: string[] }
   assert.equal(root.name, 'shoal-tracker')
   assert.ok(root.endpoints.includes('POST /announce'))
@@ -46,8 +31,7 @@ test('shoal tracker serves, refuses garbage, persists, stops on SIGINT', async (
   const end = await first.done
   assert.equal(end.code, 0, end.stderr)
 
-  const second = await startTrackerProcess(join(dir, 'tr'))
-  t.after(() => { second.child.kill('SIGKILL') })
+  const second = await startTracker(t, ['--listen', '127.0.0.1:0', '--data-dir', join(dir, 'tr')])
   const holders = await (await fetch(`${second.url}/files/${fileId}/peers`)).json() as { peers: Array<{ peerId: string }> }
   assert.deepEqual(holders.peers.map(p => p.peerId), [peerId])
   second.child.kill('SIGINT')

@@ -149,3 +149,27 @@ export async function waitFor (check: () => boolean | Promise<boolean>, timeoutM
     await new Promise(resolve => setTimeout(resolve, 20))
   }
 }
+
+/** A `shoal tracker` process. */
+export interface TrackerProcess {
+  url: string
+  child: ChildProcess
+  /** Settles with the process's output when it exits. */
+  done: Promise<RunResult>
+}
+
+/** Starts `shoal tracker --json …args`; killed after the test if still running. */
+export async function startTracker (t: TestContext, args: string[]): Promise<TrackerProcess> {
+  const child = spawnShoal(['tracker', '--json', ...args])
+  t.after(() => { child.kill('SIGKILL') })
+  const done = collect(child)
+  let out = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('\n')) resolve((JSON.parse(out.split('\n')[0] as string) as { url: string }).url)
+    })
+    child.on('exit', (code) => { reject(new Error(`tracker exited ${code}`)) })
+  })
+  return { url, child, done }
+}
