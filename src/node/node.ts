@@ -18,6 +18,7 @@ import { BufferPool } from '../transfer/buffer-pool.js'
 import { verifyLocalCopy, type VerifyReport } from './verify.js'
 import type { BaseServices } from '../net/create-libp2p.js'
 import type { HintedSourceFinder } from './source-finder.js'
+import type { SwarmDirectory } from './swarm-directory.js'
 import type { SourceFinder } from '../transfer/sources.js'
 import type { TrackerAnnouncer } from '../discovery/tracker-announcer.js'
 import type { DownloadJob, JobSnapshot } from '../transfer/download-job.js'
@@ -104,6 +105,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   /** Every finder at once: what downloads use. */
   #sources: SourceFinder | undefined
   #announcer: TrackerAnnouncer | undefined
+  /** Who exchanges which file with us: for peer exchange. */
+  #swarm: SwarmDirectory | undefined
   /** The networked half, loaded by `start()` unless offline. */
   #net: typeof import('./networking.js') | undefined
   /** Running jobs; `claimed` once a get follows it (auto-resumed jobs start unclaimed). */
@@ -167,7 +170,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const limiter = new n.UploadLimiter({ maxPerPeer: t.maxUploadsPerPeer, maxTotal: t.maxUploadsTotal, rateBytesPerSecond: t.uploadRateLimit })
       const opts = { maxInboundStreams: n.MAX_INBOUND_STREAMS, maxOutboundStreams: n.MAX_INBOUND_STREAMS }
       await libp2p.handle(n.MANIFEST_PROTOCOL, async (stream) => { await n.handleManifestStream(stream, library) }, opts)
-      await libp2p.handle(n.HAVE_PROTOCOL, async (stream) => { await n.handleHaveStream(stream, library) }, opts)
+      const swarm = this.#swarm = new n.SwarmDirectory(libp2p, (peer) => { this.#peerBook.found(peer.toString(), 'pex') })
+      await libp2p.handle(n.HAVE_PROTOCOL, async (stream, conn) => { await n.handleHaveStream(stream, conn, library, swarm) }, opts)
       const observer = { onUploaded: (peer: string, _id: string, bytes: number) => { this.#peerBook.uploaded(peer, bytes) } }
       await libp2p.handle(n.CHUNKS_PROTOCOL, async (stream, conn) => { await n.handleChunksStream(stream, conn, library, limiter, observer) }, opts)
       libp2p.addEventListener('connection:open', (evt) => {
@@ -345,6 +349,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       catalog: this.catalog,
       library: this.#need(this.#library),
       finder: this.#need(this.#sources),
+      swarm: this.#need(this.#swarm),
       verifier: this.#verifier,
       buffers: this.#buffers,
       options: {

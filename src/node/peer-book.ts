@@ -1,11 +1,11 @@
 /**
  * What the node remembers about each peer for `shoal peers`: how it was
- * found (link, flag, inbound; later mdns, dht, tracker) and the bytes
- * exchanged with it, both ways.
+ * found (link or flag, inbound, bootstrap, mdns, dht, tracker, or peer
+ * exchange) and the bytes exchanged with it, both ways.
  */
 
 /** How a peer came to our attention. */
-export type DiscoverySource = 'link' | 'inbound' | 'mdns' | 'dht' | 'tracker' | 'bootstrap'
+export type DiscoverySource = 'link' | 'inbound' | 'mdns' | 'dht' | 'tracker' | 'bootstrap' | 'pex'
 
 /** Counters for one peer. */
 export interface PeerRecord {

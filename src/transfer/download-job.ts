@@ -20,6 +20,7 @@ import type { ChunkVerifier } from '../content/chunk-verifier.js'
 import type { BufferPool } from './buffer-pool.js'
 import { ChunkChannel, type ChunkRefusal } from '../protocol/chunk-channel.js'
 import { subscribeHave, type HaveSubscription } from '../protocol/have.js'
+import type { PeerHint } from '../protocol/peer-exchange.js'
 import { PartialFile } from '../store/partial-file.js'
 import { lockDestination, type DownloadLock } from '../store/download-lock.js'
 import { ShoalError, toShoalError } from '../errors.js'
@@ -44,6 +45,11 @@ export const SYNC_INTERVAL_MS = 1000
 export const CHUNK_MEMORY_BUDGET_BYTES = 32 * 1024 * 1024
 /** However large the chunks, this many may be in flight or buffered. */
 export const MIN_CHUNK_BUDGET = 4
+/**
+ * Most sources one job subscribes to. Like BitTorrent's peer cap: beyond a few
+ * dozen, more peers add connections and have-traffic, not speed.
+ */
+export const MAX_SOURCES = 50
 
 /** Knobs of a job (from config and flags). */
 export interface DownloadJobOptions {
@@ -52,6 +58,14 @@ export interface DownloadJobOptions {
   stallTimeoutMs: number
   resumeCheckIntervalMs: number
   sequential: boolean
+}
+
+/** The file's swarm as a job sees it: it joins its sources and takes in peer-exchange hints. */
+export interface SwarmMembership {
+  /** Records `peer` as exchanging `fileId` with us until the returned function is called. */
+  join: (fileId: string, peer: PeerId) => () => void
+  /** Stores a hint's addresses so the peer can be dialled by its ID. */
+  learn: (hint: PeerHint) => Promise<unknown>
 }
 
 /** Everything a job needs, passed in by the node. */
@@ -64,6 +78,7 @@ export interface DownloadJobInit {
   catalog: Catalog
   library: Library
   finder: SourceFinder
+  swarm: SwarmMembership
   /** Hashes chunks off the main thread (shared by the node's jobs). */
   verifier: ChunkVerifier
   /** Chunk buffers, recycled (shared by the node's jobs). */
@@ -111,6 +126,7 @@ interface Source {
   peer: PeerId
   channel: ChunkChannel | undefined
   have: HaveSubscription
+  leave: () => void
 }
 
 /** A running download. `run()` resolves when the file is complete. */
@@ -125,6 +141,8 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   readonly #progress: JobProgress
   readonly #have: Bitfield
   readonly #sources = new Map<string, Source>()
+  /** Peers being subscribed to now, so two hints of one peer open one subscription. */
+  readonly #joining = new Set<string>()
   readonly #everSeen = new Set<string>()
   readonly #contributed = new Map<string, number>()
   readonly #abort = new AbortController()
@@ -243,7 +261,18 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
 
   async #addSource (peer: PeerId): Promise<void> {
     const key = peer.toString()
-    if (this.#sources.has(key) || this.#scheduler.peer(key)?.state === 'banned') return
+    if (this.#sources.has(key) || this.#joining.has(key) || this.#scheduler.peer(key)?.state === 'banned') return
+    if (this.#sources.size + this.#joining.size >= MAX_SOURCES) return
+    this.#joining.add(key)
+    try {
+      await this.#subscribe(peer)
+    } finally {
+      this.#joining.delete(key)
+    }
+  }
+
+  async #subscribe (peer: PeerId): Promise<void> {
+    const key = peer.toString()
     const { libp2p, manifest } = this.#init
     const signal = this.#abort.signal
     const have = await subscribeHave(libp2p, peer, this.fileId, manifestChunkCount(manifest), {
@@ -251,10 +280,11 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
         this.#scheduler.peerHas(key, index)
         this.#pump(key)
       },
+      onPeers: (hints) => { this.#onPeers(hints) },
       onClose: () => { this.#dropSource(key) }
     }, { signal })
     if (have == null || signal.aborted) { have?.close(); return }
-    const source: Source = { peer, channel: undefined, have }
+    const source: Source = { peer, channel: undefined, have, leave: this.#init.swarm.join(this.fileId, peer) }
     this.#sources.set(key, source)
     this.#everSeen.add(key)
     this.#scheduler.addPeer(key, have.bitfield, this.#now())
@@ -271,10 +301,22 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     this.#pump(key)
   }
 
+  /** Peers a source says also exchange this file: subscribe to them too, up to MAX_SOURCES. */
+  #onPeers (hints: PeerHint[]): void {
+    for (const hint of hints) {
+      const key = hint.peerId.toString()
+      if (this.#sources.has(key) || this.#joining.has(key) || hint.peerId.equals(this.#init.libp2p.peerId)) continue
+      this.#init.swarm.learn(hint)
+        .then(async () => { await this.#addSource(hint.peerId) })
+        .catch(() => {}) // unreachable or not holding the file: the other sources carry on
+    }
+  }
+
   #dropSource (key: string): void {
     const source = this.#sources.get(key)
     if (source == null) return
     this.#sources.delete(key)
+    source.leave()
     source.have.close()
     source.channel?.close()
     for (const index of this.#scheduler.peer(key)?.inFlight.keys() ?? []) this.#progress.released(index)

@@ -314,6 +314,7 @@ export interface Have {
   chunkCount: number
   bitfield: Uint8Array<ArrayBuffer>
   added: number[]
+  peers: PeerHint[]
 }
 
 export namespace Have {
@@ -364,6 +365,13 @@ export namespace Have {
           }
         }
 
+        if (obj.peers != null && obj.peers.length > 0) {
+          for (const value of obj.peers) {
+            w.uint32(42)
+            PeerHint.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -372,7 +380,8 @@ export namespace Have {
           status: Status.OK,
           chunkCount: 0,
           bitfield: uint8ArrayAlloc(0),
-          added: []
+          added: [],
+          peers: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -401,6 +410,16 @@ export namespace Have {
               obj.added.push(reader.uint32())
               break
             }
+            case 5: {
+              if (opts.limits?.peers != null && obj.peers.length === opts.limits.peers) {
+                throw new MaxLengthError('Decode error - repeated field "peers" had too many elements')
+              }
+
+              obj.peers.push(PeerHint.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.peers$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -411,7 +430,8 @@ export namespace Have {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          added: 0
+          added: 0,
+          peers: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -456,6 +476,24 @@ export namespace Have {
 
               break
             }
+            case 5: {
+              if (opts.limits?.peers != null && obj.peers === opts.limits.peers) {
+                throw new MaxLengthError('Streaming decode error - repeated field "peers" had too many elements')
+              }
+
+              for (const evt of PeerHint.codec().stream(reader, reader.uint32(), `${prefix}.peers[]`, {
+                limits: opts.limits?.peers$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.peers
+                }
+              }
+
+              obj.peers++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -489,6 +527,18 @@ export namespace Have {
     value: number
   }
 
+  export interface HavePeersPeerIdFieldEvent {
+    field: '$.peers[].peerId'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface HavePeersAddrsFieldEvent {
+    field: '$.peers[].addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Have>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Have.codec())
   }
@@ -497,8 +547,139 @@ export namespace Have {
     return decodeMessage(buf, Have.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Have>): Generator<HaveStatusFieldEvent | HaveChunkCountFieldEvent | HaveBitfieldFieldEvent | HaveAddedFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Have>): Generator<HaveStatusFieldEvent | HaveChunkCountFieldEvent | HaveBitfieldFieldEvent | HaveAddedFieldEvent | HavePeersPeerIdFieldEvent | HavePeersAddrsFieldEvent> {
     return streamMessage(buf, Have.codec(), opts)
+  }
+}
+
+export interface PeerHint {
+  peerId: Uint8Array<ArrayBuffer>
+  addrs: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace PeerHint {
+  let _codec: Codec<PeerHint>
+
+  export const codec = (): Codec<PeerHint> => {
+    if (_codec == null) {
+      _codec = message<PeerHint>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peerId != null && obj.peerId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.peerId)
+        }
+
+        if (obj.addrs != null && obj.addrs.length > 0) {
+          for (const value of obj.addrs) {
+            w.uint32(18)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peerId: uint8ArrayAlloc(0),
+          addrs: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peerId = reader.bytes()
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs.length === opts.limits.addrs) {
+                throw new MaxLengthError('Decode error - repeated field "addrs" had too many elements')
+              }
+
+              obj.addrs.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peerId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.addrs != null && obj.addrs === opts.limits.addrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addrs[]`,
+                index: obj.addrs,
+                value: reader.bytes()
+              }
+
+              obj.addrs++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PeerHintPeerIdFieldEvent {
+    field: '$.peerId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface PeerHintAddrsFieldEvent {
+    field: '$.addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<PeerHint>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, PeerHint.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PeerHint>): PeerHint {
+    return decodeMessage(buf, PeerHint.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PeerHint>): Generator<PeerHintPeerIdFieldEvent | PeerHintAddrsFieldEvent> {
+    return streamMessage(buf, PeerHint.codec(), opts)
   }
 }
 
