@@ -53,7 +53,11 @@ export async function createShoalLibp2p (init: Libp2pInit): Promise<Libp2p<BaseS
   const peerDiscovery = []
   if (init.mdns) peerDiscovery.push(mdns({ serviceTag: MDNS_SERVICE_TAG }))
   if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: [...init.bootstrap] }))
-  const services: Record<string, unknown> = { identify: identify(), ping: ping() }
+  // Downloads ping each new source for its RTT while libp2p's connection
+  // monitor pings every connection; with ping's default of one outbound
+  // stream the monitor's ping can be refused, and the monitor then closes
+  // the connection, mid-download. Peers accept two inbound pings by default.
+  const services: Record<string, unknown> = { identify: identify(), ping: ping({ maxOutboundStreams: 2 }) }
   if (init.dhtProtocol != null) {
     // The default mapper drops private and loopback addresses: right for the
     // public IPFS DHT, wrong for a LAN or a test swarm on one machine.
@@ -70,6 +74,11 @@ export async function createShoalLibp2p (init: Libp2pInit): Promise<Libp2p<BaseS
     transports: [tcp()],
     connectionEncrypters: [tls(), noise()],
     streamMuxers: [yamux()],
+    // On a saturated uplink a pong waits behind megabytes of chunk data in the
+    // socket buffers; libp2p's 5 s floor would close busy, healthy connections.
+    // A peer that cannot answer in 20 s is gone; the download's own stall
+    // deadline reassigns its requests well before that.
+    connectionMonitor: { pingTimeout: { minTimeout: 20_000 } },
     connectionManager: {
       maxConnections: init.maxConnections,
       // Many peers on one host (tests, a LAN box running several nodes) dial

@@ -10,8 +10,8 @@ import { ChunkRequest, ChunkResponse, ChunksOpen } from './pb/shoal.js'
 import { BLOCK_SIZE_BYTES, INBOUND_REQUEST_TIMEOUT_MS, MAX_CONTROL_FRAME_BYTES, MAX_QUEUED_REQUESTS_PER_STREAM } from './constants.js'
 import { fileIdFromBytes } from './file-id.js'
 import { FrameReader, asProtocolError, sendFrames } from './framing.js'
-import { ShoalError } from '../errors.js'
-import type { FileProvider, ServedFile } from './served-file.js'
+import { ShoalError, hasCode } from '../errors.js'
+import type { FileProvider } from './served-file.js'
 import type { UploadLimiter } from '../transfer/upload-limiter.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
@@ -33,8 +33,8 @@ class ChunkUploadSession {
   readonly #observer: UploadObserver | undefined
   readonly #reader: FrameReader
   readonly #abort = new AbortController()
-  /** undefined until ChunksOpen arrives; null when we do not have the file. */
-  #file: ServedFile | null | undefined
+  /** undefined until ChunksOpen arrives; null when we did not have the file then. */
+  #fileId: string | null | undefined
   readonly #queue: number[] = []
   readonly #queued = new Set<number>()
   #current = -1
@@ -66,9 +66,9 @@ class ChunkUploadSession {
   }
 
   #onFrame (frame: Uint8Array): void {
-    if (this.#file === undefined) {
-      const open = ChunksOpen.decode(frame)
-      this.#file = this.#provider.getServedFile(fileIdFromBytes(open.fileId)) ?? null
+    if (this.#fileId === undefined) {
+      const id = fileIdFromBytes(ChunksOpen.decode(frame).fileId)
+      this.#fileId = this.#provider.getServedFile(id) == null ? null : id
       this.#poke()
       return
     }
@@ -93,7 +93,7 @@ class ChunkUploadSession {
   async run (): Promise<void> {
     const signal = this.#abort.signal
     try {
-      await this.#waitFor(() => this.#file !== undefined, AbortSignal.any([signal, AbortSignal.timeout(INBOUND_REQUEST_TIMEOUT_MS)]))
+      await this.#waitFor(() => this.#fileId !== undefined, AbortSignal.any([signal, AbortSignal.timeout(INBOUND_REQUEST_TIMEOUT_MS)]))
       while (true) {
         await this.#waitFor(() => this.#queue.length > 0 || this.#remoteDone, signal)
         const index = this.#queue.shift()
@@ -125,8 +125,13 @@ class ChunkUploadSession {
     }
   }
 
+  /**
+   * Looks the file up for every chunk, not once per stream: a stream outlives
+   * what it opened on (a download in progress becomes a complete copy, a
+   * share is removed), and must serve from what the node holds now.
+   */
   async #serve (index: number, signal: AbortSignal): Promise<void> {
-    const file = this.#file
+    const file = this.#fileId == null ? undefined : this.#provider.getServedFile(this.#fileId)
     if (file == null || index >= file.have.length || !file.have.get(index)) {
       await this.#send([ChunkResponse.encode(status(ChunkResponse.Status.NOT_FOUND, index))], signal)
       return
@@ -137,8 +142,12 @@ class ChunkUploadSession {
       let data: Uint8Array
       try {
         data = await file.readChunk(index)
-      } catch {
-        await this.#send([ChunkResponse.encode(status(ChunkResponse.Status.NOT_FOUND, index))], signal)
+      } catch (err) {
+        // NOT_FOUND tells the peer not to ask again until we announce the
+        // chunk anew; anything else (an I/O error, a download being swapped
+        // for its finished copy) may pass, so the peer retries after a back-off.
+        const gone = hasCode(err, 'ERR_CHUNK_NOT_AVAILABLE') || hasCode(err, 'ERR_FILE_CHANGED')
+        await this.#send([ChunkResponse.encode(status(gone ? ChunkResponse.Status.NOT_FOUND : ChunkResponse.Status.ERROR, index))], signal)
         return
       }
       for (let offset = 0; offset < data.byteLength; offset += BLOCK_SIZE_BYTES) {
@@ -149,7 +158,7 @@ class ChunkUploadSession {
         const block = data.subarray(offset, Math.min(offset + BLOCK_SIZE_BYTES, data.byteLength))
         const last = offset + block.byteLength === data.byteLength
         const header = ChunkResponse.encode({ status: ChunkResponse.Status.DATA, index, offset, length: block.byteLength, last })
-        await this.#limiter.throttle(block.byteLength, signal)
+        await this.#limiter.throttle(this.#peer, block.byteLength, signal)
         await this.#send([header, block], signal)
         this.#observer?.onUploaded(this.#peer, file.id, block.byteLength)
       }
