@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile, readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import Database from 'better-sqlite3'
-import { tempDir, runShoal, spawnShoal, collect, lastJson, startNode, writeRandomFile, sha256File, waitFor } from '../helpers/cli.js'
+import { tempDir, runShoal, spawnShoal, collect, lastJson, startNode, writeRandomFile, sha256File, waitFor, rotInPlace } from '../helpers/cli.js'
 
 const MIB = 1024 * 1024
 const SLOW = { SHOAL_TRANSFER_UPLOAD_RATE_LIMIT: String(8 * MIB) }
@@ -123,14 +123,7 @@ test('a peer serving corrupt chunks: caught, fetched elsewhere, the peer banned'
   await writeFile(rotten, await readFile(src))
   const { id } = await shareOn(bad.dataDir, rotten)
   await shareOn(good.dataDir, src)
-  // Bit rot: flip a byte in every chunk, keeping size and mtime, so the bad
-  // peer still believes its copy matches the manifest.
-  const { mtimeNs } = await stat(rotten, { bigint: true })
-  const bytes = await readFile(rotten)
-  for (let i = 0; i < 16; i++) bytes[i * MIB + 100] ^= 0x55
-  await writeFile(rotten, bytes)
-  // Restore the exact (nanosecond) mtime; utimes() would round it.
-  execFileSync('touch', ['-m', '-d', `@${mtimeNs / 1_000_000_000n}.${String(mtimeNs % 1_000_000_000n).padStart(9, '0')}`, rotten])
+  await rotInPlace(rotten, Array.from({ length: 16 }, (_, i) => i * MIB + 100))
 
   const b = await startNode(t, join(dir, 'b'))
   const r = await runShoal(['get', id, '--peer', bad.addrs[0] as string, '--peer', good.addrs[0] as string, '-o', join(dir, 'out.bin'), '--data-dir', b.dataDir, '--json'])

@@ -2,10 +2,10 @@
  * Runs the real `shoal` binary (bin/shoal.js → dist/) as child processes and
  * cleans up after each test: data dirs, files, and nodes still running.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdtemp, rm, open } from 'node:fs/promises'
+import { mkdtemp, rm, open, readFile, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -132,6 +132,20 @@ export async function writeRandomFile (path: string, size: number): Promise<void
   } finally {
     await fh.close()
   }
+}
+
+/**
+ * Bit rot: flips one byte at each of `offsets` of a shared file, keeping its
+ * size and exact (nanosecond) mtime, so the node sharing it still believes its
+ * copy matches the manifest and serves corrupt chunks.
+ */
+export async function rotInPlace (path: string, offsets: number[]): Promise<void> {
+  const { mtimeNs } = await stat(path, { bigint: true })
+  const bytes = await readFile(path)
+  for (const offset of offsets) bytes[offset] = (bytes[offset] as number) ^ 0x55
+  await writeFile(path, bytes)
+  // utimes() would round the mtime; touch takes it to the nanosecond.
+  execFileSync('touch', ['-m', '-d', `@${mtimeNs / 1_000_000_000n}.${String(mtimeNs % 1_000_000_000n).padStart(9, '0')}`, path])
 }
 
 /** Hex SHA-256 of a file. */
