@@ -3,7 +3,9 @@
  * (how many partial sources hold each chunk) so the rarest are found first.
  * Buckets are arrays with swap-removal and a position index: O(1) insert,
  * remove and move. (A Set taken from the front keeps its deleted entries
- * until it rehashes, so iterating it grows O(n) per pick.)
+ * until it rehashes, so iterating it grows O(n) per pick.) Chunks enter the
+ * pool, and move when a source comes or goes, in one random order, so that
+ * equally rare chunks are spread across peers rather than taken by index.
  */
 export class RarityBuckets {
   readonly #availability: Uint32Array
@@ -11,10 +13,21 @@ export class RarityBuckets {
   readonly #buckets = new Map<number, number[]>()
   /** Levels of the non-empty buckets, ascending; rebuilt only when a bucket appears or empties. */
   #levels: number[] | undefined
+  /** Every chunk, in the order they enter and move. */
+  readonly #order: Uint32Array
 
-  constructor (chunkCount: number) {
+  /** A pool holding every chunk, in random order when given `random`, else in index order. */
+  constructor (chunkCount: number, random?: () => number) {
     this.#availability = new Uint32Array(chunkCount)
     this.#position = new Int32Array(chunkCount).fill(-1)
+    const order = new Uint32Array(chunkCount)
+    for (let i = 0; i < chunkCount; i++) order[i] = i
+    if (random != null) shuffle(order, random)
+    this.#order = order
+    // Every chunk starts unheld, at level 0: one bucket in `order`, as inserting them one by one would leave it.
+    if (chunkCount === 0) return
+    this.#buckets.set(0, Array.from(order))
+    for (let at = 0; at < chunkCount; at++) this.#position[order[at] as number] = at
   }
 
   /** Partial sources holding `index`. */
@@ -62,6 +75,11 @@ export class RarityBuckets {
     if (pooled) this.insert(index)
   }
 
+  /** Changes the availability of every chunk `source` holds (a source came or went), in the pool's order. */
+  adjustAll (source: { get: (index: number) => boolean }, delta: number): void {
+    for (const index of this.#order) if (source.get(index)) this.adjust(index, delta)
+  }
+
   /** Levels of the non-empty buckets, rarest first (read-only, valid until the pool changes). */
   levels (): readonly number[] {
     return this.#levels ??= [...this.#buckets.keys()].sort((a, b) => a - b)
@@ -70,5 +88,15 @@ export class RarityBuckets {
   /** The chunks at `level` (read-only, valid until the pool changes). */
   bucket (level: number): readonly number[] {
     return this.#buckets.get(level) ?? []
+  }
+}
+
+/** Fisher–Yates, in place. */
+function shuffle (a: Uint32Array, random: () => number): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    const t = a[i] as number
+    a[i] = a[j] as number
+    a[j] = t
   }
 }

@@ -9,13 +9,11 @@
  * outcome (`onData`, `onChunkDone`, `onChunkCorrupt`, `onChunkRefused`,
  * `onRequestFailed`) and calls `tick(now)` periodically for stall detection.
  *
- * Picking. Unassigned missing chunks sit in buckets by availability (how many
- * usable peers have them; complete sources are counted once for all chunks);
- * a peer takes from the rarest bucket it can serve (rarest-first), or the
- * lowest index (sequential). When nothing unassigned is left for a fast peer
- * with room, it races chunks in flight elsewhere (endgame), at most
- * `ENDGAME_COPIES` copies each, slowest holders first, where it should beat
- * the holder; the first copy to arrive wins and the caller cancels the others.
+ * Picking. A peer takes the rarest unassigned chunks it can serve, or the
+ * lowest missing index (sequential) (`picker.ts`). When nothing unassigned is
+ * left for a fast peer with room, it races chunks in flight elsewhere
+ * (`endgame.ts`); the first copy to arrive wins and the caller cancels the
+ * others.
  *
  * Faults. A failed request puts its chunk on back-off (exponential with
  * jitter); after `maxRetries` failures from one peer that peer is no longer
@@ -25,10 +23,19 @@
  * `stalled`: its chunks go back to the pool, it no longer counts as a source,
  * and it gets no new work until data from it arrives again, except one probe
  * request after a back-off (doubling per stall).
+ *
+ * Cost. The caller reports every block and asks again after every event (and
+ * for every peer on each tick), so most calls find the window full and touch
+ * that one peer only. The total in flight (`inFlight`) is a running count
+ * kept by every path that adds or drops a request, not a sum over peers.
  */
-import { RarityBuckets } from './rarity-buckets.js'
 import { ChunkTable } from './chunk-table.js'
-import { PeerStats, MAX_BAD_CHUNKS, RATE_SAMPLE_MS } from './peer-stats.js'
+import { Endgame } from './endgame.js'
+import { PeerStats, MAX_BAD_CHUNKS } from './peer-stats.js'
+import { Picker, type HaveView, type PickerSource } from './picker.js'
+
+export { ENDGAME_COPIES, ENDGAME_RACER_SPREAD } from './endgame.js'
+export type { HaveView } from './picker.js'
 
 /** Tunables of one scheduler. */
 export interface SchedulerOptions {
@@ -44,26 +51,12 @@ export interface SchedulerOptions {
   random?: () => number
 }
 
-/** The minimal view of a bitfield the scheduler needs. */
-export interface HaveView {
-  readonly length: number
-  /** Chunks held, when known (a `Bitfield` has it): a complete source is then added in O(1). */
-  readonly count?: number
-  get: (index: number) => boolean
-}
-
-export const ENDGAME_COPIES = 2
-/** Only peers within this factor of the fastest one race in endgame, so slow ones do not take the copies. */
-export const ENDGAME_RACER_SPREAD = 4
 export const RETRY_BASE_MS = 250
 export const RETRY_MAX_MS = 8_000
 
 /** A source as the scheduler keeps it; `handle` stands for it in the chunk table (numbers are cheaper than ids). */
-interface Peer {
-  readonly handle: number
+interface Peer extends PickerSource {
   readonly stats: PeerStats
-  readonly have: HaveView
-  readonly complete: boolean
 }
 
 /** A request the caller should withdraw (another copy won, or the peer stalled). */
@@ -76,43 +69,33 @@ export interface Cancellation {
 export class Scheduler {
   readonly #opts: Required<SchedulerOptions>
   readonly #chunks: ChunkTable
+  readonly #picker: Picker
+  readonly #endgame: Endgame
   readonly #peers = new Map<string, Peer>()
   /** id → handle, kept after removal so a returning peer keeps its failure history. */
   readonly #handles = new Map<string, number>()
-  /** The peer last looked up: a block, its chunk's completion and the refill come from the same peer in a row. */
-  #recent: Peer | undefined
   /** handle → id, for ever. */
   readonly #ids: string[] = []
   /** handle → the peer, while present. */
   readonly #byHandle: Array<Peer | undefined> = []
-  /** Usable sources that held every chunk when added: they add one to every chunk's availability. */
-  #completeSources = 0
-  /** Unassigned missing chunks by partial availability (total availability = that + #completeSources). */
-  readonly #pool: RarityBuckets
-  /** The chunks in the random order buckets are filled in. */
-  readonly #order: Uint32Array
-  #byRate: PeerStats[] | undefined
-  #byRateAt = 0
-  /** #byRate without the holders found to have nothing left to race since the last sort, from #raceFrom on. */
-  #raceHolders: PeerStats[] = []
-  #raceFrom = 0
+  /** The peer last looked up: a block, its chunk's completion and the refill come from the same peer in a row. */
+  #recent: Peer | undefined
   #missing: number
-  #cursor = 0
+  /** The sum of every peer's `inFlight.size`, kept by each change to one. */
+  #inFlight = 0
 
   constructor (opts: SchedulerOptions) {
     this.#opts = { sequential: false, random: Math.random, ...opts }
     this.#chunks = new ChunkTable(opts.chunkCount)
-    this.#pool = new RarityBuckets(opts.chunkCount)
+    this.#picker = new Picker(this.#chunks, this.#opts)
+    this.#endgame = new Endgame(this.#chunks, opts.chunkSize, () => this.peers())
     this.#missing = opts.chunkCount
-    // Insert (and move, as availability changes) in random order so equally rare chunks are spread across peers.
-    const order = Array.from({ length: opts.chunkCount }, (_, i) => i)
-    if (!this.#opts.sequential) shuffle(order, this.#opts.random)
-    this.#order = Uint32Array.from(order)
-    for (const index of order) this.#pool.insert(index)
   }
 
   get missingCount (): number { return this.#missing }
   get complete (): boolean { return this.#missing === 0 }
+  /** Requests in flight over all peers (an endgame copy counts at each peer it was asked of). */
+  get inFlight (): number { return this.#inFlight }
   isDone (index: number): boolean { return this.#chunks.isDone(index) }
   peers (): PeerStats[] { return [...this.#peers.values()].map(p => p.stats) }
   peer (id: string): PeerStats | undefined { return this.#peers.get(id)?.stats }
@@ -121,7 +104,7 @@ export class Scheduler {
   markDone (index: number): void {
     const chunks = this.#chunks
     if (!chunks.has(index) || chunks.isDone(index)) return
-    this.#pool.remove(index)
+    this.#picker.take(index)
     chunks.setDone(index)
     this.#missing--
   }
@@ -131,17 +114,16 @@ export class Scheduler {
     if (this.#peers.has(id)) return
     const stats = new PeerStats(id)
     stats.lastDataAt = now
-    const complete = have.count === this.#chunks.length
     let handle = this.#handles.get(id)
     if (handle == null) {
       this.#handles.set(id, handle = this.#ids.length)
       this.#ids.push(id)
     }
-    const peer = { handle, stats, have, complete }
+    const peer = { handle, stats, have, complete: have.count === this.#chunks.length }
     this.#peers.set(id, peer)
     this.#byHandle[handle] = peer
-    this.#byRate = undefined
-    this.#changeAvailabilityAll(have, complete, 1)
+    this.#endgame.invalidate()
+    this.#picker.changeAvailability(peer, 1)
   }
 
   /** A source learned of a new chunk (have-update). Call after its bitfield is updated. */
@@ -150,7 +132,7 @@ export class Scheduler {
     if (p == null || p.stats.state === 'banned') return
     // It announces the chunk again: believe it again after a refusal.
     if (this.#chunks.has(index)) this.#chunks.forgetFailures(index, p.handle)
-    this.#pool.adjust(index, 1)
+    this.#picker.announce(index)
   }
 
   /** Removes a source; its requests are released back to the pool. */
@@ -158,11 +140,11 @@ export class Scheduler {
     const p = this.#peers.get(id)
     if (p == null) return
     this.#release(p)
-    if (p.stats.state !== 'banned') this.#changeAvailabilityAll(p.have, p.complete, -1)
+    if (p.stats.state !== 'banned') this.#picker.changeAvailability(p, -1)
     this.#peers.delete(id)
     this.#byHandle[p.handle] = undefined
     this.#recent = undefined
-    this.#byRate = undefined
+    this.#endgame.invalidate()
   }
 
   /** Feeds a round-trip measurement for a peer. */
@@ -181,17 +163,23 @@ export class Scheduler {
     if (p == null || this.#missing === 0) return []
     const { stats } = p
     const window = this.#mayProbe(stats, now) ? 1 : stats.window(this.#opts.chunkSize, this.#opts.maxRequestsPerPeer)
-    const room = Math.min(limit, window - stats.inFlight.size)
+    const inFlight = stats.inFlight
+    const room = Math.min(limit, window - inFlight.size)
     if (room <= 0) return []
     const picked: number[] = []
+    const picker = this.#picker
     // A rarest-first pick that came up short has already seen every unassigned chunk: endgame need not look again.
-    const poolSearched = this.#opts.sequential ? this.#pickSequential(p, room, now, picked) : this.#pickRarest(p, room, now, picked)
-    if (picked.length < room) this.#pickEndgame(p, room, now, picked, poolSearched)
-    if (stats.inFlight.size === 0 && picked.length > 0) stats.startSample(now)
-    for (const index of picked) {
-      stats.inFlight.set(index, now)
-      if (this.#chunks.has(index)) this.#chunks.addHolder(index, p.handle)
+    const poolSearched = picker.pick(p, room, now, picked)
+    if (picked.length < room && this.#endgame.admits(stats, now) && (poolSearched || !picker.hasUnassignedFor(p, now))) {
+      this.#endgame.race(stats, room, now, picked, index => picker.eligible(index, p, now))
     }
+    const before = inFlight.size
+    if (before === 0 && picked.length > 0) stats.startSample(now)
+    for (const index of picked) {
+      inFlight.set(index, now)
+      this.#chunks.addHolder(index, p.handle)
+    }
+    this.#inFlight += inFlight.size - before
     return picked
   }
 
@@ -209,139 +197,25 @@ export class Scheduler {
       now - stats.lastDataAt >= this.#opts.stallTimeoutMs * 2 ** Math.min(stats.stalls, 6)
   }
 
-  #eligible (index: number, p: Peer, now: number): boolean {
-    const chunks = this.#chunks
-    return !chunks.isDone(index) && p.have.get(index) && chunks.notBefore(index) <= now && !chunks.isHeldBy(index, p.handle) &&
-      chunks.failures(index, p.handle) < this.#opts.maxRetries
-  }
-
-  /** Appends up to `room` rarest chunks to `picked`; returns whether it searched the whole pool. */
-  #pickRarest (p: Peer, room: number, now: number, picked: number[]): boolean {
-    const pool = this.#pool
-    for (const level of pool.levels()) {
-      if (level + this.#completeSources === 0) continue
-      for (const index of pool.bucket(level)) {
-        if (!this.#eligible(index, p, now)) continue
-        picked.push(index)
-        if (picked.length === room) break
-      }
-      if (picked.length === room) break
-    }
-    for (const index of picked) pool.remove(index)
-    return picked.length < room
-  }
-
-  /** Appends up to `room` chunks from the lowest missing index on; the pool is not searched as endgame expects. */
-  #pickSequential (p: Peer, room: number, now: number, picked: number[]): boolean {
-    const chunks = this.#chunks
-    while (this.#cursor < chunks.length && chunks.isDone(this.#cursor)) this.#cursor++
-    for (let i = this.#cursor; i < chunks.length && picked.length < room; i++) {
-      if (chunks.holderCount(i) === 0 && this.#eligible(i, p, now)) picked.push(i)
-    }
-    for (const index of picked) this.#pool.remove(index)
-    return false
-  }
-
-  /**
-   * Races chunks in flight elsewhere, slowest holders first; only when nothing
-   * unassigned is left for this peer, only if it is a fast peer (within
-   * ENDGAME_RACER_SPREAD of the fastest: the copies are few, slow peers must
-   * not take them), and only where it should deliver first or the holder is
-   * overdue. Appends to `picked` until it holds `room`.
-   */
-  #pickEndgame (p: Peer, room: number, now: number, picked: number[], poolSearched: boolean): void {
-    const { stats } = p
-    const byRate = this.#activeByRate(now)
-    const fastest = byRate[byRate.length - 1]?.rate ?? 0
-    if (stats.rate === 0 || stats.rate * ENDGAME_RACER_SPREAD < fastest) return
-    if (!poolSearched && this.#hasUnassignedFor(p, now)) return
-    const chunks = this.#chunks
-    const bytesMs = this.#opts.chunkSize * 1000
-    let mine = now + stats.rttMs + (stats.inFlight.size + 1) * bytesMs / stats.rate
-    // Holders left with nothing to race (every request done or copied twice) are dropped from the list as found.
-    const holders = this.#raceHolders
-    const from = this.#raceFrom
-    let kept = from
-    for (let h = from; h < holders.length; h++) {
-      const holder = holders[h] as PeerStats
-      // The holder should deliver its n-th request by lastDataAt + n × perChunk.
-      const perChunk = holder.rate > 0 ? bytesMs / holder.rate : Infinity
-      const overdue = holder.lastDataAt + perChunk < now
-      let raceable = false
-      let n = 0
-      for (const index of holder.inFlight.keys()) {
-        const theirs = holder.lastDataAt + ++n * perChunk
-        if (chunks.isDone(index) || chunks.holderCount(index) >= ENDGAME_COPIES) continue
-        raceable = true
-        if (holder === stats || (!overdue && mine >= theirs) || !this.#eligible(index, p, now)) continue
-        picked.push(index)
-        if (picked.length === room) break
-        mine += bytesMs / stats.rate
-      }
-      if (raceable) holders[kept++] = holder
-      if (picked.length === room) {
-        this.#closeRaceGap(kept, h + 1)
-        return
-      }
-    }
-    holders.length = kept
-  }
-
-  /** Drops the holders in [kept, next) from the race list, moving whichever side of the gap is shorter. */
-  #closeRaceGap (kept: number, next: number): void {
-    const holders = this.#raceHolders
-    const gap = next - kept
-    if (gap === 0) return
-    if (kept - this.#raceFrom <= holders.length - next) {
-      holders.copyWithin(this.#raceFrom + gap, this.#raceFrom, kept)
-      this.#raceFrom += gap
-    } else {
-      holders.copyWithin(kept, next)
-      holders.length -= gap
-    }
-  }
-
-  /** Active peers, slowest first; re-sorted at most every RATE_SAMPLE_MS, as rates move slowly. */
-  #activeByRate (now: number): PeerStats[] {
-    if (this.#byRate == null || now - this.#byRateAt >= RATE_SAMPLE_MS) {
-      const byRate: PeerStats[] = []
-      for (const { stats } of this.#peers.values()) if (stats.state === 'active') byRate.push(stats)
-      this.#byRate = byRate.sort((a, b) => a.rate - b.rate)
-      this.#byRateAt = now
-      this.#raceHolders = this.#byRate.slice()
-      this.#raceFrom = 0
-    }
-    return this.#byRate
-  }
-
-  #hasUnassignedFor (p: Peer, now: number): boolean {
-    const pool = this.#pool
-    for (const level of pool.levels()) {
-      if (level + this.#completeSources === 0) continue
-      for (const index of pool.bucket(level)) if (this.#eligible(index, p, now)) return true
-    }
-    return false
-  }
-
   /** A verified chunk arrived from `id`; returns the duplicate requests to cancel. */
   onChunkDone (id: string, index: number, now: number): Cancellation[] {
     const chunks = this.#chunks
     const p = this.#find(id)
     if (p != null) {
       const { stats } = p
-      stats.inFlight.delete(index)
+      if (stats.inFlight.delete(index)) this.#inFlight--
       stats.chunks++
       if (stats.errors > 0) stats.errors--
       stats.lastDataAt = now
     }
     if (!chunks.has(index) || chunks.isDone(index)) return []
-    this.#pool.remove(index)
+    this.#picker.take(index)
     if (p != null) chunks.removeHolder(index, p.handle)
     const cancels: Cancellation[] = []
     for (let n = 0; n < chunks.holderCount(index); n++) {
       const handle = chunks.holder(index, n)
       cancels.push({ peer: this.#ids[handle] as string, index })
-      this.#byHandle[handle]?.stats.inFlight.delete(index)
+      if (this.#byHandle[handle]?.stats.inFlight.delete(index) === true) this.#inFlight--
     }
     chunks.clearHolders(index)
     chunks.setDone(index)
@@ -373,15 +247,25 @@ export class Scheduler {
     this.#fail(p, index, now, 1)
   }
 
+  /**
+   * The peer asked us to get the chunk elsewhere (it is sending it to another
+   * peer now): back to the pool after a short back-off, no fault counted.
+   */
+  onChunkDeferred (id: string, index: number, now: number): void {
+    const p = this.#peers.get(id)
+    if (p == null) return
+    this.#fail(p, index, now, 0)
+  }
+
   #fail (p: Peer, index: number, now: number, weight: number): void {
-    p.stats.inFlight.delete(index)
+    if (p.stats.inFlight.delete(index)) this.#inFlight--
     const chunks = this.#chunks
     if (!chunks.has(index) || chunks.isDone(index)) return
     chunks.removeHolder(index, p.handle)
     const attempts = chunks.addFailure(index, p.handle, weight)
     const backoff = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts - 1, 10))
     chunks.setNotBefore(index, now + backoff * (0.5 + this.#opts.random()))
-    if (chunks.holderCount(index) === 0) this.#pool.insert(index)
+    if (chunks.holderCount(index) === 0) this.#picker.putBack(index)
   }
 
   /** Bans a peer for this job: no more requests, its availability no longer counts. */
@@ -389,7 +273,7 @@ export class Scheduler {
     const p = this.#peers.get(id)
     if (p == null || p.stats.state === 'banned') return
     this.#release(p)
-    this.#changeAvailabilityAll(p.have, p.complete, -1)
+    this.#picker.changeAvailability(p, -1)
     p.stats.state = 'banned'
   }
 
@@ -418,8 +302,8 @@ export class Scheduler {
     for (let i = 0; i < chunks.length; i++) {
       if (chunks.isDone(i) || chunks.holderCount(i) > 0) continue
       let served = false
-      for (const { handle, stats, have } of this.#peers.values()) {
-        if (stats.state === 'active' && have.get(i) && chunks.failures(i, handle) < this.#opts.maxRetries) { served = true; break }
+      for (const { handle, stats, have, complete } of this.#peers.values()) {
+        if (stats.state === 'active' && (complete || have.get(i)) && chunks.failures(i, handle) < this.#opts.maxRetries) { served = true; break }
       }
       if (!served) out.push(i)
     }
@@ -435,22 +319,9 @@ export class Scheduler {
     const chunks = this.#chunks
     for (const index of stats.inFlight.keys()) {
       chunks.removeHolder(index, handle)
-      if (!chunks.isDone(index) && chunks.holderCount(index) === 0) this.#pool.insert(index)
+      if (!chunks.isDone(index) && chunks.holderCount(index) === 0) this.#picker.putBack(index)
     }
+    this.#inFlight -= stats.inFlight.size
     stats.inFlight.clear()
-  }
-
-  #changeAvailabilityAll (have: HaveView, complete: boolean, delta: number): void {
-    if (complete) this.#completeSources += delta
-    else for (const i of this.#order) if (have.get(i)) this.#pool.adjust(i, delta)
-  }
-}
-
-function shuffle (a: number[], random: () => number): void {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1))
-    const t = a[i] as number
-    a[i] = a[j] as number
-    a[j] = t
   }
 }

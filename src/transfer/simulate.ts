@@ -17,12 +17,18 @@
  *
  * All randomness (the scheduler's jitter and tie-breaking, corruption) comes
  * from one seeded generator, so a run is reproducible. The time spent inside
- * Scheduler calls is measured with `performance.now()` around each call.
+ * Scheduler calls is measured with `performance.now()` around each call: wall
+ * time, so it includes the timer's own cost, any GC that a call happens to
+ * trigger and, on a busy machine, time the process was not running. With
+ * `trace`, the run also records every call, so the scheduler alone can be
+ * timed by replaying them (`scheduler-trace.ts`, `bench/scheduler-sim.ts`).
  */
 import { Bitfield } from '../content/bitfield.js'
 import { ShoalError } from '../errors.js'
 import type { PeerState } from './peer-stats.js'
 import { Scheduler, type Cancellation } from './scheduler.js'
+import { SchedulerTrace, type TracedCall } from './scheduler-trace.js'
+import { EventQueue } from './event-queue.js'
 
 /** One simulated source. */
 export interface SimPeerSpec {
@@ -54,6 +60,8 @@ export interface SimOptions {
   tickMs?: number
   /** The run ends after this much simulated time if the file is not complete; default 10 min. */
   maxSimMs?: number
+  /** Record every scheduler call, for a replay that times the scheduler alone (`SimResult.trace`). */
+  trace?: boolean
 }
 
 /** What one source contributed. */
@@ -96,6 +104,8 @@ export interface SimResult {
   duplicateBytes: number
   corruptBytes: number
   peers: SimPeerResult[]
+  /** Every scheduler call of the run, when `trace` was set. */
+  trace?: SchedulerTrace
 }
 
 /** Data arrives in blocks of this size, each reported with `onData`. */
@@ -162,13 +172,11 @@ type SimEvent =
   | { kind: 'arrive' | 'deliver', req: Request, bytes: number }
   | { kind: 'tick' }
 
-/** The Scheduler calls the simulator makes, each timed. */
-type Timed = 'addPeer' | 'onRtt' | 'onData' | 'assign' | 'onChunkDone' | 'onChunkCorrupt' | 'tick' | 'unavailableChunks'
-
 class Simulation {
-  readonly #opts: Required<Omit<SimOptions, 'downloadBytesPerSecond'>> & Pick<SimOptions, 'downloadBytesPerSecond'>
+  readonly #opts: Required<Omit<SimOptions, 'downloadBytesPerSecond' | 'trace'>> & Pick<SimOptions, 'downloadBytesPerSecond'>
   readonly #random: () => number
   readonly #scheduler: Scheduler
+  readonly #trace: SchedulerTrace | undefined
   readonly #peers: Peer[]
   readonly #events = new EventQueue<SimEvent>()
   readonly #cpu: Record<string, { calls: number, ms: number }> = {}
@@ -192,7 +200,9 @@ class Simulation {
     }
     this.#random = seededRandom(this.#opts.seed)
     const { chunkCount, chunkSize, sequential, maxRequestsPerPeer, maxRetries, stallTimeoutMs } = this.#opts
-    this.#scheduler = new Scheduler({ chunkCount, chunkSize, sequential, maxRequestsPerPeer, maxRetries, stallTimeoutMs, random: this.#random })
+    const schedulerOpts = { chunkCount, chunkSize, sequential, maxRequestsPerPeer, maxRetries, stallTimeoutMs }
+    this.#trace = opts.trace === true ? new SchedulerTrace(schedulerOpts) : undefined
+    this.#scheduler = new Scheduler({ ...schedulerOpts, random: this.#trace?.recordRandom(this.#random) ?? this.#random })
     this.#peers = opts.peers.map((spec, i) => ({ id: `p${i}`, spec, queue: [], head: 0, serving: undefined, open: new Map(), bytes: 0, chunks: 0 }))
   }
 
@@ -331,8 +341,8 @@ class Simulation {
     return Math.min(this.#opts.blockSize, this.#opts.chunkSize - req.sent) * 1000 / req.peer.spec.uploadBytesPerSecond
   }
 
-  /** Calls the scheduler, booking the time spent to `name`. */
-  #call<K extends Timed> (name: K, ...args: Parameters<Scheduler[K]>): ReturnType<Scheduler[K]> {
+  /** Calls the scheduler, booking the time spent to `name` (and recording the call when tracing). */
+  #call<K extends TracedCall> (name: K, ...args: Parameters<Scheduler[K]>): ReturnType<Scheduler[K]> {
     const method = this.#scheduler[name] as (...a: Parameters<Scheduler[K]>) => ReturnType<Scheduler[K]>
     const start = performance.now()
     const out = method.apply(this.#scheduler, args)
@@ -340,6 +350,7 @@ class Simulation {
     const entry = this.#cpu[name] ?? (this.#cpu[name] = { calls: 0, ms: 0 })
     entry.calls++
     entry.ms += ms
+    this.#trace?.record(name, args, out)
     return out
   }
 
@@ -373,7 +384,8 @@ class Simulation {
         state: this.#scheduler.peer(p.id)?.state ?? 'active',
         byteShare: useful > 0 ? p.bytes / useful : 0,
         bandwidthShare: p.spec.uploadBytesPerSecond / bandwidthSum
-      }))
+      })),
+      ...(this.#trace !== undefined ? { trace: this.#trace } : {})
     }
   }
 }
@@ -382,50 +394,4 @@ function bitfieldOf (length: number, chunks: Iterable<number>): Bitfield {
   const field = new Bitfield(length)
   for (const i of chunks) field.set(i)
   return field
-}
-
-/** A binary min-heap of timed events; ties keep insertion order, so runs are deterministic. */
-class EventQueue<T> {
-  readonly #heap: Array<{ at: number, seq: number, value: T }> = []
-  #seq = 0
-
-  push (at: number, value: T): void {
-    const h = this.#heap
-    let i = h.length
-    h.push({ at, seq: this.#seq++, value })
-    while (i > 0 && this.#less(i, (i - 1) >> 1)) {
-      this.#swap(i, (i - 1) >> 1)
-      i = (i - 1) >> 1
-    }
-  }
-
-  pop (): { at: number, value: T } | undefined {
-    const h = this.#heap
-    const top = h[0]
-    const last = h.pop()
-    if (h.length === 0 || last == null) return top
-    h[0] = last
-    for (let i = 0; ;) {
-      const l = 2 * i + 1
-      let m = i
-      if (l < h.length && this.#less(l, m)) m = l
-      if (l + 1 < h.length && this.#less(l + 1, m)) m = l + 1
-      if (m === i) return top
-      this.#swap(i, m)
-      i = m
-    }
-  }
-
-  #less (a: number, b: number): boolean {
-    const x = this.#heap[a] as { at: number, seq: number }
-    const y = this.#heap[b] as { at: number, seq: number }
-    return x.at < y.at || (x.at === y.at && x.seq < y.seq)
-  }
-
-  #swap (a: number, b: number): void {
-    const h = this.#heap
-    const t = h[a] as typeof h[number]
-    h[a] = h[b] as typeof h[number]
-    h[b] = t
-  }
 }

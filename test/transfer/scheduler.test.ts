@@ -380,6 +380,123 @@ describe('Scheduler', () => {
     })
   })
 
+  describe('inFlight (requests in flight over all peers)', () => {
+    /** The getter must always equal the sum it replaces. */
+    function check (s: Scheduler, expected?: number, message?: string): void {
+      const sum = s.peers().reduce((n, p) => n + p.inFlight.size, 0)
+      assert.equal(s.inFlight, sum, 'the running total equals the sum over peers')
+      if (expected !== undefined) assert.equal(s.inFlight, expected, message)
+    }
+
+    it('counts what assign hands out and what completes, once each', () => {
+      const s = scheduler(20)
+      check(s, 0)
+      s.addPeer('a', new Bits(20), 0)
+      s.addPeer('b', new Bits(20), 0)
+      const a = s.assign('a', 0)
+      const b = s.assign('b', 0)
+      check(s, 2 * INITIAL_WINDOW)
+      s.onChunkDone('a', a[0] as number, 10)
+      check(s, 2 * INITIAL_WINDOW - 1)
+      s.onChunkDone('a', a[0] as number, 11)
+      s.onChunkDone('b', a[0] as number, 12)
+      check(s, 2 * INITIAL_WINDOW - 1, 'a chunk done twice, or by a peer not asked for it, changes nothing')
+      s.onChunkDone('x', b[0] as number, 13)
+      check(s, 2 * INITIAL_WINDOW - 2, 'a chunk done by an unknown peer releases its request at b')
+      assert.deepEqual(s.assign('a', 20, 0), [], 'a limit of 0 hands out nothing')
+      s.assign('a', 20, 1)
+      check(s, 2 * INITIAL_WINDOW - 1)
+    })
+
+    it('drops a request on refusal, failure, deferral and corruption, but not for a chunk never requested', () => {
+      const s = scheduler(20)
+      s.addPeer('a', new Bits(20), 0)
+      const [x, y, z, w] = s.assign('a', 0) as [number, number, number, number]
+      const never = range(0, 20).find(i => !s.peer('a')?.inFlight.has(i)) as number
+      s.onChunkRefused('a', x, 10)
+      check(s, INITIAL_WINDOW - 1)
+      s.onRequestFailed('a', y, 10)
+      s.onRequestFailed('a', y, 10)
+      check(s, INITIAL_WINDOW - 2)
+      s.onChunkCorrupt('a', z, 10)
+      check(s, INITIAL_WINDOW - 3)
+      s.onChunkDeferred('a', w, 10)
+      check(s, INITIAL_WINDOW - 4)
+      s.onRequestFailed('a', never, 10)
+      s.onRequestFailed('a', -1, 10)
+      s.onRequestFailed('a', 1.5, 10)
+      s.onChunkDeferred('a', never, 10)
+      check(s, INITIAL_WINDOW - 4)
+    })
+
+    it('counts every endgame copy, and drops the losers with the winner', () => {
+      const s = scheduler(4, { maxRequestsPerPeer: 2 })
+      for (const id of ['slow', 'fast']) s.addPeer(id, new Bits(4), 0)
+      const slow = s.assign('slow', 0)
+      s.assign('fast', 0)
+      measure(s, 'slow', MiB / 10, 1000)
+      measure(s, 'fast', 50 * MiB, 1000)
+      for (const index of [...(s.peer('fast')?.inFlight.keys() ?? [])]) s.onChunkDone('fast', index, 1000)
+      check(s, 2)
+      assert.deepEqual(sorted(s.assign('fast', 1000)), sorted(slow), 'fast races both of slow\'s chunks')
+      check(s, 4)
+      assert.deepEqual(s.onChunkDone('fast', slow[0] as number, 1100), [{ peer: 'slow', index: slow[0] }])
+      check(s, 2)
+    })
+
+    it('releases everything of a peer removed, banned or stalled; a probe counts', () => {
+      const s = scheduler(40)
+      for (const id of ['a', 'b', 'c']) s.addPeer(id, new Bits(40), 0)
+      for (const id of ['a', 'b', 'c']) s.assign(id, 0)
+      check(s, 3 * INITIAL_WINDOW)
+      s.removePeer('a')
+      s.removePeer('a')
+      check(s, 2 * INITIAL_WINDOW)
+      s.ban('b')
+      s.ban('b')
+      check(s, INITIAL_WINDOW)
+      s.removePeer('b')
+      check(s, INITIAL_WINDOW)
+      assert.equal(s.tick(STALL_MS).length, INITIAL_WINDOW)
+      check(s, 0)
+      assert.equal(s.assign('c', 4 * STALL_MS).length, 1, 'the probe')
+      check(s, 1)
+      s.onChunkDone('c', [...(s.peer('c')?.inFlight.keys() ?? [])][0] as number, 4 * STALL_MS + 1)
+      check(s, 0)
+    })
+
+    it('equals the sum over peers through any sequence of calls', () => {
+      const random = seededRandom(3)
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T
+      const ids = ['a', 'b', 'c', 'd', 'e']
+      const s = scheduler(60, { maxRequestsPerPeer: 4, random })
+      let now = 0
+      for (let step = 0; step < 3000; step++) {
+        now += Math.floor(random() * 400)
+        const id = pick(ids)
+        const held = [...(s.peer(id)?.inFlight.keys() ?? [])]
+        const index = held.length > 0 && random() < 0.8 ? pick(held) : Math.floor(random() * 62) - 1
+        switch (pick(['add', 'add', 'assign', 'assign', 'assign', 'data', 'done', 'done', 'corrupt', 'refused', 'failed', 'deferred', 'remove', 'ban', 'tick', 'has', 'reset'] as const)) {
+          case 'add': s.addPeer(id, new Bits(60, range(0, 60).filter(() => random() < 0.9)), now); break
+          case 'assign': s.assign(id, now, Math.floor(random() * 5)); break
+          case 'data': s.onData(id, MiB, now); break
+          case 'done': s.onChunkDone(id, index, now); break
+          case 'corrupt': if (random() < 0.2) s.onChunkCorrupt(id, index, now); break
+          case 'refused': s.onChunkRefused(id, index, now); break
+          case 'failed': s.onRequestFailed(id, index, now); break
+          case 'deferred': s.onChunkDeferred(id, index, now); break
+          case 'remove': if (random() < 0.3) s.removePeer(id); break
+          case 'ban': if (random() < 0.05) s.ban(id); break
+          case 'tick': s.tick(now); break
+          case 'has': s.peerHas(id, index); break
+          case 'reset': s.resetFailures(); break
+        }
+        check(s)
+      }
+      assert.ok(s.missingCount < 60, 'the sequence made progress')
+    })
+  })
+
   describe('sources and resume', () => {
     it('lists the missing chunks no usable peer can give, not those in flight or done', () => {
       const s = scheduler(5)
