@@ -57,6 +57,29 @@ function discoveryOverrides (opts: DiscoveryFlags): NonNullable<DeepPartial<Shoa
 
 interface DiscoveryFlags { tracker: string[], bootstrap: string[], mdns?: boolean, dht?: boolean }
 
+/** Adds the rate-limit flags shared by start and get. */
+function rateLimits (cmd: Command): Command {
+  return cmd
+    .option('--upload-limit <rate>', 'upload limit over all peers, bytes/s (500K, 10M; 0 = none)')
+    .option('--download-limit <rate>', 'download limit over all downloads, bytes/s')
+    .option('--peer-upload-limit <rate>', 'upload limit to any one peer, bytes/s')
+    .option('--peer-download-limit <rate>', 'download limit from any one peer, bytes/s')
+}
+
+interface RateFlags { uploadLimit?: string, downloadLimit?: string, peerUploadLimit?: string, peerDownloadLimit?: string }
+
+/** Rate flags as config overrides: only what was given on the command line. */
+async function rateOverrides (opts: RateFlags): Promise<NonNullable<DeepPartial<ShoalConfig>['transfer']>> {
+  const { parseByteRate } = await import('./byte-rate.js')
+  const out: Record<string, number> = {}
+  const flags = [['uploadLimit', 'uploadRateLimit'], ['downloadLimit', 'downloadRateLimit'], ['peerUploadLimit', 'peerUploadRateLimit'], ['peerDownloadLimit', 'peerDownloadRateLimit']] as const
+  for (const [flag, key] of flags) {
+    const value = opts[flag]
+    if (value != null) out[key] = parseByteRate(value, `--${flag.replace(/[A-Z]/g, c => `-${c.toLowerCase()}`)}`)
+  }
+  return out
+}
+
 function globals (opts: { dataDir?: string, json?: boolean }): GlobalOptions {
   const dir = opts.dataDir ?? process.env.SHOAL_HOME ?? join(homedir(), '.shoal')
   return { dataDir: resolve(dir), json: opts.json === true }
@@ -71,12 +94,12 @@ function action<A extends unknown[]> (fn: (...args: A) => Promise<void>): (...ar
   }
 }
 
-discovery(common(program.command('start').description('run a node (libp2p + API) in the foreground')))
+rateLimits(discovery(common(program.command('start').description('run a node (libp2p + API) in the foreground'))))
   .option('--listen <multiaddr>', 'libp2p listen address (repeatable; port 0 picks one)', collect, [])
   .option('--api <host:port>', 'API listen address (port 0 picks one)')
-  .action(action(async (opts: DiscoveryFlags & { listen: string[], api?: string, dataDir?: string, json?: boolean }) => {
+  .action(action(async (opts: DiscoveryFlags & RateFlags & { listen: string[], api?: string, dataDir?: string, json?: boolean }) => {
     const { startCommand } = await import('./commands/start.js')
-    await startCommand({ ...globals(opts), listen: opts.listen, api: opts.api, network: discoveryOverrides(opts) }, controller.signal)
+    await startCommand({ ...globals(opts), listen: opts.listen, api: opts.api, network: discoveryOverrides(opts), transfer: await rateOverrides(opts) }, controller.signal)
   }))
 
 common(program.command('share').argument('<path>', 'file to share').description('hash a file and share it (served in place)'))
@@ -85,13 +108,13 @@ common(program.command('share').argument('<path>', 'file to share').description(
     await shareCommand(path, globals(opts))
   }))
 
-discovery(common(program.command('get').argument('<id-or-link>', 'file ID or shoal:// link').description('download a file, verified, from every peer that has it')))
+rateLimits(discovery(common(program.command('get').argument('<id-or-link>', 'file ID or shoal:// link').description('download a file, verified, from every peer that has it (discovery and rate flags apply when get runs its own node; a running node keeps its own)'))))
   .option('-o, --output <path>', 'destination file or directory')
   .option('--peer <multiaddr>', 'a peer to fetch from (repeatable)', collect, [])
   .option('--sequential', 'fetch chunks in order', false)
-  .action(action(async (target: string, opts: DiscoveryFlags & { output?: string, peer: string[], sequential: boolean, dataDir?: string, json?: boolean }) => {
+  .action(action(async (target: string, opts: DiscoveryFlags & RateFlags & { output?: string, peer: string[], sequential: boolean, dataDir?: string, json?: boolean }) => {
     const { getCommand } = await import('./commands/get.js')
-    await getCommand(target, { ...globals(opts), output: opts.output, peer: opts.peer, sequential: opts.sequential, network: discoveryOverrides(opts) }, controller.signal)
+    await getCommand(target, { ...globals(opts), output: opts.output, peer: opts.peer, sequential: opts.sequential, network: discoveryOverrides(opts), transfer: await rateOverrides(opts) }, controller.signal)
   }))
 
 common(program.command('ls').description('list shared and downloaded files'))

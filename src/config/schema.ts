@@ -87,8 +87,10 @@ export const SCHEMA = {
     stallTimeoutMs: integer({ min: 1, max: DAY_MS, default: 15_000, doc: 'Milliseconds without data after which a peer counts as stalled.' }),
     maxUploadsPerPeer: integer({ min: 1, max: 1024, default: 16, doc: 'Most chunk uploads served to one peer at once.' }),
     maxUploadsTotal: integer({ min: 1, max: 65_536, default: 64, doc: 'Most chunk uploads served at once, over all peers.' }),
-    uploadRateLimit: integer({ min: 0, default: 0, doc: 'Upload limit in bytes per second; 0 means unlimited.' }),
-    downloadRateLimit: integer({ min: 0, default: 0, doc: 'Download limit in bytes per second; 0 means unlimited.' }),
+    uploadRateLimit: integer({ min: 0, default: 0, doc: 'Upload limit in bytes per second, over all peers; 0 means unlimited.' }),
+    downloadRateLimit: integer({ min: 0, default: 0, doc: 'Download limit in bytes per second, over all downloads and peers; 0 means unlimited.' }),
+    peerUploadRateLimit: integer({ min: 0, default: 0, doc: 'Upload limit in bytes per second to any one peer; 0 means unlimited.' }),
+    peerDownloadRateLimit: integer({ min: 0, default: 0, doc: 'Download limit in bytes per second from any one peer; 0 means unlimited.' }),
     noProviderTimeoutMs: integer({ min: 1, max: DAY_MS, default: 20_000, doc: 'Milliseconds `get` looks for a peer with the file before failing with ERR_NO_PROVIDERS.' })
   },
   storage: {

@@ -19,6 +19,7 @@ import { verifyLocalCopy, type VerifyReport } from './verify.js'
 import type { BaseServices } from '../net/create-libp2p.js'
 import type { HintedSourceFinder } from './source-finder.js'
 import type { SwarmDirectory } from './swarm-directory.js'
+import type { DownloadLimiter } from '../transfer/download-limiter.js'
 import type { SourceFinder } from '../transfer/sources.js'
 import type { TrackerAnnouncer } from '../discovery/tracker-announcer.js'
 import type { DownloadJob, JobSnapshot } from '../transfer/download-job.js'
@@ -105,6 +106,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   /** Every finder at once: what downloads use. */
   #sources: SourceFinder | undefined
   #announcer: TrackerAnnouncer | undefined
+  /** Download rate limits, shared by every job. */
+  #rates: DownloadLimiter | undefined
   /** Who exchanges which file with us: for peer exchange. */
   #swarm: SwarmDirectory | undefined
   /** The networked half, loaded by `start()` unless offline. */
@@ -167,13 +170,15 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const libp2p = this.#libp2p
       const library = this.#library
       const t = this.config.transfer
-      const limiter = new n.UploadLimiter({ maxPerPeer: t.maxUploadsPerPeer, maxTotal: t.maxUploadsTotal, rateBytesPerSecond: t.uploadRateLimit })
+      const limiter = new n.UploadLimiter({ maxPerPeer: t.maxUploadsPerPeer, maxTotal: t.maxUploadsTotal, rateBytesPerSecond: t.uploadRateLimit, peerRateBytesPerSecond: t.peerUploadRateLimit })
+      this.#rates = new n.DownloadLimiter({ rateBytesPerSecond: t.downloadRateLimit, peerRateBytesPerSecond: t.peerDownloadRateLimit })
       const opts = { maxInboundStreams: n.MAX_INBOUND_STREAMS, maxOutboundStreams: n.MAX_INBOUND_STREAMS }
       await libp2p.handle(n.MANIFEST_PROTOCOL, async (stream) => { await n.handleManifestStream(stream, library) }, opts)
       const swarm = this.#swarm = new n.SwarmDirectory(libp2p, (peer) => { this.#peerBook.found(peer.toString(), 'pex') })
       await libp2p.handle(n.HAVE_PROTOCOL, async (stream, conn) => { await n.handleHaveStream(stream, conn, library, swarm) }, opts)
+      const spread = new n.UploadSpread()
       const observer = { onUploaded: (peer: string, _id: string, bytes: number) => { this.#peerBook.uploaded(peer, bytes) } }
-      await libp2p.handle(n.CHUNKS_PROTOCOL, async (stream, conn) => { await n.handleChunksStream(stream, conn, library, limiter, observer) }, opts)
+      await libp2p.handle(n.CHUNKS_PROTOCOL, async (stream, conn) => { await n.handleChunksStream(stream, conn, library, { limiter, observer, spread }) }, opts)
       libp2p.addEventListener('connection:open', (evt) => {
         if (evt.detail.direction === 'inbound') this.#peerBook.found(evt.detail.remotePeer.toString(), 'inbound')
       })
@@ -350,6 +355,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       library: this.#need(this.#library),
       finder: this.#need(this.#sources),
       swarm: this.#need(this.#swarm),
+      rates: this.#need(this.#rates),
       verifier: this.#verifier,
       buffers: this.#buffers,
       options: {

@@ -3,7 +3,8 @@
  * peer: the peer opens it with ChunksOpen, then pipelines GET and CANCEL
  * requests; we answer them in order, one chunk at a time, cut into blocks.
  * Each chunk sent holds a slot of the UploadLimiter, so uploads are bounded
- * per peer and in total. A malformed or oversized frame resets this stream
+ * per peer and in total. A chunk just sent to another peer may be answered
+ * BUSY (UploadSpread), to be fetched from that peer instead. A malformed or oversized frame resets this stream
  * only.
  */
 import { ChunkRequest, ChunkResponse, ChunksOpen } from './pb/shoal.js'
@@ -13,6 +14,7 @@ import { FrameReader, asProtocolError, sendFrames } from './framing.js'
 import { ShoalError, hasCode } from '../errors.js'
 import type { FileProvider } from './served-file.js'
 import type { UploadLimiter } from '../transfer/upload-limiter.js'
+import type { UploadSpread } from '../transfer/upload-spread.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
 /** Observes uploads, for statistics. */
@@ -20,9 +22,17 @@ export interface UploadObserver {
   onUploaded: (peer: string, fileId: string, bytes: number) => void
 }
 
+/** What every upload session of a node shares. */
+export interface UploadServices {
+  limiter: UploadLimiter
+  /** Defers chunks just sent to another peer (initial seeding); absent, every request is served. */
+  spread?: UploadSpread
+  observer?: UploadObserver
+}
+
 /** Serves one inbound chunks stream until either side ends it. */
-export async function handleChunksStream (stream: Stream, connection: Connection, provider: FileProvider, limiter: UploadLimiter, observer?: UploadObserver): Promise<void> {
-  await new ChunkUploadSession(stream, connection.remotePeer.toString(), provider, limiter, observer).run()
+export async function handleChunksStream (stream: Stream, connection: Connection, provider: FileProvider, services: UploadServices): Promise<void> {
+  await new ChunkUploadSession(stream, connection.remotePeer.toString(), provider, services).run()
 }
 
 class ChunkUploadSession {
@@ -30,6 +40,7 @@ class ChunkUploadSession {
   readonly #peer: string
   readonly #provider: FileProvider
   readonly #limiter: UploadLimiter
+  readonly #spread: UploadSpread | undefined
   readonly #observer: UploadObserver | undefined
   readonly #reader: FrameReader
   readonly #abort = new AbortController()
@@ -42,12 +53,13 @@ class ChunkUploadSession {
   #remoteDone = false
   #wake: (() => void) | undefined
 
-  constructor (stream: Stream, peer: string, provider: FileProvider, limiter: UploadLimiter, observer?: UploadObserver) {
+  constructor (stream: Stream, peer: string, provider: FileProvider, services: UploadServices) {
     this.#stream = stream
     this.#peer = peer
     this.#provider = provider
-    this.#limiter = limiter
-    this.#observer = observer
+    this.#limiter = services.limiter
+    this.#spread = services.spread
+    this.#observer = services.observer
     this.#reader = new FrameReader(stream, MAX_CONTROL_FRAME_BYTES, (frame) => { this.#onFrame(frame.subarray()) })
     stream.addEventListener('close', () => {
       this.#abort.abort()
@@ -136,6 +148,11 @@ class ChunkUploadSession {
       await this.#send([ChunkResponse.encode(status(ChunkResponse.Status.NOT_FOUND, index))], signal)
       return
     }
+    if (this.#spread?.shouldDefer(file.id, index, this.#peer) === true) {
+      await this.#send([ChunkResponse.encode(status(ChunkResponse.Status.BUSY, index))], signal)
+      return
+    }
+    this.#spread?.started(file.id, index, this.#peer)
     this.#current = index
     this.#cancelCurrent = false
     try {

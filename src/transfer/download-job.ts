@@ -29,6 +29,7 @@ import { JobProgress, type ChunkProgress } from './job-progress.js'
 import type { Catalog, DownloadState } from '../store/catalog.js'
 import type { Library, PartialRegistration } from '../node/library.js'
 import type { SourceFinder } from './sources.js'
+import type { DownloadLimiter } from './download-limiter.js'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 
@@ -79,6 +80,8 @@ export interface DownloadJobInit {
   library: Library
   finder: SourceFinder
   swarm: SwarmMembership
+  /** The node's download rate limits (shared by its jobs). */
+  rates: DownloadLimiter
   /** Hashes chunks off the main thread (shared by the node's jobs). */
   verifier: ChunkVerifier
   /** Chunk buffers, recycled (shared by the node's jobs). */
@@ -331,11 +334,14 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     if (this.#state !== 'running' && this.#state !== 'stalled') return
     const channel = this.#sources.get(key)?.channel
     if (channel == null || channel.closed) return
-    const inFlight = this.#scheduler.peers().reduce((n, p) => n + p.inFlight.size, 0)
-    const budget = this.#chunkBudget - inFlight - this.#buffered
+    const budget = this.#chunkBudget - this.#scheduler.inFlight - this.#buffered
     if (budget <= 0) return
-    const { manifest } = this.#init
-    for (const index of this.#scheduler.assign(key, this.#now(), budget)) {
+    const { manifest, rates } = this.#init
+    const allowed = rates.grant(key, budget, manifest.chunkSize)
+    if (allowed === 0) return // the tick pumps again
+    const picked = this.#scheduler.assign(key, this.#now(), allowed)
+    rates.refund(key, allowed - picked.length, manifest.chunkSize)
+    for (const index of picked) {
       channel.request(index)
       this.#progress.requested(index, key, chunkRange(manifest.size, manifest.chunkSize, index).length)
       this.#emitSafe('chunk', { index, ...this.#progress.chunk(index) })
@@ -434,6 +440,10 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     const now = this.#now()
     if (reason === 'CANCELLED') {
       // Our own withdrawal (endgame loser or stall): already released.
+    } else if (reason === 'BUSY') {
+      // The peer just sent this chunk to another (see UploadSpread): ask for another one now.
+      this.#scheduler.onChunkDeferred(key, index, now)
+      this.#progress.released(index)
     } else if (reason === 'NOT_FOUND') {
       this.#scheduler.onChunkRefused(key, index, now)
       this.#progress.failed(index, key)
@@ -477,9 +487,10 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   }
 
   async #complete (): Promise<void> {
+    // Taken out first: a sync from the tick must not start on a handle that commit closes.
     const partial = this.#partial as PartialFile
-    await partial.commit()
     this.#partial = undefined
+    await partial.commit()
     const { catalog, library } = this.#init
     const { size, mtimeMs } = await import('node:fs/promises').then(async fs => await fs.stat(this.dest))
     library.addDownloaded({ fileId: this.fileId, path: this.dest, size, mtimeMs })

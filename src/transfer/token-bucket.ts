@@ -27,13 +27,33 @@ export class TokenBucket {
   /** Spends `bytes`; returns how long (ms) the caller must wait before sending them. */
   reserve (bytes: number): number {
     if (this.rate <= 0) return 0
+    this.#refill()
+    this.#tokens -= bytes
+    return this.#tokens >= 0 ? 0 : -this.#tokens * 1000 / this.rate
+  }
+
+  /**
+   * Whether the bucket is out of debt now. Pacing requests rather than bytes,
+   * a caller spends a whole chunk whenever this holds: a chunk may be larger
+   * than the burst, and the debt it leaves keeps the long-run rate.
+   */
+  ready (): boolean {
+    if (this.rate <= 0) return true
+    this.#refill()
+    return this.#tokens > 0
+  }
+
+  /** Gives back bytes reserved and not used. */
+  refund (bytes: number): void {
+    if (this.rate > 0) this.#tokens = Math.min(this.#burst, this.#tokens + bytes)
+  }
+
+  #refill (): void {
     const now = this.#now()
     // A clock that steps back has not let time pass: never charge for it.
     const elapsed = Math.max(0, now - this.#last)
     this.#tokens = Math.min(this.#burst, this.#tokens + elapsed * this.rate / 1000)
     this.#last = now
-    this.#tokens -= bytes
-    return this.#tokens >= 0 ? 0 : -this.#tokens * 1000 / this.rate
   }
 
   /** Spends `bytes` and waits out any debt. */

@@ -12,6 +12,37 @@ class FakeClock {
 
 const isAborted = (err: unknown): boolean => hasCode(err, 'ERR_ABORTED')
 
+describe('TokenBucket.ready and refund', () => {
+  it('is ready while out of debt, so one chunk larger than the burst may go, then the debt is waited out', () => {
+    const clock = new FakeClock()
+    const bucket = new TokenBucket(1000, clock.now) // burst 250 bytes
+    assert.equal(bucket.ready(), true)
+    bucket.reserve(1000) // 750 in debt
+    assert.equal(bucket.ready(), false)
+    clock.advance(700)
+    assert.equal(bucket.ready(), false)
+    clock.advance(51)
+    assert.equal(bucket.ready(), true)
+  })
+
+  it('takes refunds back, never beyond the burst', () => {
+    const clock = new FakeClock()
+    const bucket = new TokenBucket(1000, clock.now)
+    bucket.reserve(1000)
+    bucket.refund(1000)
+    assert.equal(bucket.reserve(250), 0, 'back to the full burst')
+    bucket.refund(10_000)
+    assert.equal(bucket.reserve(300), 50, 'a refund does not grow the burst')
+  })
+
+  it('is always ready without a rate', () => {
+    const bucket = new TokenBucket(0)
+    bucket.reserve(1e12)
+    bucket.refund(5)
+    assert.equal(bucket.ready(), true)
+  })
+})
+
 describe('TokenBucket.reserve', () => {
   it('starts with a burst of BURST_MS worth of the rate, then charges debt at the rate', () => {
     const clock = new FakeClock()

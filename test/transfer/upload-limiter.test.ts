@@ -150,13 +150,26 @@ describe('UploadLimiter', () => {
   describe('throttle', () => {
     it('passes at once without a rate limit', async () => {
       const limiter = new UploadLimiter({ maxPerPeer: 1, maxTotal: 1 })
-      await limiter.throttle(1e12)
+      await limiter.throttle('a', 1e12)
+    })
+
+    it('limits each peer on its own with a per-peer rate', async () => {
+      const limiter = new UploadLimiter({ maxPerPeer: 2, maxTotal: 4, peerRateBytesPerSecond: 1000 })
+      const release = await limiter.acquire('a')
+      await limiter.throttle('a', 250) // the burst
+      const controller = new AbortController()
+      const waiting = limiter.throttle('a', 10_000, controller.signal)
+      // Another peer has its own bucket: its burst passes at once.
+      await limiter.throttle('b', 250, AbortSignal.timeout(5000))
+      controller.abort()
+      await assert.rejects(waiting, (err) => hasCode(err, 'ERR_ABORTED'))
+      release()
     })
 
     it('rejects with ERR_ABORTED when aborted while rate limited', async () => {
       const limiter = new UploadLimiter({ maxPerPeer: 1, maxTotal: 1, rateBytesPerSecond: 1 })
       const controller = new AbortController()
-      const waiting = limiter.throttle(10_000, controller.signal)
+      const waiting = limiter.throttle('a', 10_000, controller.signal)
       controller.abort()
       await assert.rejects(waiting, (err) => hasCode(err, 'ERR_ABORTED'))
     })

@@ -21,6 +21,8 @@ export interface GetFlags extends GlobalOptions {
   sequential: boolean
   /** Discovery overrides from flags (used when get runs its own node). */
   network: NonNullable<DeepPartial<ShoalConfig>['network']>
+  /** Rate-limit overrides from flags (likewise). */
+  transfer: NonNullable<DeepPartial<ShoalConfig>['transfer']>
 }
 
 /** Runs `shoal get`. */
@@ -31,7 +33,7 @@ export async function getCommand (target: string, flags: GetFlags, signal: Abort
     const peers = done.peers.filter(p => p.bytes > 0).map(p => ({ peerId: p.peerId, bytes: p.bytes }))
     printResult(flags.json, { id: done.fileId, path: done.dest, size: done.size, peers }, () =>
       `${done.dest}\n${formatBytes(done.size)} from ${peers.length} peer${peers.length === 1 ? '' : 's'}, verified`)
-  }, { network: flags.network })
+  }, { network: flags.network, transfer: flags.transfer })
 }
 
 async function follow (backend: Backend, id: string, signal: AbortSignal): Promise<JobSnapshot> {

@@ -17,6 +17,8 @@ export interface StartFlags extends GlobalOptions {
   api?: string
   /** Discovery overrides from flags. */
   network: NonNullable<DeepPartial<ShoalConfig>['network']>
+  /** Rate-limit overrides from flags. */
+  transfer: NonNullable<DeepPartial<ShoalConfig>['transfer']>
 }
 
 /** Runs `shoal start` until `signal` aborts. */
@@ -27,7 +29,8 @@ export async function startCommand (flags: StartFlags, signal: AbortSignal): Pro
   }
   const config = await configFor(flags.dataDir, {
     network: { ...flags.network, ...(flags.listen.length > 0 ? { listen: flags.listen } : {}) },
-    api: flags.api != null ? { listen: flags.api } : undefined
+    api: flags.api != null ? { listen: flags.api } : undefined,
+    transfer: flags.transfer
   })
   const { host, port } = parseHostPort(config.api.listen)
   const node = new ShoalNode({ dataDir: flags.dataDir, config })
