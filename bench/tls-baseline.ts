@@ -125,7 +125,7 @@ async function tlsClient (port: string, out: string): Promise<void> {
 /** A libp2p node with Shoal's stack and no Shoal protocols (loaded lazily: the parent never needs libp2p). */
 async function bareNode (listen: string[]): Promise<Libp2p> {
   const [{ createShoalLibp2p }, { generateKeyPair }] = await Promise.all([import('../src/net/create-libp2p.js'), import('@libp2p/crypto/keys')])
-  return await createShoalLibp2p({ privateKey: await generateKeyPair('Ed25519'), listen, maxConnections: 16 })
+  return await createShoalLibp2p({ privateKey: await generateKeyPair('Ed25519'), listen, maxConnections: 16, mdns: false, bootstrap: [] })
 }
 
 async function p2pServer (file: string): Promise<void> {

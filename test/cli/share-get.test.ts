@@ -102,7 +102,7 @@ test('ls, verify and rm without a running node; verify catches a modified file',
   assert.equal(lastJson<{ ok: boolean }>(ok).ok, true)
 
   const bytes = await readFile(src)
-  bytes[1024 * 1024 + 5] ^= 0xff
+  bytes[1024 * 1024 + 5] = (bytes[1024 * 1024 + 5] as number) ^ 0xff
   await writeFile(src, bytes)
   const bad = await runShoal(['verify', id, '--data-dir', data, '--json'])
   assert.equal(bad.code, 1)
