@@ -6,7 +6,8 @@
  * `transfer.ts`), import (`shoal share` vs `openssl dgst -sha256`;
  * `lib/import.ts`), memory (downloader peak RSS at the bench size, from the
  * transfer runs, and at 4 GiB, one run), the scheduler simulation
- * (`scheduler-sim.ts`) and the tracker (`tracker.ts`). Files live in a fresh
+ * (`scheduler-sim.ts`), the multi-host swarm scenarios (`multi-host.ts`;
+ * needs root) and the tracker (`tracker.ts`). Files live in a fresh
  * directory under `os.tmpdir()` (on disk, not tmpfs), removed at the end.
  *
  * Options (flag, or environment variable):
@@ -14,7 +15,7 @@
  *   --runs N      BENCH_RUNS    rounds per figure, medians reported (default 3)
  *   --quick       BENCH_QUICK=1 256 MiB, 3 runs, no 4 GiB download
  *   --cold        BENCH_CACHE=cold  drop the page cache before every run instead of warming the source
- *   --only LIST   BENCH_ONLY    comma-separated sections: transfer,import,memory,scheduler,tracker
+ *   --only LIST   BENCH_ONLY    comma-separated sections: transfer,import,memory,scheduler,hosts,tracker
  *
  * Prints the table and the machine, writes `bench/results/<date>.json`,
  * `latest.json` and `latest.md` (the table for the README). Exits 0 when
@@ -40,7 +41,7 @@ import { makeSelfSignedCert } from './tls-baseline.js'
 import { runTrackerBench } from './tracker.js'
 import { runLargeDownload, runTransferBench } from './transfer.js'
 
-const SECTIONS = ['transfer', 'import', 'memory', 'scheduler', 'tracker'] as const
+const SECTIONS = ['transfer', 'import', 'memory', 'scheduler', 'hosts', 'tracker'] as const
 type Section = typeof SECTIONS[number]
 
 /** How this run was asked to measure. */
@@ -153,6 +154,11 @@ async function measure (o: BenchOptions, workDir: string, signal: AbortSignal): 
   await section('scheduler', async () => {
     log('scheduler simulation…')
     results.scheduler = await runSchedulerSim()
+  })
+  await section('hosts', async () => {
+    log('multi-host scenarios (network namespaces, tc caps)…')
+    const { runMultiHostBench } = await import('./multi-host.js')
+    results.multiHost = await runMultiHostBench({ runs: o.quick ? 1 : o.runs, log })
   })
   await section('tracker', async () => {
     log('tracker…')

@@ -4,6 +4,7 @@
  * ≤ 1.3× `openssl dgst -sha256`; downloader peak RSS ≤ 200 MiB and flat in
  * file size (here: the bigger file's peak within 10 % of the smaller's).
  */
+import type { MultiHostResult } from '../multi-host.js'
 import type { SchedulerSimResult } from '../scheduler-sim.js'
 import type { TrackerBenchResult, PhaseResult } from '../tracker.js'
 import { SMALL_FILE_BYTES, type LargeDownloadResult, type TransferBenchResult } from '../transfer.js'
@@ -18,7 +19,13 @@ export const TARGETS = {
   importVsOpenssl: 1.3,
   peakRssBytes: 200 * MiB,
   /** "Flat": the bigger download's peak RSS at most this many times the smaller's. */
-  rssGrowth: 1.1
+  rssGrowth: 1.1,
+  /** Multi-host: three capped seeders' aggregate ÷ the sum of their caps. */
+  aggregateVsLinks: 0.85,
+  /** Multi-host: each seeder's byte share within this of its bandwidth share. */
+  shareTolerance: 0.10,
+  /** Multi-host: eight downloaders' time ÷ one downloader's. */
+  swarmVsSingle: 1.6
 } as const
 
 /** Everything one bench run produced; a section is absent when skipped or failed. */
@@ -27,6 +34,7 @@ export interface BenchResults {
   import?: ImportBenchResult
   memory?: { base: LargeDownloadResult, large?: LargeDownloadResult }
   scheduler?: SchedulerSimResult
+  multiHost?: MultiHostResult
   tracker?: TrackerBenchResult
   /** Sections that failed, with their error. */
   errors: Record<string, string>
@@ -44,6 +52,7 @@ export function tableRows (r: BenchResults): Row[] {
     ...(r.import === undefined ? [] : importRows(r.import)),
     ...(r.memory === undefined ? [] : memoryRows(r.memory, r.transfer)),
     ...(r.scheduler === undefined ? [] : schedulerRows(r.scheduler)),
+    ...(r.multiHost === undefined ? [] : multiHostRows(r.multiHost)),
     ...(r.tracker === undefined ? [] : trackerRows(r.tracker)),
     ...Object.entries(r.errors).map(([section, message]): Row => ({ figure: section, measured: `ERROR: ${message}`, target: '', verdict: 'ERROR' }))
   ]
@@ -96,6 +105,31 @@ function schedulerRows (s: SchedulerSimResult): Row[] {
       'slow peer does not delay the end', s.slowPeer.pass),
     row(s.manyPeers.name, `aggregate ${pct(s.manyPeers.aggregateRatio)}; scheduler CPU ${round(100 * s.manyPeers.cpuRatio, 2)} % (${s.manyPeers.cpuMs} ms)`,
       '≥ 90 % of sum; CPU ≤ 1 %', s.manyPeers.pass)
+  ]
+}
+
+function multiHostRows (m: MultiHostResult): Row[] {
+  const row = (figure: string, measured: string, target: string, pass: boolean): Row => judged(`hosts: ${figure}`, measured, target, pass)
+  const t = m.threeSeeders
+  const sharesOk = t.shares.every(x => Math.abs(x.byteShare - x.bandwidthShare) <= TARGETS.shareTolerance)
+  const shares = t.shares.map(x => `${pct(x.byteShare)} vs ${pct(x.bandwidthShare)}`).join(', ')
+  const s = m.swarm
+  const k = m.killedFrozen
+  const g = m.allGone
+  const e = m.endgame
+  const runs = `median of ${m.runs}`
+  return [
+    row(`3 seeders at 10/30/60 Mbit/s (${runs})`, `aggregate ${t.aggregateMbit.toFixed(1)} Mbit/s = ${pct(t.ratio)} of sum; bytes vs bandwidth ${shares}`,
+      `≥ ${pct(TARGETS.aggregateVsLinks)} of sum; shares ± ${TARGETS.shareTolerance * 100} pts`, t.ratio >= TARGETS.aggregateVsLinks && sharesOk),
+    row(`1 seeder → 8 downloaders, 20 Mbit/s each (${runs})`, `${s.swarmSeconds.toFixed(1)} s vs ${s.singleSeconds.toFixed(1)} s alone = ${times(s.ratio)}; ${pct(s.fromPeersShare)} of bytes from peers`,
+      `≤ ${times(TARGETS.swarmVsSingle)} one alone`, s.ratio <= TARGETS.swarmVsSingle),
+    row('seeder killed + seeder frozen at 30 %', `done ${k.afterFaultSeconds.toFixed(1)} s after; survivor alone + one ${k.stallTimeoutMs / 1000} s deadline: ${k.boundSeconds.toFixed(1)} s`,
+      '≤ survivor + one deadline', k.afterFaultSeconds <= k.boundSeconds),
+    row('corrupt seeder', `file verified; bad peer ${m.corrupt.badPeerState}, credited ${m.corrupt.badPeerBytes} bytes`, 'banned', m.corrupt.badPeerState === 'banned'),
+    row('all seeders gone at 50 %', `stalled after ${g.stalledAfterSeconds.toFixed(1)} s naming ${g.missingPeers}; resumed ${g.resumedAfterSeconds.toFixed(1)} s after a seeder returned`,
+      `resumes within the ${g.resumeIntervalSeconds} s interval`, g.resumedAfterSeconds <= g.resumeIntervalSeconds),
+    row('endgame: 1 Mbit/s peer among 3 × 30 Mbit/s', `${e.withSlowSeconds.toFixed(2)} s vs ${e.fastOnlySeconds.toFixed(2)} s without it`,
+      'no later than without + last 1 %', e.withSlowSeconds <= e.fastOnlySeconds + e.fastLastPercentSeconds)
   ]
 }
 

@@ -92,11 +92,14 @@ export interface DownloadTrace {
 export interface FollowedDownload {
   points: TracePoint[]
   done: Promise<DownloadTrace>
+  /** Starts the download (held with `hold`; otherwise already called). */
+  go: () => void
 }
 
 /**
- * Inside the host: opens the node's event stream, starts the download,
- * prints one JSON line per event of that job and exits at its final state.
+ * Inside the host: opens the node's event stream, says it is ready, starts
+ * the download when told to (a line on stdin), prints one JSON line per
+ * event of that job and exits at its final state.
  */
 const DRIVER = `
 const [api, token, body] = process.argv.slice(1)
@@ -104,6 +107,9 @@ const auth = { authorization: 'Bearer ' + token }
 const print = (o) => process.stdout.write(JSON.stringify({ t: Date.now(), ...o }) + '\\n')
 const events = await fetch(api + '/api/events', { headers: auth })
 const reader = events.body.pipeThrough(new TextDecoderStream()).getReader()
+print({ ready: true })
+await new Promise((resolve) => process.stdin.once('data', resolve))
+process.stdin.pause()
 const post = await fetch(api + '/api/downloads', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body })
 const job = await post.json()
 if (!post.ok) { print({ error: job }); process.exit(1) }
@@ -126,19 +132,27 @@ for (;;) {
 }
 `
 
-/** Starts a download of `id` on `node` from `peers` (full multiaddrs) and follows it. */
-export async function followDownload (node: HostNode, id: string, out: string, peers: string[]): Promise<FollowedDownload> {
+/**
+ * Starts a download of `id` on `node` from `peers` (full multiaddrs) and
+ * follows it. With `hold`, it resolves once the follower is ready and the
+ * download starts at `go()`: several hosts can then start at one instant,
+ * however long their followers took to start.
+ */
+export async function followDownload (node: HostNode, id: string, out: string, peers: string[], opts: { hold?: boolean } = {}): Promise<FollowedDownload> {
   const token = (await readFile(join(node.dataDir, 'api.token'), 'utf8')).trim()
   const child = node.host.exec([process.execPath, '--input-type=module', '-e', DRIVER, node.api, token, JSON.stringify({ target: id, output: out, peers })], {
-    stdio: ['ignore', 'pipe', 'pipe']
+    stdio: ['pipe', 'pipe', 'pipe']
   })
   const points: TracePoint[] = []
   let pending = ''
+  let onReady: () => void = () => {}
+  const ready = new Promise<void>((resolve) => { onReady = resolve })
   child.stdout?.on('data', (d: Buffer) => {
     pending += d.toString()
     for (let nl; (nl = pending.indexOf('\n')) >= 0;) {
-      const line = JSON.parse(pending.slice(0, nl)) as { t: number, snapshot?: JobSnapshot, error?: unknown }
+      const line = JSON.parse(pending.slice(0, nl)) as { t: number, ready?: boolean, snapshot?: JobSnapshot, error?: unknown }
       pending = pending.slice(nl + 1)
+      if (line.ready === true) onReady()
       if (line.snapshot != null) points.push({ t: line.t, snapshot: line.snapshot })
     }
   })
@@ -149,7 +163,10 @@ export async function followDownload (node: HostNode, id: string, out: string, p
     return { startedAt: first.t, endedAt: last.t, final: last.snapshot, points }
   })
   done.catch(() => {})
-  return { points, done }
+  await Promise.race([ready, done])
+  const go = (): void => { child.stdin?.end('go\n') }
+  if (opts.hold !== true) go()
+  return { points, done, go }
 }
 
 /** The first point of `download` that matches, waiting for it; rejects if the download ends or `timeoutMs` passes first. */

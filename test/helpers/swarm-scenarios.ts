@@ -231,7 +231,8 @@ export async function swarmOfEight (dir: string, fileBytes = 48 * MIB): Promise<
     await checkCompleted(single, join(dir, 'solo-out.bin'), src)
     await solo.stop() // it holds the file now: it must not help the swarm
     const downloaders = await Promise.all(names.map(async name => await node(net, nodes, dir, name)))
-    const downloads = await Promise.all(downloaders.map(async d => await followDownload(d, id, join(dir, `${d.host.name}-out.bin`), [seed.addr])))
+    const downloads = await Promise.all(downloaders.map(async d => await followDownload(d, id, join(dir, `${d.host.name}-out.bin`), [seed.addr], { hold: true })))
+    for (const d of downloads) d.go() // all at once: none gets a head start from its follower starting sooner
     const traces = await Promise.all(downloads.map(async d => await d.done))
     for (const [i, trace] of traces.entries()) await checkCompleted(trace, join(dir, `${names[i] as string}-out.bin`), src)
     const swarmSeconds = (Math.max(...traces.map(t => t.endedAt)) - Math.min(...traces.map(t => t.startedAt))) / 1000
