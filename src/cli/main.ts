@@ -2,6 +2,7 @@
  * The `shoal` command line. Every command takes --data-dir (or SHOAL_HOME)
  * and --json; errors end as one line on stderr and a non-zero exit code.
  */
+import './heap-tuning.js'
 import '../polyfill.js'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'

@@ -13,8 +13,8 @@ import { EventEmitter } from 'node:events'
 import { Catalog, type FileRecord } from '../store/catalog.js'
 import { Library } from './library.js'
 import { PeerBook } from './peer-book.js'
-import { ChunkVerifier } from '../content/chunk-verifier.js'
 import { BufferPool } from '../transfer/buffer-pool.js'
+import { chunkBudget } from '../transfer/chunk-budget.js'
 import { verifyLocalCopy, type VerifyReport } from './verify.js'
 import type { BaseServices } from '../net/create-libp2p.js'
 import type { HintedSourceFinder } from './source-finder.js'
@@ -116,8 +116,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   readonly #jobs = new Map<string, { job: DownloadJob, done: Promise<void>, claimed: boolean }>()
   readonly #finished = new Map<string, JobSnapshot>()
   readonly #peerBook = new PeerBook()
-  readonly #verifier = new ChunkVerifier()
-  readonly #buffers = new BufferPool()
+  readonly #buffers = new BufferPool(chunkBudget)
   #started = false
 
   constructor (init: { dataDir: string, config: ShoalConfig }) {
@@ -219,7 +218,6 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     await this.#announcer?.stop()
     this.#announcer = undefined
     await this.#libp2p?.stop()
-    await this.#verifier.close()
     await this.#library?.close()
     this.#catalog?.close()
     this.#libp2p = undefined
@@ -356,7 +354,6 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       finder: this.#need(this.#sources),
       swarm: this.#need(this.#swarm),
       rates: this.#need(this.#rates),
-      verifier: this.#verifier,
       buffers: this.#buffers,
       options: {
         maxRequestsPerPeer: t.requestsInFlightPerPeer,

@@ -16,8 +16,9 @@ import { Bitfield } from '../content/bitfield.js'
 import { chunkRange } from '../content/chunk-size.js'
 import { chunkHash, manifestChunkCount, type Manifest } from '../content/manifest.js'
 import { equalBytes, sha256 } from '../content/hash.js'
-import type { ChunkVerifier } from '../content/chunk-verifier.js'
+import { digestChunk } from '../content/chunk-verifier.js'
 import type { BufferPool } from './buffer-pool.js'
+import { chunkBudget } from './chunk-budget.js'
 import { ChunkChannel, type ChunkRefusal } from '../protocol/chunk-channel.js'
 import { subscribeHave, type HaveSubscription } from '../protocol/have.js'
 import type { PeerHint } from '../protocol/peer-exchange.js'
@@ -37,15 +38,6 @@ import type { Ping } from '@libp2p/ping'
 export const TICK_MS = 250
 /** How often written chunks are fsync'd and marked durable. */
 export const SYNC_INTERVAL_MS = 1000
-/**
- * Memory for chunk data per download: requests in flight (over all peers)
- * plus chunks received but not yet verified and written. Past it no new
- * request goes out, so neither many peers nor a disk slower than the network
- * can pile chunks up: memory stays flat in the file size.
- */
-export const CHUNK_MEMORY_BUDGET_BYTES = 32 * 1024 * 1024
-/** However large the chunks, this many may be in flight or buffered. */
-export const MIN_CHUNK_BUDGET = 4
 /**
  * Most sources one job subscribes to. Like BitTorrent's peer cap: beyond a few
  * dozen, more peers add connections and have-traffic, not speed.
@@ -82,8 +74,6 @@ export interface DownloadJobInit {
   swarm: SwarmMembership
   /** The node's download rate limits (shared by its jobs). */
   rates: DownloadLimiter
-  /** Hashes chunks off the main thread (shared by the node's jobs). */
-  verifier: ChunkVerifier
   /** Chunk buffers, recycled (shared by the node's jobs). */
   buffers: BufferPool
   options: DownloadJobOptions
@@ -155,7 +145,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   #lock: DownloadLock | undefined
   #registration: PartialRegistration | undefined
   #pendingWrites = 0
-  /** Chunks that fit CHUNK_MEMORY_BUDGET_BYTES. */
+  /** Chunks that fit the chunk memory budget (chunk-budget.ts). */
   readonly #chunkBudget: number
   /** Chunks handed to the verifier or the disk and not yet done with. */
   #buffered = 0
@@ -176,7 +166,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     const n = manifestChunkCount(init.manifest)
     this.#have = new Bitfield(n)
     this.#progress = new JobProgress(n, init.manifest.size, this.#now())
-    this.#chunkBudget = Math.max(MIN_CHUNK_BUDGET, Math.floor(CHUNK_MEMORY_BUDGET_BYTES / Math.max(1, init.manifest.chunkSize)))
+    this.#chunkBudget = chunkBudget(init.manifest.chunkSize)
     this.#scheduler = new Scheduler({
       chunkCount: n,
       chunkSize: init.manifest.chunkSize,
@@ -373,8 +363,8 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
       return
     }
     this.#buffered++
-    this.#init.verifier.digest(data).then(
-      ({ digest, buffer }) => { this.#onVerified(key, index, digest, buffer) },
+    digestChunk(data).then(
+      (digest) => { this.#onVerified(key, index, digest, data) },
       (err) => { this.#unbuffer(); this.#fail(toShoalError(err), 'failed') }
     )
   }
