@@ -5,52 +5,60 @@
  * from the smallest swarm to the largest (log2(100)/log2(25) ≈ 1.43 for log N,
  * 4 for linear).
  *
- * Model: for each N, N in-process libp2p nodes built by Shoal's own factory
- * (`createShoalLibp2p`: TCP on 127.0.0.1, TLS/Noise, yamux, kad-dht under
- * `/shoal/kad/1.0.0` with the passthrough mapper). Node i bootstraps to up to
- * three random earlier nodes, so the swarm is connected but not a clique.
- * Every node then does a self-lookup (Kademlia's join step) and we wait,
- * bounded, until every routing table holds min(k = 20, N - 1) peers.
+ * Model: for each N, N libp2p nodes built by Shoal's own factory, talking
+ * over real TCP on 127.0.0.1, in host processes of at most 25 nodes, joined a
+ * few at a time and refreshed until their routing tables hold k = 20 peers or
+ * the refresh rounds run out (`lib/dht-swarm.ts` says why). Between
+ * operations each node closes its idle connections beyond 32 (its 20 closest
+ * peers kept; `lib/dht-host.ts` says why), so from N = 50 on, lookups dial
+ * some of the peers they query, as they would in a real swarm, and find
+ * times include those handshakes. The routing tables' sizes when lookups
+ * begin are reported with the lookups.
  *
  * Each lookup: a random node provides a fresh CID; the searcher is a random
- * node that did NOT receive the provider record (otherwise it answers from
- * its own store with zero queries, which measures nothing). From the searcher
- * we time `findProviders` until the event naming the provider, counting:
- * - queries: SEND_QUERY events (including ones still in flight);
+ * node that was not sent the provider record (otherwise it answers from its
+ * own store with zero queries, which measures nothing; a searcher that does
+ * answer from its own store counts as a failed lookup). In the searcher's
+ * process we time `findProviders` until the event naming the provider,
+ * counting:
+ * - queries: SEND_QUERY events, i.e. requests sent (kad-dht sends one once
+ *   the stream is open, so queries still dialing are not counted; answered
+ *   or not, in flight ones are);
  * - peers contacted: distinct peers queried;
  * - hops: the depth of the peer that answered, where peers from the
  *   searcher's routing table are depth 1 and a peer first learnt from a
  *   depth-d peer's "closer peers" is depth d + 1.
  * Then, from the same searcher, a full `getClosestPeers(cid)` counts the
  * queries of a complete lookup (which record replication cannot cut short).
+ * A lookup that fails is counted, with its reason, never dropped.
+ *
+ * Sizes must be at least k + 2 = 22: in smaller swarms every node is sent
+ * the record and no searcher is left that lacks it.
  *
  * Run: `npx tsx bench/dht.ts [--sizes 25,50,100] [--lookups 10]`.
  */
-import '../src/polyfill.js'
 import { randomBytes } from 'node:crypto'
-import { setMaxListeners } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import type { KadDHT, QueryEvent, SingleKadDHT } from '@libp2p/kad-dht'
-import type { PeerId } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { ShoalError } from '../src/errors.js'
-import { createShoalLibp2p } from '../src/net/create-libp2p.js'
+import { K_BUCKET_SIZE, startDhtSwarm, type DhtSwarm, type FindSample, type SwarmNode } from './lib/dht-swarm.js'
 import { median, round } from './lib/stats.js'
 
 /** Options of {@link runDhtBench}. */
 export interface DhtBenchOptions {
-  /** Swarm sizes, ascending; default [25, 50, 100]. */
+  /** Swarm sizes, ascending, each at least {@link MIN_DHT_SIZE}; default [25, 50, 100]. */
   sizes?: number[]
   /** Lookups per size; default 10. */
   lookups?: number
+  /** Progress lines (joining takes a while). */
+  log?: (line: string) => void
   signal?: AbortSignal
 }
 
-/** Medians of one swarm size. */
+/** Medians of one swarm size; lookup figures are NaN when every lookup failed. */
 export interface DhtSizeResult {
   n: number
   medianFindMs: number
@@ -61,153 +69,48 @@ export interface DhtSizeResult {
   medianHops: number
   /** Queries of a complete `getClosestPeers` lookup for the same key. */
   medianFullLookupQueries: number
-  /** Nodes that acknowledged the provider record (k = 20 at most). */
+  /** Nodes the provider record was sent to (k = 20 at most). */
   medianRecordHolders: number
-  /** Median routing-table size when lookups began. */
-  medianRoutingTable: number
+  /** Routing-table sizes when lookups began. */
+  routingTable: { min: number, median: number, max: number }
+  /** Starting and joining the swarm, refresh rounds included. */
+  joinMs: number
+  refreshRounds: number
   lookups: number
   failures: number
-  /** Why lookups failed: error code (or name) and message, with counts. */
+  /** Why lookups failed: phase, error name and message, with counts. */
   failureReasons: Record<string, number>
 }
 
 /** What the benchmark measured. */
 export interface DhtBenchResult {
   sizes: DhtSizeResult[]
+  lookupsPerSize: number
   growth: {
-    /** medianQueries at the largest size over the smallest (100 over 25 by default). */
-    queries100over25: number
+    /** medianQueries at the largest size over the smallest. */
+    queries: number
     /** The same ratio for complete lookups. */
-    fullLookup100over25: number
+    fullLookup: number
     /** log2(largest)/log2(smallest): what log N growth predicts. */
     log2Ratio: number
     /** largest/smallest: what linear growth predicts. */
     linearRatio: number
   }
+  /** The whole run, swarms included. */
+  totalMs: number
 }
 
-type DhtNode = Awaited<ReturnType<typeof createShoalLibp2p>>
+interface LookupSample extends FindSample { fullLookupQueries: number, holders: number }
 
-interface LookupSample { findMs: number, queries: number, peersContacted: number, hops: number, fullLookupQueries: number, holders: number }
-
+/** Smallest swarm with a node left that is not sent the record: the provider, its k record holders, a searcher. */
+export const MIN_DHT_SIZE = K_BUCKET_SIZE + 2
 const DEFAULT_SIZES = [25, 50, 100]
 const DEFAULT_LOOKUPS = 10
-const DHT_PROTOCOL = '/shoal/kad/1.0.0'
-const BOOTSTRAP_PEERS = 3
-/** kad-dht's k: a full routing table for our swarm sizes. */
-const K_BUCKET_SIZE = 20
-const SETTLE_TIMEOUT_MS = 30_000
-const SETTLE_POLL_MS = 200
-const PROVIDE_TIMEOUT_MS = 10_000
-const FIND_TIMEOUT_MS = 10_000
-const STOP_TIMEOUT_MS = 5_000
 /** dag-cbor: the codec of Shoal's manifest CIDs. */
 const DAG_CBOR = 0x71
 
-function dhtOf (node: DhtNode): KadDHT {
-  const dht = node.services.dht
-  if (dht === undefined) throw new ShoalError('ERR_INTERNAL', 'node built without a DHT')
-  return dht
-}
-
-function routingTableSize (node: DhtNode): number {
-  // The runtime service is a single (non-dual) DHT, which exposes its table.
-  return (dhtOf(node) as SingleKadDHT).routingTable.size
-}
-
 function pick<T> (items: readonly T[]): T {
   return items[Math.floor(Math.random() * items.length)]!
-}
-
-function withTimeout (signal: AbortSignal | undefined, ms: number): AbortSignal {
-  const timeout = AbortSignal.timeout(ms)
-  return signal === undefined ? timeout : AbortSignal.any([signal, timeout])
-}
-
-async function sleep (ms: number): Promise<void> {
-  await new Promise<void>(resolve => { setTimeout(resolve, ms).unref() })
-}
-
-/** Starts `n` nodes, each bootstrapped to a few random earlier ones. */
-async function startSwarm (n: number, nodes: DhtNode[]): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    const earlier = [...nodes].sort(() => Math.random() - 0.5).slice(0, BOOTSTRAP_PEERS)
-    const node = await createShoalLibp2p({
-      privateKey: await generateKeyPair('Ed25519'),
-      listen: ['/ip4/127.0.0.1/tcp/0'],
-      maxConnections: 300,
-      dhtProtocol: DHT_PROTOCOL,
-      mdns: false,
-      bootstrap: earlier.map(peer => peer.getMultiaddrs()[0]!.toString())
-    })
-    // Pushed before start so a failed start is still stopped by the caller.
-    nodes.push(node)
-    await node.start()
-  }
-}
-
-async function drain (events: AsyncIterable<QueryEvent>): Promise<void> {
-  for await (const _ of events) { /* the query runs as it is consumed */ }
-}
-
-/** Kademlia join (a lookup of one's own ID) on every node, then a wait for full tables; bounded as a whole. */
-async function settle (nodes: DhtNode[], signal?: AbortSignal): Promise<void> {
-  const target = Math.min(K_BUCKET_SIZE, nodes.length - 1)
-  const deadline = Date.now() + SETTLE_TIMEOUT_MS
-  const bounded = withTimeout(signal, SETTLE_TIMEOUT_MS)
-  // One listener per node's self-lookup, by design.
-  setMaxListeners(nodes.length + 10, bounded)
-  // Bootstrap dials after its own 1 s delay; a self-lookup with an empty table finds nothing.
-  while (nodes.some(node => routingTableSize(node) === 0) && Date.now() < deadline) await sleep(SETTLE_POLL_MS)
-  await Promise.all(nodes.map(async node => {
-    await drain(dhtOf(node).getClosestPeers(node.peerId.toMultihash().bytes, { signal: bounded }))
-      .catch(() => { /* a slow join is tolerated: the tables are what counts */ })
-  }))
-  while (nodes.some(node => routingTableSize(node) < target) && Date.now() < deadline) await sleep(SETTLE_POLL_MS)
-  signal?.throwIfAborted()
-}
-
-/** Provides `cid` from `provider`; returns the peers that acknowledged the record. */
-async function provide (provider: DhtNode, cid: CID, signal?: AbortSignal): Promise<PeerId[]> {
-  const holders: PeerId[] = []
-  for await (const event of dhtOf(provider).provide(cid, { signal: withTimeout(signal, PROVIDE_TIMEOUT_MS) })) {
-    if (event.name === 'PEER_RESPONSE' && event.messageName === 'ADD_PROVIDER') holders.push(event.from)
-  }
-  return holders
-}
-
-/** Times `findProviders` from `searcher` until `providerId` is named. */
-async function findProvider (searcher: DhtNode, cid: CID, providerId: PeerId, signal?: AbortSignal):
-Promise<Omit<LookupSample, 'fullLookupQueries' | 'holders'>> {
-  const depth = new Map<string, number>()
-  const contacted = new Set<string>()
-  let queries = 0
-  const started = performance.now()
-  for await (const event of dhtOf(searcher).findProviders(cid, { signal: withTimeout(signal, FIND_TIMEOUT_MS) })) {
-    if (event.name === 'SEND_QUERY') {
-      queries++
-      const to = event.to.toString()
-      contacted.add(to)
-      if (!depth.has(to)) depth.set(to, 1)
-    } else if (event.name === 'PEER_RESPONSE') {
-      const next = (depth.get(event.from.toString()) ?? 0) + 1
-      for (const peer of event.closer) if (!depth.has(peer.id.toString())) depth.set(peer.id.toString(), next)
-    } else if (event.name === 'PROVIDER' && event.providers.some(p => p.id.equals(providerId))) {
-      const findMs = performance.now() - started
-      // Breaking out of the loop aborts the rest of the query.
-      return { findMs, queries, peersContacted: contacted.size, hops: depth.get(event.from.toString()) ?? 0 }
-    }
-  }
-  throw new ShoalError('ERR_NO_PROVIDERS', 'lookup ended without finding the provider', { cid: cid.toString() })
-}
-
-/** Counts the queries of a complete closest-peers lookup for `cid`. */
-async function fullLookupQueries (searcher: DhtNode, cid: CID, signal?: AbortSignal): Promise<number> {
-  let queries = 0
-  for await (const event of dhtOf(searcher).getClosestPeers(cid.multihash.bytes, { signal: withTimeout(signal, FIND_TIMEOUT_MS) })) {
-    if (event.name === 'SEND_QUERY') queries++
-  }
-  return queries
 }
 
 /** Names the lookup phase a failure came from, for the report. */
@@ -215,48 +118,41 @@ async function inPhase<T> (phase: string, work: Promise<T>): Promise<T> {
   try {
     return await work
   } catch (err) {
-    throw new ShoalError('ERR_INTERNAL', `${phase}: ${describeError(err)}`, { phase }, { cause: err })
+    const e = err as { name?: string, message?: string }
+    throw new ShoalError('ERR_INTERNAL', `${phase}: ${e.name ?? 'Error'}: ${e.message ?? String(err)}`, { phase }, { cause: err })
   }
 }
 
-async function lookupOnce (nodes: DhtNode[], signal?: AbortSignal): Promise<LookupSample> {
-  const cid = CID.create(1, DAG_CBOR, await sha256.digest(randomBytes(32)))
-  const provider = pick(nodes)
-  const holders = await inPhase('provide', provide(provider, cid, signal))
-  const others = nodes.filter(node => node !== provider)
-  const far = others.filter(node => !holders.some(h => h.equals(node.peerId)))
-  const searcher = pick(far.length > 0 ? far : others)
-  const found = await inPhase('find', findProvider(searcher, cid, provider.peerId, signal))
-  const full = await inPhase('full lookup', fullLookupQueries(searcher, cid, signal))
+/** One provide, then find and full lookup from a node that was not sent the record. */
+async function lookupOnce (swarm: DhtSwarm): Promise<LookupSample> {
+  const cid = CID.create(1, DAG_CBOR, await sha256.digest(randomBytes(32))).toString()
+  const provider = pick(swarm.nodes)
+  await swarm.reap()
+  const holders = await inPhase('provide', swarm.call(provider.host, 'provide', provider.index, cid))
+  const far = swarm.nodes.filter(node => node !== provider && !holders.includes(node.peerId))
+  const searcher: SwarmNode = pick(far)
+  await swarm.reap()
+  const found = await inPhase('find', swarm.call(searcher.host, 'find', searcher.index, cid, provider.peerId))
+  const full = await inPhase('full lookup', swarm.call(searcher.host, 'fullLookup', searcher.index, cid))
   return { ...found, fullLookupQueries: full, holders: holders.length }
 }
 
-function describeError (err: unknown): string {
-  const e = err as { name?: string, message?: string }
-  return `${e.name ?? 'Error'}: ${e.message ?? String(err)}`
-}
-
-async function stopAll (nodes: DhtNode[]): Promise<void> {
-  await Promise.all(nodes.map(async node => {
-    await Promise.race([node.stop().catch(() => {}), sleep(STOP_TIMEOUT_MS)])
-  }))
-}
-
-async function benchSize (n: number, lookups: number, signal?: AbortSignal): Promise<DhtSizeResult> {
-  const nodes: DhtNode[] = []
+async function benchSize (n: number, lookups: number, opts: DhtBenchOptions): Promise<DhtSizeResult> {
+  const { signal, log } = opts
+  let swarm: DhtSwarm | undefined
   try {
-    await startSwarm(n, nodes)
-    await settle(nodes, signal)
-    const tables = nodes.map(routingTableSize)
+    const joined = await startDhtSwarm(n, s => { swarm = s }, { signal, log })
+    const tables = (await joined.swarm.stats()).map(s => s.tableSize)
+    log?.(`dht: N=${n} joined in ${(joined.joinMs / 1000).toFixed(1)} s, routing tables ${Math.min(...tables)}–${Math.max(...tables)} peers`)
     const samples: LookupSample[] = []
     const failureReasons: Record<string, number> = {}
     for (let i = 0; i < lookups; i++) {
       signal?.throwIfAborted()
       try {
-        samples.push(await lookupOnce(nodes, signal))
+        samples.push(await lookupOnce(joined.swarm))
       } catch (err) {
         if (signal?.aborted === true) throw err
-        const reason = describeError(err)
+        const reason = (err as Error).message
         failureReasons[reason] = (failureReasons[reason] ?? 0) + 1
       }
     }
@@ -269,58 +165,66 @@ async function benchSize (n: number, lookups: number, signal?: AbortSignal): Pro
       medianHops: med(s => s.hops),
       medianFullLookupQueries: med(s => s.fullLookupQueries),
       medianRecordHolders: med(s => s.holders),
-      medianRoutingTable: median(tables),
+      routingTable: { min: Math.min(...tables), median: median(tables), max: Math.max(...tables) },
+      joinMs: joined.joinMs,
+      refreshRounds: joined.refreshRounds,
       lookups: samples.length,
       failures: lookups - samples.length,
       failureReasons
     }
   } finally {
-    await stopAll(nodes)
+    await swarm?.stop()
   }
 }
 
-/** Measures provider lookups in swarms of each size; nodes are stopped after each size. */
+/** Measures provider lookups in swarms of each size; each swarm is stopped before the next starts. */
 export async function runDhtBench (opts: DhtBenchOptions = {}): Promise<DhtBenchResult> {
   const sizes = opts.sizes ?? DEFAULT_SIZES
   const lookups = opts.lookups ?? DEFAULT_LOOKUPS
-  if (sizes.length === 0 || sizes.some(n => !Number.isInteger(n) || n < 2)) {
-    throw new ShoalError('ERR_INVALID_ARGUMENT', 'sizes must be integers of at least 2', { sizes })
+  if (sizes.length === 0 || sizes.some(n => !Number.isInteger(n) || n < MIN_DHT_SIZE)) {
+    throw new ShoalError('ERR_INVALID_ARGUMENT', `sizes must be integers of at least ${MIN_DHT_SIZE}`, { sizes })
   }
   if (!Number.isInteger(lookups) || lookups < 1) throw new ShoalError('ERR_INVALID_ARGUMENT', 'lookups must be a positive integer', { lookups })
+  const started = performance.now()
   const results: DhtSizeResult[] = []
-  for (const n of sizes) results.push(await benchSize(n, lookups, opts.signal))
+  for (const n of sizes) results.push(await benchSize(n, lookups, opts))
   const first = results[0]!
   const last = results[results.length - 1]!
   return {
     sizes: results,
+    lookupsPerSize: lookups,
     growth: {
-      queries100over25: round(last.medianQueries / first.medianQueries, 3),
-      fullLookup100over25: round(last.medianFullLookupQueries / first.medianFullLookupQueries, 3),
+      queries: round(last.medianQueries / first.medianQueries, 3),
+      fullLookup: round(last.medianFullLookupQueries / first.medianFullLookupQueries, 3),
       log2Ratio: round(Math.log2(last.n) / Math.log2(first.n), 3),
       linearRatio: round(last.n / first.n, 3)
-    }
+    },
+    totalMs: Math.round(performance.now() - started)
   }
 }
 
 function printTable (result: DhtBenchResult): void {
-  const header = ['N', 'find ms', 'queries', 'peers', 'hops', 'full lookup q', 'holders', 'rt size', 'ok', 'failed']
+  const header = ['N', 'find ms', 'queries', 'peers', 'hops', 'full lookup q', 'holders', 'rt min/med/max', 'join s', 'ok', 'failed']
   const rows = result.sizes.map(s => [s.n, s.medianFindMs, s.medianQueries, s.medianPeersContacted, s.medianHops,
-    s.medianFullLookupQueries, s.medianRecordHolders, s.medianRoutingTable, s.lookups, s.failures].map(String))
+    s.medianFullLookupQueries, s.medianRecordHolders, `${s.routingTable.min}/${s.routingTable.median}/${s.routingTable.max}`,
+    (s.joinMs / 1000).toFixed(1), s.lookups, s.failures].map(String))
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => r[i]!.length)))
   for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padStart(widths[i]!)).join('  '))
   const g = result.growth
-  console.log(`growth largest/smallest: queries ×${g.queries100over25}, full lookup ×${g.fullLookup100over25}; ` +
-    `log N predicts ×${g.log2Ratio}, linear ×${g.linearRatio}`)
+  console.log(`growth largest/smallest: queries ×${g.queries}, full lookup ×${g.fullLookup}; ` +
+    `log N predicts ×${g.log2Ratio}, linear ×${g.linearRatio}; total ${(result.totalMs / 1000).toFixed(1)} s`)
+  for (const s of result.sizes) {
+    for (const [reason, count] of Object.entries(s.failureReasons)) console.log(`N=${s.n}: ${count} failed: ${reason}`)
+  }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({ options: { sizes: { type: 'string' }, lookups: { type: 'string' } } })
   const result = await runDhtBench({
     ...(values.sizes !== undefined ? { sizes: values.sizes.split(',').map(Number) } : {}),
-    ...(values.lookups !== undefined ? { lookups: Number(values.lookups) } : {})
+    ...(values.lookups !== undefined ? { lookups: Number(values.lookups) } : {}),
+    log: line => { process.stderr.write(`${line}\n`) }
   })
   printTable(result)
   console.log(JSON.stringify(result, null, 2))
-  // A node whose stop() lost the race above may still hold sockets.
-  process.exit(0)
 }

@@ -7,15 +7,16 @@
  * `lib/import.ts`), memory (downloader peak RSS at the bench size, from the
  * transfer runs, and at 4 GiB, one run), the scheduler simulation
  * (`scheduler-sim.ts`), the multi-host swarm scenarios (`multi-host.ts`;
- * needs root) and the tracker (`tracker.ts`). Files live in a fresh
- * directory under `os.tmpdir()` (on disk, not tmpfs), removed at the end.
+ * needs root), the tracker (`tracker.ts`) and DHT lookups in swarms of 25,
+ * 50 and 100 nodes (`dht.ts`). Files live in a fresh directory under
+ * `os.tmpdir()` (on disk, not tmpfs), removed at the end.
  *
  * Options (flag, or environment variable):
  *   --size N      BENCH_SIZE    bytes per transfer/import: "1GiB" (default), "256MiB", …
  *   --runs N      BENCH_RUNS    rounds per figure, medians reported (default 3)
- *   --quick       BENCH_QUICK=1 256 MiB, 3 runs, no 4 GiB download
+ *   --quick       BENCH_QUICK=1 256 MiB, 3 runs, no 4 GiB download, DHT of 25 and 50 nodes
  *   --cold        BENCH_CACHE=cold  drop the page cache before every run instead of warming the source
- *   --only LIST   BENCH_ONLY    comma-separated sections: transfer,import,memory,scheduler,hosts,tracker
+ *   --only LIST   BENCH_ONLY    comma-separated sections: transfer,import,memory,scheduler,hosts,tracker,dht
  *
  * Prints the table and the machine, writes `bench/results/<date>.json`,
  * `latest.json` and `latest.md` (the table for the README). Exits 0 when
@@ -29,6 +30,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs, promisify } from 'node:util'
 import { ShoalError } from '../src/errors.js'
+import { runDhtBench } from './dht.js'
 import { sha256File, writeRandomFile, type CacheMode } from './lib/files.js'
 import { runImportBench } from './lib/import.js'
 import { describeMachine, machineInfo, type MachineInfo } from './lib/machine.js'
@@ -41,7 +43,7 @@ import { makeSelfSignedCert } from './tls-baseline.js'
 import { runTrackerBench } from './tracker.js'
 import { runLargeDownload, runTransferBench } from './transfer.js'
 
-const SECTIONS = ['transfer', 'import', 'memory', 'scheduler', 'hosts', 'tracker'] as const
+const SECTIONS = ['transfer', 'import', 'memory', 'scheduler', 'hosts', 'tracker', 'dht'] as const
 type Section = typeof SECTIONS[number]
 
 /** How this run was asked to measure. */
@@ -60,6 +62,9 @@ const LARGE_SIZE_BYTES = 4 * GiB
 /** Tracker phases kept short: the bench reports it, the tracker's own bench explores it. */
 const TRACKER_DURATION_MS = 3000
 const QUICK_TRACKER_PEERS = 10_000
+/** The quick DHT run: 25 is the smallest swarm where a searcher can lack the record (`dht.ts`); 100 nodes take minutes to join. */
+const QUICK_DHT_SIZES = [25, 50]
+const QUICK_DHT_LOOKUPS = 5
 const RESULTS_DIR = join(REPO, 'bench', 'results')
 
 function fail (message: string): never {
@@ -163,6 +168,10 @@ async function measure (o: BenchOptions, workDir: string, signal: AbortSignal): 
   await section('tracker', async () => {
     log('tracker…')
     results.tracker = await runTrackerBench({ durationMs: TRACKER_DURATION_MS, ...(o.quick ? { peers: QUICK_TRACKER_PEERS } : {}) })
+  })
+  await section('dht', async () => {
+    log('dht…')
+    results.dht = await runDhtBench({ ...(o.quick ? { sizes: QUICK_DHT_SIZES, lookups: QUICK_DHT_LOOKUPS } : {}), log, signal })
   })
   return results
 }

@@ -4,7 +4,9 @@
  * ≤ 1.3× `openssl dgst -sha256`; downloader peak RSS ≤ 200 MiB and flat in
  * file size (here: the bigger file's peak within 10 % of the smaller's).
  */
+import type { DhtBenchResult } from '../dht.js'
 import type { MultiHostResult } from '../multi-host.js'
+import { dhtRows } from './dht-rows.js'
 import type { SchedulerSimResult } from '../scheduler-sim.js'
 import type { TrackerBenchResult, PhaseResult } from '../tracker.js'
 import { SMALL_FILE_BYTES, type LargeDownloadResult, type TransferBenchResult } from '../transfer.js'
@@ -36,6 +38,7 @@ export interface BenchResults {
   scheduler?: SchedulerSimResult
   multiHost?: MultiHostResult
   tracker?: TrackerBenchResult
+  dht?: DhtBenchResult
   /** Sections that failed, with their error. */
   errors: Record<string, string>
 }
@@ -54,6 +57,7 @@ export function tableRows (r: BenchResults): Row[] {
     ...(r.scheduler === undefined ? [] : schedulerRows(r.scheduler)),
     ...(r.multiHost === undefined ? [] : multiHostRows(r.multiHost)),
     ...(r.tracker === undefined ? [] : trackerRows(r.tracker)),
+    ...(r.dht === undefined ? [] : dhtRows(r.dht)),
     ...Object.entries(r.errors).map(([section, message]): Row => ({ figure: section, measured: `ERROR: ${message}`, target: '', verdict: 'ERROR' }))
   ]
 }
