@@ -71,16 +71,14 @@ export class SwarmDirectory implements SwarmView {
 
   /**
    * Takes in a hint received by peer exchange: its addresses go to the peer
-   * store, so a later dial of the bare peer ID finds them. Returns whether the
-   * peer is new to us (neither connected nor already a member of any swarm).
+   * store, so a later dial of the bare peer ID finds them; a peer new to us
+   * (neither connected nor a member of any swarm) is reported to `onLearned`.
    */
-  async learn (hint: PeerHint): Promise<boolean> {
-    const key = hint.peerId.toString()
-    if (hint.peerId.equals(this.#libp2p.peerId)) return false
-    const known = this.#isMember(key) || this.#libp2p.getConnections(hint.peerId).length > 0
+  async learn (hint: PeerHint): Promise<void> {
+    if (hint.peerId.equals(this.#libp2p.peerId)) return
+    const known = this.#isMember(hint.peerId.toString()) || this.#libp2p.getConnections(hint.peerId).length > 0
     await this.#libp2p.peerStore.merge(hint.peerId, { multiaddrs: hint.addrs })
     if (!known) this.#onLearned(hint.peerId)
-    return !known
   }
 
   /** Tells watchers of `fileId` a member joined, once its addresses are known. */

@@ -58,7 +58,7 @@ export interface SwarmMembership {
   /** Records `peer` as exchanging `fileId` with us until the returned function is called. */
   join: (fileId: string, peer: PeerId) => () => void
   /** Stores a hint's addresses so the peer can be dialled by its ID. */
-  learn: (hint: PeerHint) => Promise<unknown>
+  learn: (hint: PeerHint) => Promise<void>
 }
 
 /** Everything a job needs, passed in by the node. */

@@ -55,11 +55,6 @@ export class TokenBucket {
     this.#tokens = Math.min(this.#burst, this.#tokens + elapsed * this.rate / 1000)
     this.#last = now
   }
-
-  /** Spends `bytes` and waits out any debt. */
-  async take (bytes: number, signal?: AbortSignal): Promise<void> {
-    await sleep(this.reserve(bytes), signal)
-  }
 }
 
 /** Waits `ms` (no timer for 0), rejecting with ERR_ABORTED on abort. */

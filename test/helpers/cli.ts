@@ -96,28 +96,46 @@ export interface NodeProcess {
 /** Starts `shoal start` in `dataDir` on loopback with ephemeral ports; stopped after the test. */
 export async function startNode (t: TestContext, dataDir: string, opts: { env?: Record<string, string>, args?: string[] } = {}): Promise<NodeProcess> {
   const child = spawnShoal(['start', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--json', ...(opts.args ?? [])], { env: opts.env })
-  let out = ''
-  let err = ''
-  child.stderr?.on('data', (d: Buffer) => { err += d.toString() })
-  const info = await new Promise<{ peerId: string, addrs: string[], api: string }>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`node did not start: ${err}`)) }, 30_000)
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      const nl = out.indexOf('\n')
-      if (nl >= 0) { clearTimeout(timer); resolve(JSON.parse(out.slice(0, nl))) }
-    })
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`node exited ${code}: ${err}`)) })
-  })
-  const exited = new Promise<void>((resolve) => { child.on('exit', () => { resolve() }) })
-  const stop = async (): Promise<void> => {
-    if (child.exitCode == null && child.signalCode == null) child.kill('SIGINT')
-    await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 10_000))])
-    if (child.exitCode == null && child.signalCode == null) child.kill('SIGKILL')
-    await exited
-  }
+  const info = await nodeStarted(child, 'node')
+  const { stop } = nodeControls(child)
   t.after(stop)
   nodeStops.set(t, [...(nodeStops.get(t) ?? []), stop])
   return { dataDir, ...info, child, stop }
+}
+
+/** What `shoal start --json` prints first. */
+export interface NodeInfo { peerId: string, addrs: string[], api: string }
+
+/** Resolves with a `shoal start --json` process's first line; rejects if it exits or takes 30 s. */
+export async function nodeStarted (child: ChildProcess, label: string): Promise<NodeInfo> {
+  let out = ''
+  let err = ''
+  child.stderr?.on('data', (d: Buffer) => { err += d.toString() })
+  return await new Promise<NodeInfo>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`${label} did not start: ${err}`)) }, 30_000)
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString()
+      const nl = out.indexOf('\n')
+      if (nl >= 0) { clearTimeout(timer); resolve(JSON.parse(out.slice(0, nl)) as NodeInfo) }
+    })
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${label} exited ${code}: ${err}`)) })
+  })
+}
+
+/** Graceful stop (SIGINT, then SIGKILL after 10 s) and kill of a node process; both wait for its exit. */
+export function nodeControls (child: ChildProcess): { stop: () => Promise<void>, kill: () => Promise<void> } {
+  const exited = new Promise<void>((resolve) => { child.on('exit', () => { resolve() }) })
+  const running = (): boolean => child.exitCode == null && child.signalCode == null
+  const kill = async (): Promise<void> => {
+    if (running()) child.kill('SIGKILL')
+    await exited
+  }
+  const stop = async (): Promise<void> => {
+    if (running()) child.kill('SIGINT')
+    await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 10_000).unref())])
+    await kill()
+  }
+  return { stop, kill }
 }
 
 /** Writes `size` random bytes to `path` (streamed in 1 MiB pieces). */

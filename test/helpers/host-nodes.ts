@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type ChildProcess } from 'node:child_process'
 import type { Host } from './netns.js'
-import { REPO, SHOAL_BIN, TEST_ENV, collect, type RunResult } from './cli.js'
+import { REPO, SHOAL_BIN, TEST_ENV, collect, nodeControls, nodeStarted, type RunResult } from './cli.js'
 import type { JobSnapshot } from '../../src/transfer/download-job.js'
 
 /** A `shoal start` process inside a host. */
@@ -41,31 +41,14 @@ export async function startNodeOn (host: Host, dataDir: string, opts: { env?: Re
   const child = host.exec([process.execPath, SHOAL_BIN, 'start', '--data-dir', dataDir, '--listen', `/ip4/0.0.0.0/tcp/${opts.port ?? 0}`, '--api', '127.0.0.1:0', '--json'], {
     cwd: REPO, env: { ...process.env, ...TEST_ENV, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe']
   })
-  let out = ''
-  let err = ''
-  child.stderr?.on('data', (d: Buffer) => { err += d.toString() })
-  const exited = new Promise<void>((resolve) => { child.on('exit', () => { resolve() }) })
-  const info = await new Promise<{ peerId: string, addrs: string[], api: string }>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`node on ${host.name} did not start: ${err}`)) }, 30_000)
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      if (out.includes('\n')) { clearTimeout(timer); resolve(JSON.parse(out.slice(0, out.indexOf('\n')))) }
-    })
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`node on ${host.name} exited ${code}: ${err}`)) })
-  })
+  const controls = nodeControls(child)
+  const info = await nodeStarted(child, `node on ${host.name}`)
   const addr = info.addrs.find(a => a.startsWith(`/ip4/${host.ip}/`))
-  if (addr == null) throw new Error(`node on ${host.name} has no address on ${host.ip}: ${info.addrs.join(' ')}`)
-  const running = (): boolean => child.exitCode == null && child.signalCode == null
-  const kill = async (): Promise<void> => {
-    if (running()) child.kill('SIGKILL')
-    await exited
+  if (addr == null) {
+    await controls.kill()
+    throw new Error(`node on ${host.name} has no address on ${host.ip}: ${info.addrs.join(' ')}`)
   }
-  const stop = async (): Promise<void> => {
-    if (running()) child.kill('SIGINT')
-    await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 10_000).unref())])
-    await kill()
-  }
-  return { host, dataDir, peerId: info.peerId, addr, api: info.api, child, stop, kill }
+  return { host, dataDir, peerId: info.peerId, addr, api: info.api, child, ...controls }
 }
 
 /** Shares `path` on `node`; resolves with the file ID. */

@@ -37,6 +37,13 @@ async function node (net: Network, nodes: HostNode[], dir: string, name: string,
   return started
 }
 
+/** Starts a node on each host of `names`, every one sharing `src` (one file, so one ID). */
+async function seed (net: Network, nodes: HostNode[], dir: string, names: string[], src: string, opts: { port?: number } = {}): Promise<{ seeders: HostNode[], id: string }> {
+  const seeders = await Promise.all(names.map(async name => await node(net, nodes, dir, name, opts)))
+  const ids = await Promise.all(seeders.map(async s => await shareOn(s, src)))
+  return { seeders, id: ids[0] as string }
+}
+
 const seconds = (trace: DownloadTrace): number => (trace.endedAt - trace.startedAt) / 1000
 
 /** Throws unless the download completed and its bytes match `src`. */
@@ -60,8 +67,7 @@ export async function threeSeeders (dir: string, fileBytes = 96 * MIB): Promise<
   const src = join(dir, 'three.bin')
   await writeRandomFile(src, fileBytes)
   return await onNetwork([...caps.map(mbit => ({ name: `s${mbit}`, uploadMbit: mbit })), { name: 'd' }], async (net, nodes) => {
-    const seeders = await Promise.all(caps.map(async mbit => await node(net, nodes, dir, `s${mbit}`)))
-    const id = (await Promise.all(seeders.map(async s => await shareOn(s, src))))[0] as string
+    const { seeders, id } = await seed(net, nodes, dir, caps.map(mbit => `s${mbit}`), src)
     const d = await node(net, nodes, dir, 'd')
     const out = join(dir, 'three-out.bin')
     const trace = await (await followDownload(d, id, out, seeders.map(s => s.addr))).done
@@ -103,8 +109,8 @@ export async function killedAndFrozen (dir: string, fileBytes = 48 * MIB): Promi
   const src = join(dir, 'faults.bin')
   await writeRandomFile(src, fileBytes)
   return await onNetwork([{ name: 'a', uploadMbit: capMbit }, { name: 'b', uploadMbit: capMbit }, { name: 'c', uploadMbit: capMbit }, { name: 'd' }], async (net, nodes) => {
-    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map(async name => await node(net, nodes, dir, name))) as [HostNode, HostNode, HostNode]
-    const id = (await Promise.all([a, b, c].map(async s => await shareOn(s, src))))[0] as string
+    const { seeders, id } = await seed(net, nodes, dir, ['a', 'b', 'c'], src)
+    const [a, b, c] = seeders as [HostNode, HostNode, HostNode]
     const d = await node(net, nodes, dir, 'd', { env: { SHOAL_TRANSFER_STALL_TIMEOUT_MS: String(stallTimeoutMs) } })
     const out = join(dir, 'faults-out.bin')
     const download = await followDownload(d, id, out, [a.addr, b.addr, c.addr])
@@ -176,8 +182,8 @@ export async function allSeedersGone (dir: string, fileBytes = 32 * MIB): Promis
   const src = join(dir, 'gone.bin')
   await writeRandomFile(src, fileBytes)
   return await onNetwork([{ name: 's1', uploadMbit: 20 }, { name: 's2', uploadMbit: 20 }, { name: 'd' }], async (net, nodes) => {
-    const [s1, s2] = await Promise.all(['s1', 's2'].map(async name => await node(net, nodes, dir, name, { port }))) as [HostNode, HostNode]
-    const id = (await Promise.all([s1, s2].map(async s => await shareOn(s, src))))[0] as string
+    const { seeders, id } = await seed(net, nodes, dir, ['s1', 's2'], src, { port })
+    const [s1, s2] = seeders as [HostNode, HostNode]
     const d = await node(net, nodes, dir, 'd', { env: { SHOAL_CHUNKING_RESUME_CHECK_INTERVAL: String(resumeIntervalSeconds) } })
     const out = join(dir, 'gone-out.bin')
     const download = await followDownload(d, id, out, [s1.addr, s2.addr])
@@ -271,9 +277,9 @@ export async function endgame (dir: string, fileBytes = 64 * MIB): Promise<Endga
   const fast = ['f1', 'f2', 'f3']
   const slowMbit = 1
   return await onNetwork([...fast.map(name => ({ name, uploadMbit: 30 })), { name: 'slow', uploadMbit: slowMbit }, { name: 'd1' }, { name: 'd2' }], async (net, nodes) => {
-    const fastNodes = await Promise.all(fast.map(async name => await node(net, nodes, dir, name)))
-    const slow = await node(net, nodes, dir, 'slow')
-    const id = (await Promise.all([...fastNodes, slow].map(async s => await shareOn(s, src))))[0] as string
+    const { seeders, id } = await seed(net, nodes, dir, [...fast, 'slow'], src)
+    const fastNodes = seeders.slice(0, fast.length)
+    const slow = seeders[fast.length] as HostNode
     const run = async (name: string, peers: HostNode[]): Promise<[DownloadTrace, HostNode]> => {
       const d = await node(net, nodes, dir, name)
       const out = join(dir, `${name}-out.bin`)

@@ -93,21 +93,6 @@ describe('TokenBucket.reserve', () => {
   })
 })
 
-describe('TokenBucket.take', () => {
-  it('resolves at once with rate 0 or within the burst', async () => {
-    await new TokenBucket(0).take(1e9)
-    await new TokenBucket(1000).take(250)
-  })
-
-  it('rejects with ERR_ABORTED when aborted while waiting out debt', async () => {
-    const bucket = new TokenBucket(1) // one byte per second: 1000 bytes is a long wait
-    const controller = new AbortController()
-    const taking = bucket.take(1000, controller.signal)
-    controller.abort()
-    await assert.rejects(taking, isAborted)
-  })
-})
-
 describe('sleep', () => {
   it('resolves after the time passes', async () => {
     await sleep(1)
