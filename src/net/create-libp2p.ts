@@ -15,7 +15,7 @@ import { ping, type Ping } from '@libp2p/ping'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
 import { bootstrap } from '@libp2p/bootstrap'
-import type { PrivateKey } from '@libp2p/interface'
+import type { PeerDiscovery, PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
 /** What the factory needs to know; everything else is a Shoal-wide default. */
@@ -48,11 +48,22 @@ export type BaseServices = {
   ping: Ping
 }
 
+/**
+ * The discovery modules, run as named services rather than libp2p's
+ * `peerDiscovery` list: libp2p folds that list into one `peer:discovery`
+ * event that does not say which module spoke, and `shoal peers` must.
+ * libp2p still registers them for discovery (it looks for the
+ * peer-discovery symbol on every service).
+ */
+// eslint-disable-next-line @typescript-eslint/consistent-type-definitions
+export type ShoalServices = BaseServices & {
+  dht?: KadDHT
+  mdns?: PeerDiscovery
+  bootstrap?: PeerDiscovery
+}
+
 /** Creates (but does not start) a libp2p node. */
-export async function createShoalLibp2p (init: Libp2pInit): Promise<Libp2p<BaseServices & { dht?: KadDHT }>> {
-  const peerDiscovery = []
-  if (init.mdns) peerDiscovery.push(mdns({ serviceTag: MDNS_SERVICE_TAG }))
-  if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: [...init.bootstrap] }))
+export async function createShoalLibp2p (init: Libp2pInit): Promise<Libp2p<ShoalServices>> {
   // Downloads ping each new source for its RTT while libp2p's connection
   // monitor pings every connection; with ping's default of one outbound
   // stream the monitor's ping can be refused, and the monitor then closes
@@ -63,6 +74,8 @@ export async function createShoalLibp2p (init: Libp2pInit): Promise<Libp2p<BaseS
     // public IPFS DHT, wrong for a LAN or a test swarm on one machine.
     services.dht = kadDHT({ protocol: init.dhtProtocol, clientMode: false, peerInfoMapper: passthroughMapper })
   }
+  if (init.mdns) services.mdns = mdns({ serviceTag: MDNS_SERVICE_TAG })
+  if (init.bootstrap.length > 0) services.bootstrap = bootstrap({ list: [...init.bootstrap] })
   return await createLibp2p({
     privateKey: init.privateKey,
     datastore: init.datastore,
@@ -86,7 +99,6 @@ export async function createShoalLibp2p (init: Libp2pInit): Promise<Libp2p<BaseS
       inboundConnectionThreshold: 100,
       maxIncomingPendingConnections: 50
     },
-    peerDiscovery,
-    services: services as unknown as Libp2pOptions<BaseServices & { dht?: KadDHT }>['services']
+    services: services as unknown as Libp2pOptions<ShoalServices>['services']
   })
 }

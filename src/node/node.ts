@@ -16,7 +16,7 @@ import { PeerBook } from './peer-book.js'
 import { BufferPool } from '../transfer/buffer-pool.js'
 import { chunkBudget } from '../transfer/chunk-budget.js'
 import { verifyLocalCopy, type VerifyReport } from './verify.js'
-import type { BaseServices } from '../net/create-libp2p.js'
+import type { ShoalServices } from '../net/create-libp2p.js'
 import type { HintedSourceFinder } from './source-finder.js'
 import type { SwarmDirectory } from './swarm-directory.js'
 import type { DownloadLimiter } from '../transfer/download-limiter.js'
@@ -100,7 +100,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   readonly config: ShoalConfig
   #catalog: Catalog | undefined
   #library: Library | undefined
-  #libp2p: Libp2p<BaseServices> | undefined
+  #libp2p: Libp2p<ShoalServices> | undefined
   /** Where link and --peer hints go. */
   #finder: HintedSourceFinder | undefined
   /** Every finder at once: what downloads use. */
@@ -125,7 +125,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     this.config = init.config
   }
 
-  get libp2p (): Libp2p<BaseServices> { return this.#need(this.#libp2p) }
+  get libp2p (): Libp2p<ShoalServices> { return this.#need(this.#libp2p) }
   get catalog (): Catalog { return this.#need(this.#catalog) }
   get peerId (): string { return this.libp2p.peerId.toString() }
 
@@ -243,19 +243,22 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   }
 
   /**
-   * mDNS and bootstrap only report peers; we connect to them, up to a few
+   * Discovery modules only report peers; we connect to them, up to a few
    * dozen connections, so they can be asked for files and fill the DHT.
+   * kad-dht also reports every connected peer that speaks its protocol,
+   * however that peer was found: it is credited only with peers it named
+   * to us first.
    */
-  #dialDiscoveredPeers (libp2p: Libp2p): void {
-    const bootstrapIds = new Set(this.config.network.bootstrap.map(a => a.split('/p2p/').pop()))
-    libp2p.addEventListener('peer:discovery', (evt) => {
-      const peer = evt.detail.id
-      const key = peer.toString()
-      if (key === libp2p.peerId.toString() || libp2p.getConnections(peer).length > 0) return
-      if (libp2p.getConnections().length >= DISCOVERY_DIAL_MAX_CONNECTIONS) return
-      const via = bootstrapIds.has(key) ? 'bootstrap' : this.config.network.mdns ? 'mdns' : 'dht'
-      libp2p.dial(evt.detail.multiaddrs.length > 0 ? evt.detail.multiaddrs : peer, { signal: AbortSignal.timeout(DISCOVERY_DIAL_TIMEOUT_MS) })
-        .then(() => { this.#peerBook.found(key, via) }, () => {})
+  #dialDiscoveredPeers (libp2p: Libp2p<ShoalServices>): void {
+    const self = libp2p.peerId.toString()
+    this.#need(this.#net).watchDiscoveryModules(libp2p, (info, via) => {
+      const key = info.id.toString()
+      if (key === self) return
+      const connected = libp2p.getConnections(info.id).length > 0
+      if (via !== 'dht' || (!connected && this.#peerBook.get(key) == null)) this.#peerBook.found(key, via)
+      if (connected || libp2p.getConnections().length >= DISCOVERY_DIAL_MAX_CONNECTIONS) return
+      libp2p.dial(info.multiaddrs.length > 0 ? info.multiaddrs : info.id, { signal: AbortSignal.timeout(DISCOVERY_DIAL_TIMEOUT_MS) })
+        .catch(() => {})
     })
   }
 
@@ -453,13 +456,19 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       return {
         peerId: id,
         connected: connected.has(id),
-        addrs: connected.get(id) ?? [],
+        addrs: connected.get(id) ?? await this.#knownAddrs(id),
         via: [...(record?.via ?? [])],
         latencyMs,
         bytesUp: record?.bytesUp ?? 0,
         bytesDown: record?.bytesDown ?? 0
       }
     }))
+  }
+
+  /** Where a peer we are not connected to was last heard to listen. */
+  async #knownAddrs (id: string): Promise<string[]> {
+    const peer = await this.libp2p.peerStore.get(this.#need(this.#net).peerIdFromString(id)).catch(() => undefined)
+    return peer?.addresses.map(a => a.multiaddr.toString()) ?? []
   }
 
   /** One chunk's bytes, as served to peers (seed 000's GET /api/chunks/:fileId/:chunkIndex). */

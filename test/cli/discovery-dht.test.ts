@@ -16,7 +16,11 @@ test(`DHT only: ${NODES} nodes in a chain, the last gets the first one's file by
   const nodes: NodeProcess[] = []
   for (let i = 0; i < NODES; i++) {
     const prev = nodes[i - 1]
-    nodes.push(await startNode(t, join(dir, `n${i}`), { env: DHT_ONLY, args: prev == null ? [] : ['--bootstrap', prev.addrs[0] as string] }))
+    // The last node also runs mDNS, which finds nobody (no other node
+    // answers it): every peer it knows must still be credited to the DHT or
+    // its bootstrap peer, never to mDNS.
+    const env = i === NODES - 1 ? { ...DHT_ONLY, SHOAL_NETWORK_MDNS: 'true' } : DHT_ONLY
+    nodes.push(await startNode(t, join(dir, `n${i}`), { env, args: prev == null ? [] : ['--bootstrap', prev.addrs[0] as string] }))
   }
   const first = nodes[0] as NodeProcess
   const last = nodes[NODES - 1] as NodeProcess
@@ -31,8 +35,16 @@ test(`DHT only: ${NODES} nodes in a chain, the last gets the first one's file by
   assert.deepEqual(lastJson<{ peers: Array<{ peerId: string }> }>(got).peers.map(p => p.peerId), [first.peerId])
   assert.equal(await sha256File(join(dir, 'out.bin')), await sha256File(src))
 
-  const peers = lastJson<{ peers: Array<{ peerId: string, via: string[] }> }>(await runShoal(['peers', '--data-dir', last.dataDir, '--json']))
-  assert.ok(peers.peers.find(p => p.peerId === first.peerId)?.via.includes('dht'), 'the provider was found through the DHT')
+  const { peers } = lastJson<{ peers: Array<{ peerId: string, connected: boolean, addrs: string[], via: string[] }> }>(await runShoal(['peers', '--data-dir', last.dataDir, '--json']))
+  const via = (peer: NodeProcess): string[] | undefined => peers.find(p => p.peerId === peer.peerId)?.via
+  assert.ok(via(first)?.includes('dht'), 'the provider was found through the DHT')
+  assert.deepEqual(via(nodes[NODES - 2] as NodeProcess), ['bootstrap'])
+  const unlabelled = peers.filter(p => p.connected && p.via.length === 0)
+  assert.deepEqual(unlabelled, [], 'every connected peer says how it was found, including those kad-dht dialled itself')
+  const viaDht = peers.filter(p => p.via.includes('dht'))
+  assert.ok(viaDht.length >= 2, `peers named by the DHT besides the provider: ${viaDht.length}`)
+  assert.ok(viaDht.every(p => p.addrs.length > 0), 'known peers show where they listen')
+  assert.ok(peers.every(p => !p.via.includes('mdns')), 'no peer is credited to mDNS, which found none')
 })
 
 test('a provider that left: the downloader does not wait on it, the other provider is used', async (t) => {
