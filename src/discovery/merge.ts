@@ -18,7 +18,11 @@ export async function * mergeAsync<T> (sources: Array<AsyncIterable<T>>): AsyncG
       yield r.value
     }
   } finally {
-    await Promise.allSettled(iterators.map(async it => await it.return?.()))
+    // A source suspended in an await (a DHT query waiting on the network)
+    // finishes its return() only when that await settles; waiting for it
+    // would hold the consumer hostage. Callers stop such sources with the
+    // signal they gave them.
+    for (const it of iterators) void it.return?.().catch(() => {})
   }
 }
 

@@ -20,8 +20,11 @@ export async function resolveManifest (libp2p: Libp2p, finder: SourceFinder, fil
   const asked = new Set<string>()
   let lastError: unknown
   while (!signal.aborted) {
+    // Once a manifest verifies, the lookups still running (a DHT query) are
+    // stopped rather than left to run out their own time bound.
+    const round = new AbortController()
     try {
-      for await (const peer of finder.findSources(fileId, { signal })) {
+      for await (const peer of finder.findSources(fileId, { signal: AbortSignal.any([signal, round.signal]) })) {
         asked.add(peer.toString())
         try {
           const manifest = await fetchManifest(libp2p, peer, fileId, { signal })
@@ -32,6 +35,8 @@ export async function resolveManifest (libp2p: Libp2p, finder: SourceFinder, fil
       }
     } catch (err) {
       lastError = err
+    } finally {
+      round.abort()
     }
     await new Promise((resolve) => {
       const t = setTimeout(resolve, MANIFEST_RETRY_MS)
