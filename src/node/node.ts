@@ -175,7 +175,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       await libp2p.handle(n.MANIFEST_PROTOCOL, async (stream) => { await n.handleManifestStream(stream, library) }, opts)
       const swarm = this.#swarm = new n.SwarmDirectory(libp2p, (peer) => { this.#peerBook.found(peer.toString(), 'pex') })
       await libp2p.handle(n.HAVE_PROTOCOL, async (stream, conn) => { await n.handleHaveStream(stream, conn, library, swarm) }, opts)
-      const spread = new n.UploadSpread()
+      const spread = new n.UploadSpread({ connected: (peer) => libp2p.getConnections(n.peerIdFromString(peer)).length > 0 })
       const observer = { onUploaded: (peer: string, _id: string, bytes: number) => { this.#peerBook.uploaded(peer, bytes) } }
       await libp2p.handle(n.CHUNKS_PROTOCOL, async (stream, conn) => { await n.handleChunksStream(stream, conn, library, { limiter, observer, spread }) }, opts)
       libp2p.addEventListener('connection:open', (evt) => {

@@ -7,7 +7,9 @@
  * chunks twice. A deferred request is answered BUSY; the requester asks for
  * another chunk and gets this one from the other peer, whose have-update
  * (and, through peer exchange, whose address) it soon has. After the window
- * the chunk is served again, so nobody waits on a peer that is slow or gone.
+ * the chunk is served again, so nobody waits on a peer that is slow; and
+ * never deferred to a peer that has gone (a `shoal get` that finished and
+ * exited), or the requester would wait out the window for nothing.
  */
 
 /** How long after we start sending a chunk to one peer another is asked to get it elsewhere. */
@@ -21,18 +23,21 @@ interface Upload { peer: string, at: number }
 export class UploadSpread {
   readonly #windowMs: number
   readonly #now: () => number
+  readonly #connected: (peer: string) => boolean
   readonly #recent = new Map<string, Map<number, Upload>>()
   #sinceSweep = 0
 
-  constructor (opts: { windowMs?: number, now?: () => number } = {}) {
+  /** `connected` tells whether we are still connected to a peer. */
+  constructor (opts: { connected: (peer: string) => boolean, windowMs?: number, now?: () => number }) {
     this.#windowMs = opts.windowMs ?? SPREAD_WINDOW_MS
     this.#now = opts.now ?? Date.now
+    this.#connected = opts.connected
   }
 
   /** Whether `peer` should get chunk `index` of `fileId` from the peer we started sending it to. */
   shouldDefer (fileId: string, index: number, peer: string): boolean {
     const last = this.#recent.get(fileId)?.get(index)
-    return last != null && last.peer !== peer && this.#now() - last.at < this.#windowMs
+    return last != null && last.peer !== peer && this.#now() - last.at < this.#windowMs && this.#connected(last.peer)
   }
 
   /** Records that we start sending chunk `index` of `fileId` to `peer`. */

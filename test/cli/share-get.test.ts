@@ -153,3 +153,25 @@ test('a shared file modified afterwards is never served stale: the node unshares
   const ls = lastJson<{ files: Array<{ id: string, paths: string[] }> }>(await runShoal(['ls', '--data-dir', a.dataDir, '--json']))
   assert.deepEqual(ls.files.find(f => f.id === shared.id)?.paths, [], 'the changed copy is no longer shared')
 })
+
+test('back-to-back gets of a one-chunk file: the second is not held back by the first', async (t) => {
+  // The seeder spreads first copies by asking a second downloader to fetch a
+  // chunk it just sent from the first one; a `shoal get` that finished has
+  // exited, so the second must be served at once, not after the spread window.
+  const dir = await tempDir(t)
+  const seeder = await startNode(t, join(dir, 'seeder'))
+  const src = join(dir, 'note.txt')
+  await writeFile(src, 'one chunk\n')
+  const { link } = lastJson<ShareJson>(await runShoal(['share', src, '--data-dir', seeder.dataDir, '--json']))
+  const timedGet = async (name: string): Promise<number> => {
+    const started = Date.now()
+    const r = await runShoal(['get', link, '-o', join(dir, name), '--data-dir', join(dir, `dl-${name}`), '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(await readFile(join(dir, name), 'utf8'), 'one chunk\n')
+    return Date.now() - started
+  }
+  const first = await timedGet('first')
+  const second = await timedGet('second')
+  t.diagnostic(`first ${first} ms, second ${second} ms`)
+  assert.ok(second < first + 3_000, `the second get took ${second} ms against ${first} ms: held back by the spread window`)
+})

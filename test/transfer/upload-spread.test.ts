@@ -5,7 +5,7 @@ import { SPREAD_WINDOW_MS, UploadSpread } from '../../src/transfer/upload-spread
 describe('UploadSpread', () => {
   it('defers a chunk just started for another peer, for the window only', () => {
     let now = 1_000
-    const spread = new UploadSpread({ now: () => now })
+    const spread = new UploadSpread({ now: () => now, connected: () => true })
     assert.equal(spread.shouldDefer('f', 3, 'b'), false, 'never sent: serve it')
     spread.started('f', 3, 'a')
     assert.equal(spread.shouldDefer('f', 3, 'b'), true, 'b should get it from a')
@@ -16,9 +16,18 @@ describe('UploadSpread', () => {
     assert.equal(spread.shouldDefer('f', 3, 'b'), false, 'after the window nobody waits on a')
   })
 
+  it('never defers to a peer that has gone', () => {
+    const here = new Set(['a', 'b'])
+    const spread = new UploadSpread({ now: () => 0, connected: (peer) => here.has(peer) })
+    spread.started('f', 0, 'a')
+    assert.equal(spread.shouldDefer('f', 0, 'b'), true, 'a is still here and will have it')
+    here.delete('a')
+    assert.equal(spread.shouldDefer('f', 0, 'b'), false, 'a left (a finished `shoal get`): serve b now')
+  })
+
   it('keeps only recent uploads', () => {
     let now = 0
-    const spread = new UploadSpread({ windowMs: 10, now: () => now })
+    const spread = new UploadSpread({ windowMs: 10, now: () => now, connected: () => true })
     for (let i = 0; i < 10_000; i++) {
       spread.started('f', i, 'a')
       now += 1
