@@ -1,10 +1,15 @@
 /**
  * Requesting side of /shoal/chunks/1.0.0: one long-lived stream to one peer
  * for one file, with many GETs in flight. Blocks are copied once, into a
- * buffer per chunk; a finished chunk is handed over unverified (the download
- * job verifies it against the manifest). Any frame that breaks the protocol
- * (unrequested chunk, out-of-order block, wrong length) aborts the channel.
- */
+ * buffer per chunk, and hashed as they arrive while their bytes are still in
+ * the CPU's cache; a finished chunk is handed over with its SHA-256, not yet
+ * checked (the download job checks it against the manifest). Hashing one
+ * block (256 KiB, ~0.15 ms) at a time never holds up the event loop, and
+ * costs less than a second pass over the chunk on the thread pool, which
+ * measured 0.5 s slower per GiB (the copy it takes, and its round trips).
+ * Any frame that breaks the protocol (unrequested chunk, out-of-order block,
+ * wrong length) aborts the channel.
+ */import { createHash, type Hash } from 'node:crypto'
 import { ChunkRequest, ChunkResponse, ChunksOpen } from './pb/shoal.js'
 import { CHUNKS_PROTOCOL, MAX_CONTROL_FRAME_BYTES, MAX_DATA_FRAME_BYTES } from './constants.js'
 import { fileIdToBytes } from './file-id.js'
@@ -22,8 +27,8 @@ export type ChunkRefusal = 'NOT_FOUND' | 'BUSY' | 'ERROR' | 'CANCELLED'
 
 /** Callbacks of a channel; a throwing handler aborts the channel. */
 export interface ChunkChannelHandlers {
-  /** A chunk arrived whole (not yet verified). */
-  onChunk: (index: number, data: Buffer) => void
+  /** A chunk arrived whole, with the SHA-256 of its bytes (not yet checked against the manifest). */
+  onChunk: (index: number, data: Buffer, digest: Uint8Array) => void
   /** Bytes of a chunk received so far. */
   onProgress?: (index: number, received: number, total: number) => void
   /** The peer answered a GET without the chunk. */
@@ -37,6 +42,7 @@ export interface ChunkChannelHandlers {
 interface Pending {
   readonly length: number
   buffer: Buffer | undefined
+  hash: Hash | undefined
   received: number
 }
 
@@ -82,7 +88,7 @@ export class ChunkChannel {
   /** Asks for a chunk. Requests made in one tick go out in one write. */
   request (index: number): void {
     if (this.#closed || this.#pending.has(index)) return
-    this.#pending.set(index, { length: chunkRange(this.#manifest.size, this.#manifest.chunkSize, index).length, buffer: undefined, received: 0 })
+    this.#pending.set(index, { length: chunkRange(this.#manifest.size, this.#manifest.chunkSize, index).length, buffer: undefined, hash: undefined, received: 0 })
     this.#queue(ChunkRequest.encode({ kind: ChunkRequest.Kind.GET, index }))
   }
 
@@ -150,13 +156,16 @@ export class ChunkChannel {
       pending.buffer.set(part, at)
       at += part.byteLength
     }
+    // One update per block, not per network read: the parts are a few KiB each.
+    pending.hash ??= createHash('sha256')
+    pending.hash.update(pending.buffer.subarray(header.offset, at))
     pending.received += header.length
     if (header.last !== (pending.received === pending.length)) {
       throw new ShoalError('ERR_PROTOCOL', `chunk ${header.index} ended at ${pending.received} of ${pending.length} bytes`)
     }
     if (header.last) {
       this.#pending.delete(header.index)
-      this.#handlers.onChunk(header.index, pending.buffer)
+      this.#handlers.onChunk(header.index, pending.buffer, pending.hash.digest())
     } else {
       this.#handlers.onProgress?.(header.index, pending.received, pending.length)
     }

@@ -16,7 +16,6 @@ import { Bitfield } from '../content/bitfield.js'
 import { chunkRange } from '../content/chunk-size.js'
 import { chunkHash, manifestChunkCount, type Manifest } from '../content/manifest.js'
 import { equalBytes, sha256 } from '../content/hash.js'
-import { digestChunk } from '../content/chunk-verifier.js'
 import type { BufferPool } from './buffer-pool.js'
 import { chunkBudget } from './chunk-budget.js'
 import { ChunkChannel, type ChunkRefusal } from '../protocol/chunk-channel.js'
@@ -144,11 +143,10 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   #partial: PartialFile | undefined
   #lock: DownloadLock | undefined
   #registration: PartialRegistration | undefined
+  /** Chunks on their way to disk: their buffers count against the chunk budget. */
   #pendingWrites = 0
   /** Chunks that fit the chunk memory budget (chunk-budget.ts). */
   readonly #chunkBudget: number
-  /** Chunks handed to the verifier or the disk and not yet done with. */
-  #buffered = 0
   #unsynced: number[] = []
   #lastSync = 0
   #lastDiscovery = 0
@@ -285,7 +283,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     if (typeof rtt === 'number') this.#scheduler.onRtt(key, rtt)
     source.channel = await ChunkChannel.open(libp2p, peer, this.fileId, manifest, {
       allocate: (length) => this.#init.buffers.acquire(length),
-      onChunk: (index, data) => { this.#onChunk(key, index, data) },
+      onChunk: (index, data, digest) => { this.#onChunk(key, index, data, digest) },
       onProgress: (index, received) => { this.#onBlock(key, index, received) },
       onRefused: (index, reason) => { this.#onRefused(key, index, reason) },
       onClose: () => { this.#dropSource(key) }
@@ -324,7 +322,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     if (this.#state !== 'running' && this.#state !== 'stalled') return
     const channel = this.#sources.get(key)?.channel
     if (channel == null || channel.closed) return
-    const budget = this.#chunkBudget - this.#scheduler.inFlight - this.#buffered
+    const budget = this.#chunkBudget - this.#scheduler.inFlight - this.#pendingWrites
     if (budget <= 0) return
     const { manifest, rates } = this.#init
     const allowed = rates.grant(key, budget, manifest.chunkSize)
@@ -353,41 +351,19 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     this.#progress.received(index, key, received, delta)
   }
 
-  #onChunk (key: string, index: number, data: Buffer): void {
+  /** A chunk arrived whole, hashed on arrival: keep it if it matches the manifest, or count it against its sender. */
+  #onChunk (key: string, index: number, data: Buffer, digest: Uint8Array): void {
     this.#onBlock(key, index, data.byteLength)
     this.#lastReceived.delete(`${key}:${index}`)
-    if (this.#scheduler.isDone(index)) {
-      this.#scheduler.onChunkDone(key, index, this.#now())
-      this.#init.buffers.release(data)
-      this.#pump(key)
-      return
-    }
-    this.#buffered++
-    digestChunk(data).then(
-      (digest) => { this.#onVerified(key, index, digest, data) },
-      (err) => { this.#unbuffer(); this.#fail(toShoalError(err), 'failed') }
-    )
-  }
-
-  /** A buffered chunk is done with (written, or dropped): room for more requests. */
-  #unbuffer (): void {
-    this.#buffered--
-    this.#pumpAll()
-  }
-
-  /** A chunk's hash is known: keep it if it matches the manifest, or count it against its sender. */
-  #onVerified (key: string, index: number, digest: Uint8Array, data: Buffer): void {
     const now = this.#now()
     if ((this.#state !== 'running' && this.#state !== 'stalled') || this.#scheduler.isDone(index)) {
       this.#scheduler.onChunkDone(key, index, now)
       this.#init.buffers.release(data)
-      this.#unbuffer()
       this.#pump(key)
       return
     }
     if (!equalBytes(digest, chunkHash(this.manifest, index))) {
       this.#init.buffers.release(data)
-      this.#unbuffer()
       this.#scheduler.onChunkCorrupt(key, index, now)
       this.#progress.failed(index, key)
       this.#emitSafe('chunk', { index, ...this.#progress.chunk(index) })
@@ -405,9 +381,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     const { offset } = chunkRange(this.manifest.size, this.manifest.chunkSize, index)
     this.#pendingWrites++
     ;(this.#partial as PartialFile).write(offset, data).then(() => {
-      this.#pendingWrites--
-      this.#init.buffers.release(data)
-      this.#unbuffer()
+      this.#written(data)
       if (this.#state !== 'running' && this.#state !== 'stalled') return
       this.#init.catalog.addVerifiedChunk(this.id, index)
       this.#unsynced.push(index)
@@ -419,11 +393,16 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
         this.#complete().catch((err) => { this.#fail(toShoalError(err), 'failed') })
       }
     }, (err) => {
-      this.#pendingWrites--
-      this.#init.buffers.release(data)
-      this.#unbuffer()
+      this.#written(data)
       this.#fail(toShoalError(err), 'failed')
     })
+  }
+
+  /** A chunk's write ended (done or failed): its buffer is free, room for more requests. */
+  #written (data: Buffer): void {
+    this.#pendingWrites--
+    this.#init.buffers.release(data)
+    this.#pumpAll()
   }
 
   #onRefused (key: string, index: number, reason: ChunkRefusal): void {
