@@ -125,7 +125,7 @@ function multiHostRows (m: MultiHostResult): Row[] {
   return [
     row(`3 seeders at 10/30/60 Mbit/s (${runs})`, `aggregate ${t.aggregateMbit.toFixed(1)} Mbit/s = ${pct(t.ratio)} of sum; bytes vs bandwidth ${shares}`,
       `≥ ${pct(TARGETS.aggregateVsLinks)} of sum; shares ± ${TARGETS.shareTolerance * 100} pts`, t.ratio >= TARGETS.aggregateVsLinks && sharesOk),
-    row(`1 seeder → 8 downloaders, 20 Mbit/s each (${runs})`, `${s.swarmSeconds.toFixed(1)} s vs ${s.singleSeconds.toFixed(1)} s alone = ${times(s.ratio)}; ${pct(s.fromPeersShare)} of bytes from peers`,
+    row(`1 seeder → 8 downloaders, 20 Mbit/s each (${runs})`, `${s.swarmSeconds.toFixed(1)} s vs ${s.singleSeconds.toFixed(1)} s alone = ${times(s.ratio)}; first done at ${(s.finishSeconds[0] ?? 0).toFixed(1)} s; ${pct(s.fromPeersShare)} of bytes from peers; seeder sent ${s.seederCopies.toFixed(2)} copies`,
       `≤ ${times(TARGETS.swarmVsSingle)} one alone`, s.ratio <= TARGETS.swarmVsSingle),
     row('seeder killed + seeder frozen at 30 %', `done ${k.afterFaultSeconds.toFixed(1)} s after; survivor alone + one ${k.stallTimeoutMs / 1000} s deadline: ${k.boundSeconds.toFixed(1)} s`,
       '≤ survivor + one deadline', k.afterFaultSeconds <= k.boundSeconds),

@@ -216,6 +216,10 @@ export interface SwarmFigures {
   ratio: number
   /** Bytes the downloaders got from each other rather than from the seeder. */
   fromPeersShare: number
+  /** Bytes the seeder sent ÷ the file size: 1 if it sent every chunk exactly once. */
+  seederCopies: number
+  /** When each downloader finished, in seconds from the first start, in order. */
+  finishSeconds: number[]
 }
 
 /**
@@ -241,13 +245,17 @@ export async function swarmOfEight (dir: string, fileBytes = 48 * MIB): Promise<
     for (const d of downloads) d.go() // all at once: none gets a head start from its follower starting sooner
     const traces = await Promise.all(downloads.map(async d => await d.done))
     for (const [i, trace] of traces.entries()) await checkCompleted(trace, join(dir, `${names[i] as string}-out.bin`), src)
-    const swarmSeconds = (Math.max(...traces.map(t => t.endedAt)) - Math.min(...traces.map(t => t.startedAt))) / 1000
+    const firstStart = Math.min(...traces.map(t => t.startedAt))
+    const finishSeconds = traces.map(t => (t.endedAt - firstStart) / 1000).sort((a, b) => a - b)
+    const swarmSeconds = finishSeconds[finishSeconds.length - 1] as number
     const fromSeed = traces.reduce((n, t) => n + (t.final.peers.find(p => p.peerId === seed.peerId)?.bytes ?? 0), 0)
     return {
       singleSeconds: seconds(single),
       swarmSeconds,
       ratio: swarmSeconds / seconds(single),
-      fromPeersShare: 1 - fromSeed / (fileBytes * names.length)
+      fromPeersShare: 1 - fromSeed / (fileBytes * names.length),
+      seederCopies: fromSeed / fileBytes,
+      finishSeconds
     }
   })
 }
