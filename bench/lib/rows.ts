@@ -130,7 +130,7 @@ function multiHostRows (m: MultiHostResult): Row[] {
     row('seeder killed + seeder frozen at 30 %', `done ${k.afterFaultSeconds.toFixed(1)} s after; survivor alone + one ${k.stallTimeoutMs / 1000} s deadline: ${k.boundSeconds.toFixed(1)} s`,
       '≤ survivor + one deadline', k.afterFaultSeconds <= k.boundSeconds),
     row('corrupt seeder', `file verified; bad peer ${m.corrupt.badPeerState}, credited ${m.corrupt.badPeerBytes} bytes`, 'banned', m.corrupt.badPeerState === 'banned'),
-    row('all seeders gone at 50 %', `stalled after ${g.stalledAfterSeconds.toFixed(1)} s naming ${g.missingPeers}; resumed ${g.resumedAfterSeconds.toFixed(1)} s after a seeder returned`,
+    row('all seeders gone at 50 %', `stalled after ${g.stalledAfterSeconds.toFixed(1)} s naming ${g.missingPeers}; resumed ${g.resumedAfterSeconds.toFixed(1)} s after a seeder returned, next chunk in at ${g.dataAfterSeconds.toFixed(1)} s`,
       `resumes within the ${g.resumeIntervalSeconds} s interval`, g.resumedAfterSeconds <= g.resumeIntervalSeconds),
     row('endgame: 1 Mbit/s peer among 3 × 30 Mbit/s', `${e.withSlowSeconds.toFixed(2)} s vs ${e.fastOnlySeconds.toFixed(2)} s without it`,
       'no later than without + last 1 %', e.withSlowSeconds <= e.fastOnlySeconds + e.fastLastPercentSeconds)

@@ -83,47 +83,42 @@ export class Picker {
       !chunks.isHeldBy(index, source.handle) && chunks.failures(index, source.handle) < this.#opts.maxRetries
   }
 
-  /**
-   * Appends up to `room` chunks for `source` to `picked` and takes them from
-   * the pool. Returns whether every unassigned chunk was seen (a rarest-first
-   * pick that came up short), so none is left for this source.
-   */
-  pick (source: PickerSource, room: number, now: number, picked: number[]): boolean {
-    const searched = this.#opts.sequential ? this.#pickSequential(source, room, now, picked) : this.#pickRarest(source, room, now, picked)
+  /** Appends up to `room` chunks for `source` to `picked` and takes them from the pool. */
+  pick (source: PickerSource, room: number, now: number, picked: number[]): void {
+    if (this.#opts.sequential) this.#pickSequential(source, room, now, picked)
+    else this.#pickRarest(source, room, now, picked)
     for (const index of picked) this.#pool.remove(index)
-    return searched
   }
 
-  /** Whether some unassigned chunk is eligible for `source`. */
-  hasUnassignedFor (source: PickerSource, now: number): boolean {
+  /**
+   * Whether every missing chunk some source holds is requested somewhere:
+   * the end of the download. Short of it, a peer with nothing left to take
+   * is simply idle for now (in a swarm, its sources will soon hold more).
+   */
+  allAssigned (): boolean {
     const pool = this.#pool
-    for (const level of pool.levels()) {
-      if (level + this.#completeSources === 0) continue
-      for (const index of pool.bucket(level)) if (this.eligible(index, source, now)) return true
-    }
-    return false
+    for (const level of pool.levels()) if (level + this.#completeSources > 0 && pool.bucket(level).length > 0) return false
+    return true
   }
 
-  #pickRarest (source: PickerSource, room: number, now: number, picked: number[]): boolean {
+  #pickRarest (source: PickerSource, room: number, now: number, picked: number[]): void {
     const pool = this.#pool
     for (const level of pool.levels()) {
       if (level + this.#completeSources === 0) continue
       for (const index of pool.bucket(level)) {
         if (!this.eligible(index, source, now)) continue
         picked.push(index)
-        if (picked.length === room) return false
+        if (picked.length === room) return
       }
     }
-    return true
   }
 
-  /** From the lowest missing index on; it does not search the whole pool, so it never says it did. */
-  #pickSequential (source: PickerSource, room: number, now: number, picked: number[]): boolean {
+  /** From the lowest missing index on. */
+  #pickSequential (source: PickerSource, room: number, now: number, picked: number[]): void {
     const chunks = this.#chunks
     while (this.#cursor < chunks.length && chunks.isDone(this.#cursor)) this.#cursor++
     for (let i = this.#cursor; i < chunks.length && picked.length < room; i++) {
       if (chunks.holderCount(i) === 0 && this.eligible(i, source, now)) picked.push(i)
     }
-    return false
   }
 }

@@ -168,9 +168,11 @@ export class Scheduler {
     if (room <= 0) return []
     const picked: number[] = []
     const picker = this.#picker
-    // A rarest-first pick that came up short has already seen every unassigned chunk: endgame need not look again.
-    const poolSearched = picker.pick(p, room, now, picked)
-    if (picked.length < room && this.#endgame.admits(stats, now) && (poolSearched || !picker.hasUnassignedFor(p, now))) {
+    picker.pick(p, room, now, picked)
+    // Racing before the end would cancel copies half sent: in a swarm, where
+    // peers often have nothing new to offer for a moment, that wastes the
+    // uplinks everyone is waiting on.
+    if (picked.length < room && picker.allAssigned() && this.#endgame.admits(stats, now)) {
       this.#endgame.race(stats, room, now, picked, index => picker.eligible(index, p, now))
     }
     const before = inFlight.size

@@ -18,10 +18,10 @@ function picker (chunkCount: number, sequential = false): { chunks: ChunkTable, 
   return { chunks, p: new Picker(chunks, { sequential, maxRetries: 2, random: seededRandom(1) }) }
 }
 
-function pick (p: Picker, s: PickerSource, room: number, now = 0): { picked: number[], searched: boolean } {
+function pick (p: Picker, s: PickerSource, room: number, now = 0): number[] {
   const picked: number[] = []
-  const searched = p.pick(s, room, now, picked)
-  return { picked, searched }
+  p.pick(s, room, now, picked)
+  return picked
 }
 
 describe('Picker', () => {
@@ -31,37 +31,38 @@ describe('Picker', () => {
     const b = source(1, 6, [2, 3, 4, 5])
     const full = source(2, 6)
     for (const s of [a, b, full]) p.changeAvailability(s, 1)
-    assert.deepEqual(sorted(pick(p, a, 2).picked), [0, 1], 'held by a and the seeder only: rarer than 2 and 3')
-    assert.deepEqual(sorted(pick(p, full, 2).picked), [4, 5])
-    const rest = pick(p, a, 4)
-    assert.deepEqual(sorted(rest.picked), [2, 3])
-    assert.equal(rest.searched, true, 'it came up short: it saw every unassigned chunk')
+    assert.deepEqual(sorted(pick(p, a, 2)), [0, 1], 'held by a and the seeder only: rarer than 2 and 3')
+    assert.deepEqual(sorted(pick(p, full, 2)), [4, 5])
+    assert.deepEqual(sorted(pick(p, a, 4)), [2, 3])
   })
 
-  it('says whether it searched the whole pool, and nothing is left for the source', () => {
+  it('says the download reached its end only when every chunk a source holds is requested', () => {
     const { p } = picker(4)
     const a = source(0, 4, [0, 1])
     p.changeAvailability(a, 1)
-    assert.equal(pick(p, a, 1).searched, false, 'filled before seeing everything')
-    const rest = pick(p, a, 4)
-    assert.equal(rest.picked.length, 1)
-    assert.equal(rest.searched, true)
-    assert.equal(p.hasUnassignedFor(a, 0), false)
+    assert.equal(p.allAssigned(), false)
+    pick(p, a, 1)
+    assert.equal(p.allAssigned(), false, 'chunk of a still unrequested')
+    pick(p, a, 4)
+    assert.equal(p.allAssigned(), true, 'chunks 2 and 3 have no known source yet: nothing more to request')
     const b = source(1, 4, [2, 3])
-    assert.equal(p.hasUnassignedFor(b, 0), false, 'chunks 2 and 3 have no known source yet')
     p.changeAvailability(b, 1)
-    assert.equal(p.hasUnassignedFor(b, 0), true)
+    assert.equal(p.allAssigned(), false, 'b holds chunks nobody was asked for')
+    pick(p, b, 4)
+    assert.equal(p.allAssigned(), true)
+    p.putBack(2)
+    assert.equal(p.allAssigned(), false, 'a failed request puts its chunk back')
   })
 
   it('does not hand out a chunk nobody has until a source announces it', () => {
     const { p } = picker(3)
     const a = source(0, 3, [0])
     p.changeAvailability(a, 1)
-    assert.deepEqual(pick(p, source(5, 3), 3).picked, [0], 'chunks 1 and 2 have no source yet')
+    assert.deepEqual(pick(p, source(5, 3), 3), [0], 'chunks 1 and 2 have no source yet')
     p.announce(1)
-    assert.deepEqual(pick(p, source(5, 3), 3).picked, [1])
+    assert.deepEqual(pick(p, source(5, 3), 3), [1])
     p.changeAvailability(a, -1)
-    assert.equal(p.hasUnassignedFor(source(5, 3), 0), false, 'chunk 2 still has no source')
+    assert.deepEqual(pick(p, source(5, 3), 3), [], 'chunk 2 still has no source')
   })
 
   it('hands out a chunk taken by nobody, and again once put back', () => {
@@ -69,11 +70,11 @@ describe('Picker', () => {
     const full = source(0, 2)
     p.changeAvailability(full, 1)
     p.take(0)
-    assert.deepEqual(pick(p, full, 2).picked, [1])
+    assert.deepEqual(pick(p, full, 2), [1])
     p.putBack(0)
     p.putBack(0)
-    assert.deepEqual(pick(p, full, 2).picked, [0])
-    assert.deepEqual(pick(p, full, 2), { picked: [], searched: true })
+    assert.deepEqual(pick(p, full, 2), [0])
+    assert.deepEqual(pick(p, full, 2), [])
   })
 
   it('is eligible only for missing, held, unrequested chunks, past their back-off, not failed too often', () => {
@@ -101,13 +102,13 @@ describe('Picker', () => {
     const evens = source(0, 8, [0, 2, 4, 6])
     const full = source(1, 8)
     for (const s of [evens, full]) p.changeAvailability(s, 1)
-    assert.deepEqual(pick(p, full, 2), { picked: [0, 1], searched: false })
+    assert.deepEqual(pick(p, full, 2), [0, 1])
     for (const i of [0, 1]) chunks.addHolder(i, 1)
-    assert.deepEqual(pick(p, evens, 2).picked, [2, 4])
+    assert.deepEqual(pick(p, evens, 2), [2, 4])
     for (const i of [2, 4]) chunks.addHolder(i, 0)
     chunks.setDone(0)
     chunks.setDone(3)
-    assert.deepEqual(pick(p, full, 8), { picked: [5, 6, 7], searched: false })
+    assert.deepEqual(pick(p, full, 8), [5, 6, 7])
   })
 })
 
