@@ -85,11 +85,14 @@ export class ChunkChannel {
   /** Whether `index` is requested and not yet answered. */
   isPending (index: number): boolean { return this.#pending.has(index) }
 
-  /** Asks for a chunk. Requests made in one tick go out in one write. */
-  request (index: number): void {
+  /**
+   * Asks for a chunk; `urgent` for one of the last the download misses (the
+   * peer then sends it itself). Requests made in one tick go out in one write.
+   */
+  request (index: number, urgent = false): void {
     if (this.#closed || this.#pending.has(index)) return
     this.#pending.set(index, { length: chunkRange(this.#manifest.size, this.#manifest.chunkSize, index).length, buffer: undefined, hash: undefined, received: 0 })
-    this.#queue(ChunkRequest.encode({ kind: ChunkRequest.Kind.GET, index }))
+    this.#queue(ChunkRequest.encode({ kind: ChunkRequest.Kind.GET, index, urgent }))
   }
 
   /** Withdraws a request; the peer answers CANCELLED, or the chunk if it was already on its way. */

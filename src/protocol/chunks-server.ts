@@ -47,7 +47,8 @@ class ChunkUploadSession {
   /** undefined until ChunksOpen arrives; null when we did not have the file then. */
   #fileId: string | null | undefined
   readonly #queue: number[] = []
-  readonly #queued = new Set<number>()
+  /** Queued GETs: index → urgent (see ChunkRequest.urgent). */
+  readonly #queued = new Map<number, boolean>()
   #current = -1
   #cancelCurrent = false
   #remoteDone = false
@@ -97,7 +98,7 @@ class ChunkUploadSession {
     if (this.#queued.size >= MAX_QUEUED_REQUESTS_PER_STREAM) {
       throw new ShoalError('ERR_PROTOCOL', `more than ${MAX_QUEUED_REQUESTS_PER_STREAM} requests queued`)
     }
-    this.#queued.add(req.index)
+    this.#queued.set(req.index, req.urgent)
     this.#queue.push(req.index)
     this.#poke()
   }
@@ -110,10 +111,12 @@ class ChunkUploadSession {
         await this.#waitFor(() => this.#queue.length > 0 || this.#remoteDone, signal)
         const index = this.#queue.shift()
         if (index === undefined) break
-        if (!this.#queued.delete(index)) continue // cancelled while queued
+        const urgent = this.#queued.get(index)
+        if (urgent === undefined) continue // cancelled while queued
+        this.#queued.delete(index)
         const release = await this.#limiter.acquire(this.#peer, signal)
         try {
-          await this.#serve(index, signal)
+          await this.#serve(index, urgent, signal)
         } finally {
           release()
         }
@@ -142,13 +145,13 @@ class ChunkUploadSession {
    * what it opened on (a download in progress becomes a complete copy, a
    * share is removed), and must serve from what the node holds now.
    */
-  async #serve (index: number, signal: AbortSignal): Promise<void> {
+  async #serve (index: number, urgent: boolean, signal: AbortSignal): Promise<void> {
     const file = this.#fileId == null ? undefined : this.#provider.getServedFile(this.#fileId)
     if (file == null || index >= file.have.length || !file.have.get(index)) {
       await this.#send([ChunkResponse.encode(status(ChunkResponse.Status.NOT_FOUND, index))], signal)
       return
     }
-    if (this.#spread?.shouldDefer(file.id, index, this.#peer) === true) {
+    if (!urgent && this.#spread?.shouldDefer(file.id, index, this.#peer) === true) {
       await this.#send([ChunkResponse.encode(status(ChunkResponse.Status.BUSY, index))], signal)
       return
     }

@@ -43,6 +43,14 @@ export const SYNC_INTERVAL_MS = 1000
  */
 export const MAX_SOURCES = 50
 
+/**
+ * The tail of a download, asked for as urgent: the last 2 % of its chunks,
+ * at least 4. A peer then sends them itself even if it just sent them to
+ * another peer (see UploadSpread), so the end does not wait on a relay.
+ */
+export const URGENT_TAIL_SHARE = 0.02
+export const URGENT_TAIL_MIN_CHUNKS = 4
+
 /** Knobs of a job (from config and flags). */
 export interface DownloadJobOptions {
   maxRequestsPerPeer: number
@@ -147,6 +155,8 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   #pendingWrites = 0
   /** Chunks that fit the chunk memory budget (chunk-budget.ts). */
   readonly #chunkBudget: number
+  /** Missing chunks from which on requests are urgent. */
+  readonly #urgentTail: number
   #unsynced: number[] = []
   #lastSync = 0
   #lastDiscovery = 0
@@ -165,6 +175,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     this.#have = new Bitfield(n)
     this.#progress = new JobProgress(n, init.manifest.size, this.#now())
     this.#chunkBudget = chunkBudget(init.manifest.chunkSize)
+    this.#urgentTail = Math.max(URGENT_TAIL_MIN_CHUNKS, Math.ceil(n * URGENT_TAIL_SHARE))
     this.#scheduler = new Scheduler({
       chunkCount: n,
       chunkSize: init.manifest.chunkSize,
@@ -329,8 +340,9 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     if (allowed === 0) return // the tick pumps again
     const picked = this.#scheduler.assign(key, this.#now(), allowed)
     rates.refund(key, allowed - picked.length, manifest.chunkSize)
+    const urgent = this.#scheduler.missingCount <= this.#urgentTail
     for (const index of picked) {
-      channel.request(index)
+      channel.request(index, urgent)
       this.#progress.requested(index, key, chunkRange(manifest.size, manifest.chunkSize, index).length)
       this.#emitSafe('chunk', { index, ...this.#progress.chunk(index) })
     }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildApi } from '../../src/api/server.js'
 import { ShoalNode } from '../../src/node/node.js'
-import { validateConfig } from '../../src/config/index.js'
+import { LOOPBACK_CONFIG } from '../helpers/in-process-nodes.js'
 import { MIB } from '../../src/content/chunk-size.js'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 
@@ -52,8 +52,7 @@ describe('HTTP API', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'shoal-api-'))
-    const config = validateConfig({ network: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false } }, 'test')
-    node = new ShoalNode({ dataDir: join(dir, 'node'), config })
+    node = new ShoalNode({ dataDir: join(dir, 'node'), config: LOOPBACK_CONFIG })
     await node.start()
     app = buildApi(node, TOKEN)
     await app.ready()

@@ -9,24 +9,14 @@ import { join } from 'node:path'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import * as varint from 'uint8-varint'
-import { ShoalNode } from '../../src/node/node.js'
 import { validateConfig } from '../../src/config/index.js'
 import { CHUNKS_PROTOCOL, HAVE_PROTOCOL, MANIFEST_PROTOCOL, MAX_QUEUED_REQUESTS_PER_STREAM } from '../../src/protocol/constants.js'
 import { ChunkRequest, ChunksOpen, ManifestRequest } from '../../src/protocol/pb/shoal.js'
 import { fileIdToBytes } from '../../src/protocol/file-id.js'
 import { fetchManifest } from '../../src/protocol/manifest.js'
 import { writeRandomFile, sha256File } from '../helpers/cli.js'
+import { LOOPBACK_CONFIG, startInProcessNode } from '../helpers/in-process-nodes.js'
 import type { Stream } from '@libp2p/interface'
-import type { TestContext } from 'node:test'
-
-const config = validateConfig({ network: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false } }, 'test')
-
-async function node (t: TestContext, dir: string, name: string): Promise<ShoalNode> {
-  const n = new ShoalNode({ dataDir: join(dir, name), config })
-  await n.start()
-  t.after(async () => { await n.stop() })
-  return n
-}
 
 function frame (payload: Uint8Array): Uint8Array {
   return Buffer.concat([varint.encode(payload.byteLength), payload])
@@ -46,9 +36,9 @@ async function ending (stream: Stream, ms = 10_000): Promise<string> {
 
 test('oversized, malformed and abusive frames reset that stream only', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'shoal-malformed-'))
-  const seeder = await node(t, dir, 'seeder')
-  const attacker = await node(t, dir, 'attacker')
-  const honest = await node(t, dir, 'honest')
+  const seeder = await startInProcessNode(t, dir, 'seeder')
+  const attacker = await startInProcessNode(t, dir, 'attacker')
+  const honest = await startInProcessNode(t, dir, 'honest')
   // Registered after the nodes' stops, so it runs once they no longer write there.
   t.after(async () => { await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }) })
   await writeRandomFile(join(dir, 'f.bin'), 3 * 1024 * 1024 + 5)
@@ -97,15 +87,9 @@ test('oversized, malformed and abusive frames reset that stream only', async (t)
 
 test('garbage on the DHT protocol does not disturb the node', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'shoal-malformed-dht-'))
-  const dhtConfig = validateConfig({ network: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: true } }, 'test')
-  const start = async (name: string): Promise<ShoalNode> => {
-    const n = new ShoalNode({ dataDir: join(dir, name), config: dhtConfig })
-    await n.start()
-    t.after(async () => { await n.stop() })
-    return n
-  }
-  const target = await start('target')
-  const attacker = await start('attacker')
+  const dhtConfig = validateConfig({ network: { ...LOOPBACK_CONFIG.network, dht: true } }, 'test')
+  const target = await startInProcessNode(t, dir, 'target', dhtConfig)
+  const attacker = await startInProcessNode(t, dir, 'attacker', dhtConfig)
   // Registered after the nodes' stops, so it runs once they no longer write there.
   t.after(async () => { await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }) })
   await writeRandomFile(join(dir, 'f.bin'), 100_000)

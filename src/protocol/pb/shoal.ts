@@ -775,6 +775,7 @@ export namespace ChunksOpen {
 export interface ChunkRequest {
   kind: ChunkRequest.Kind
   index: number
+  urgent: boolean
 }
 
 export namespace ChunkRequest {
@@ -813,13 +814,19 @@ export namespace ChunkRequest {
           w.uint32(obj.index)
         }
 
+        if ((obj.urgent != null && obj.urgent !== false)) {
+          w.uint32(24)
+          w.bool(obj.urgent)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           kind: Kind.GET,
-          index: 0
+          index: 0,
+          urgent: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -834,6 +841,10 @@ export namespace ChunkRequest {
             }
             case 2: {
               obj.index = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.urgent = reader.bool()
               break
             }
             default: {
@@ -865,6 +876,13 @@ export namespace ChunkRequest {
               }
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.urgent`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -887,6 +905,11 @@ export namespace ChunkRequest {
     value: number
   }
 
+  export interface ChunkRequestUrgentFieldEvent {
+    field: '$.urgent'
+    value: boolean
+  }
+
   export function encode (obj: Partial<ChunkRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ChunkRequest.codec())
   }
@@ -895,7 +918,7 @@ export namespace ChunkRequest {
     return decodeMessage(buf, ChunkRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChunkRequest>): Generator<ChunkRequestKindFieldEvent | ChunkRequestIndexFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChunkRequest>): Generator<ChunkRequestKindFieldEvent | ChunkRequestIndexFieldEvent | ChunkRequestUrgentFieldEvent> {
     return streamMessage(buf, ChunkRequest.codec(), opts)
   }
 }
