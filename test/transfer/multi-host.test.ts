@@ -47,7 +47,7 @@ test('all seeders gone at 50 %: stalled, naming them; a seeder returns and the j
 })
 
 /**
- * The issue's figure is ≤ 1.6×; single runs measure 1.6–1.7× here, on two
+ * The issue's figure is ≤ 1.6×; single runs measure 1.5–1.6× here, on two
  * vCPUs running ten nodes. `npm run bench` reports the median against 1.6;
  * this test guards, with room for a loaded machine, that the downloaders find
  * each other, get most bytes from each other, and all finish far sooner than
@@ -57,7 +57,7 @@ test('one seeder, eight downloaders given only its address, 20 Mbit/s uploads: t
   const f = await swarmOfEight(await tempDir(t))
   t.diagnostic(JSON.stringify(f))
   assert.ok(f.fromPeersShare > 0.5, `only ${(f.fromPeersShare * 100).toFixed(0)} % of the bytes came from other downloaders`)
-  assert.ok(f.ratio <= 2.5, `eight took ${f.swarmSeconds.toFixed(1)} s, one alone ${f.singleSeconds.toFixed(1)} s: ${f.ratio.toFixed(2)}×`)
+  assert.ok(f.ratio <= 2, `eight took ${f.swarmSeconds.toFixed(1)} s, one alone ${f.singleSeconds.toFixed(1)} s: ${f.ratio.toFixed(2)}×`)
 })
 
 test('endgame: a 1 Mbit/s peer among 30 Mbit/s ones does not hold up the end', async (t) => {
