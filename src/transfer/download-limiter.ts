@@ -5,33 +5,30 @@
  * what was asked for, so the long-run rate holds without throttling sockets,
  * and a limited peer's unrequested chunks stay free for the others.
  */
-import { TokenBucket } from './token-bucket.js'
+import { PeerBuckets, TokenBucket } from './token-bucket.js'
 
 /** Total and per-peer download limits shared by a node's downloads. */
 export class DownloadLimiter {
   readonly #total: TokenBucket
-  readonly #peerRate: number
-  readonly #peers = new Map<string, TokenBucket>()
-  readonly #now: (() => number) | undefined
+  readonly #peers: PeerBuckets
 
   /** Rates are bytes per second; 0 means unlimited. The clock is injectable for tests. */
   constructor (init: { rateBytesPerSecond: number, peerRateBytesPerSecond: number, now?: () => number }) {
-    this.#now = init.now
     this.#total = new TokenBucket(init.rateBytesPerSecond, init.now)
-    this.#peerRate = init.peerRateBytesPerSecond
+    this.#peers = new PeerBuckets(init.peerRateBytesPerSecond, init.now)
   }
 
   /** Whether any limit is set (if not, `grant` always grants all). */
-  get limited (): boolean { return this.#total.rate > 0 || this.#peerRate > 0 }
+  get limited (): boolean { return this.#total.rate > 0 || this.#peers.rate > 0 }
 
   /** How many of `wanted` requests of `chunkBytes` each may go to `peer` now; their bytes are spent. */
   grant (peer: string, wanted: number, chunkBytes: number): number {
     if (!this.limited) return wanted
-    const bucket = this.#bucket(peer)
+    const bucket = this.#peers.get(peer)
     let n = 0
-    while (n < wanted && this.#total.ready() && bucket.ready()) {
+    while (n < wanted && this.#total.ready() && (bucket?.ready() ?? true)) {
       this.#total.reserve(chunkBytes)
-      bucket.reserve(chunkBytes)
+      bucket?.reserve(chunkBytes)
       n++
     }
     return n
@@ -41,12 +38,6 @@ export class DownloadLimiter {
   refund (peer: string, requests: number, chunkBytes: number): void {
     if (requests <= 0 || !this.limited) return
     this.#total.refund(requests * chunkBytes)
-    this.#bucket(peer).refund(requests * chunkBytes)
-  }
-
-  #bucket (peer: string): TokenBucket {
-    let bucket = this.#peers.get(peer)
-    if (bucket == null) this.#peers.set(peer, bucket = new TokenBucket(this.#peerRate, this.#now))
-    return bucket
+    this.#peers.get(peer)?.refund(requests * chunkBytes)
   }
 }

@@ -43,6 +43,13 @@ export class TokenBucket {
     return this.#tokens > 0
   }
 
+  /** Whether the bucket holds its whole burst: it is then no different from a new one. */
+  get full (): boolean {
+    if (this.rate <= 0) return true
+    this.#refill()
+    return this.#tokens >= this.#burst
+  }
+
   /** Gives back bytes reserved and not used. */
   refund (bytes: number): void {
     if (this.rate > 0) this.#tokens = Math.min(this.#burst, this.#tokens + bytes)
@@ -54,6 +61,44 @@ export class TokenBucket {
     const elapsed = Math.max(0, now - this.#last)
     this.#tokens = Math.min(this.#burst, this.#tokens + elapsed * this.rate / 1000)
     this.#last = now
+  }
+}
+
+/** Buckets looked up between sweeps of the full ones. */
+const PEER_BUCKET_SWEEP_EVERY = 1024
+
+/**
+ * One bucket per peer, all at one rate (none when the rate is 0). A peer's
+ * bucket lives as long as it holds debt or spent tokens, across chunks and
+ * streams, so a peer cannot reset its limit by asking again; once refilled
+ * it is forgotten, and the map holds only peers active of late.
+ */
+export class PeerBuckets {
+  readonly rate: number
+  readonly #now: (() => number) | undefined
+  readonly #buckets = new Map<string, TokenBucket>()
+  #sinceSweep = 0
+
+  constructor (rate: number, now?: () => number) {
+    this.rate = rate
+    this.#now = now
+  }
+
+  /** `peer`'s bucket; undefined when there is no per-peer limit. */
+  get (peer: string): TokenBucket | undefined {
+    if (this.rate <= 0) return undefined
+    let bucket = this.#buckets.get(peer)
+    if (bucket == null) this.#buckets.set(peer, bucket = new TokenBucket(this.rate, this.#now))
+    if (++this.#sinceSweep >= PEER_BUCKET_SWEEP_EVERY) this.#sweep()
+    return bucket
+  }
+
+  /** Peers whose bucket is remembered. */
+  get size (): number { return this.#buckets.size }
+
+  #sweep (): void {
+    this.#sinceSweep = 0
+    for (const [peer, bucket] of this.#buckets) if (bucket.full) this.#buckets.delete(peer)
   }
 }
 

@@ -5,7 +5,7 @@
  * in total (token bucket).
  */
 import { ShoalError } from '../errors.js'
-import { TokenBucket, sleep } from './token-bucket.js'
+import { PeerBuckets, TokenBucket, sleep } from './token-bucket.js'
 
 interface Waiter {
   peer: string
@@ -19,9 +19,7 @@ export class UploadLimiter {
   readonly #active = new Map<string, number>()
   readonly #waiters: Waiter[] = []
   readonly #rate: TokenBucket
-  readonly #peerRate: number
-  /** Per-peer buckets, kept while the peer has uploads in progress. */
-  readonly #peerBuckets = new Map<string, TokenBucket>()
+  readonly #peerRates: PeerBuckets
   #activeTotal = 0
 
   /** Rates are bytes per second; 0 (the default) means unlimited. */
@@ -29,20 +27,13 @@ export class UploadLimiter {
     this.#perPeer = init.maxPerPeer
     this.#total = init.maxTotal
     this.#rate = new TokenBucket(init.rateBytesPerSecond ?? 0)
-    this.#peerRate = init.peerRateBytesPerSecond ?? 0
+    this.#peerRates = new PeerBuckets(init.peerRateBytesPerSecond ?? 0)
   }
 
   /** Waits until `bytes` may be sent to `peer` under the total and per-peer rate limits. */
   async throttle (peer: string, bytes: number, signal?: AbortSignal): Promise<void> {
-    const wait = Math.max(this.#rate.reserve(bytes), this.#peerBucket(peer)?.reserve(bytes) ?? 0)
+    const wait = Math.max(this.#rate.reserve(bytes), this.#peerRates.get(peer)?.reserve(bytes) ?? 0)
     await sleep(wait, signal)
-  }
-
-  #peerBucket (peer: string): TokenBucket | undefined {
-    if (this.#peerRate <= 0) return undefined
-    let bucket = this.#peerBuckets.get(peer)
-    if (bucket == null) this.#peerBuckets.set(peer, bucket = new TokenBucket(this.#peerRate))
-    return bucket
   }
 
   /** Uploads in progress now. */
@@ -83,12 +74,8 @@ export class UploadLimiter {
       released = true
       this.#activeTotal--
       const n = (this.#active.get(peer) ?? 1) - 1
-      if (n === 0) {
-        this.#active.delete(peer)
-        this.#peerBuckets.delete(peer)
-      } else {
-        this.#active.set(peer, n)
-      }
+      if (n === 0) this.#active.delete(peer)
+      else this.#active.set(peer, n)
       this.#wake()
     }
   }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { BURST_MS, sleep, TokenBucket } from '../../src/transfer/token-bucket.js'
+import { BURST_MS, PeerBuckets, sleep, TokenBucket } from '../../src/transfer/token-bucket.js'
 import { hasCode } from '../../src/errors.js'
 
 /** A clock tests move by hand. */
@@ -122,5 +122,29 @@ describe('sleep', () => {
     await sleep(1, signal)
     assert.equal(listeners, 0)
     controller.abort() // must not throw or reject anything late
+  })
+})
+
+describe('PeerBuckets', () => {
+  it('has no buckets without a per-peer rate', () => {
+    assert.equal(new PeerBuckets(0).get('a'), undefined)
+  })
+
+  it('gives each peer its own bucket, the same one while it holds debt', () => {
+    const clock = new FakeClock()
+    const buckets = new PeerBuckets(1000, clock.now)
+    buckets.get('a')?.reserve(1000)
+    assert.equal(buckets.get('a')?.ready(), false, 'the debt is remembered')
+    assert.equal(buckets.get('b')?.ready(), true, 'another peer has its own')
+  })
+
+  it('forgets buckets that refilled, and only those', () => {
+    const clock = new FakeClock()
+    const buckets = new PeerBuckets(1000, clock.now)
+    buckets.get('idle')
+    buckets.get('busy')?.reserve(10_000)
+    for (let i = 0; i < 1022; i++) buckets.get(`p${i % 10}`) // the 1,024th lookup sweeps
+    assert.equal(buckets.size, 1, 'only the peer in debt is kept')
+    assert.equal(buckets.get('busy')?.ready(), false)
   })
 })

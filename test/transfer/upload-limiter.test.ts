@@ -166,6 +166,21 @@ describe('UploadLimiter', () => {
       release()
     })
 
+    it('keeps the debt of a peer across upload slots: asking again does not reset its limit', async () => {
+      const limiter = new UploadLimiter({ maxPerPeer: 1, maxTotal: 4, peerRateBytesPerSecond: 1000 })
+      let release = await limiter.acquire('a')
+      await limiter.throttle('a', 250) // the burst: the next chunk must wait
+      release()
+      release = await limiter.acquire('a')
+      const controller = new AbortController()
+      const waiting = limiter.throttle('a', 250, controller.signal)
+      const outcome = await Promise.race([waiting.then(() => 'sent'), new Promise(resolve => { setTimeout(resolve, 100, 'waiting') })])
+      controller.abort()
+      await waiting.catch(() => {})
+      release()
+      assert.equal(outcome, 'waiting', 'a fresh slot must not come with a fresh burst')
+    })
+
     it('rejects with ERR_ABORTED when aborted while rate limited', async () => {
       const limiter = new UploadLimiter({ maxPerPeer: 1, maxTotal: 1, rateBytesPerSecond: 1 })
       const controller = new AbortController()
