@@ -9,7 +9,8 @@
  * measured 0.5 s slower per GiB (the copy it takes, and its round trips).
  * Any frame that breaks the protocol (unrequested chunk, out-of-order block,
  * wrong length) aborts the channel.
- */import { createHash, type Hash } from 'node:crypto'
+ */
+import { createHash, type Hash } from 'node:crypto'
 import { ChunkRequest, ChunkResponse, ChunksOpen } from './pb/shoal.js'
 import { CHUNKS_PROTOCOL, MAX_CONTROL_FRAME_BYTES, MAX_DATA_FRAME_BYTES } from './constants.js'
 import { fileIdToBytes } from './file-id.js'
@@ -29,8 +30,8 @@ export type ChunkRefusal = 'NOT_FOUND' | 'BUSY' | 'ERROR' | 'CANCELLED'
 export interface ChunkChannelHandlers {
   /** A chunk arrived whole, with the SHA-256 of its bytes (not yet checked against the manifest). */
   onChunk: (index: number, data: Buffer, digest: Uint8Array) => void
-  /** Bytes of a chunk received so far. */
-  onProgress?: (index: number, received: number, total: number) => void
+  /** A block of a chunk arrived (the last one too, just before `onChunk`): bytes so far, and in this block. */
+  onProgress?: (index: number, received: number, blockBytes: number) => void
   /** The peer answered a GET without the chunk. */
   onRefused: (index: number, reason: ChunkRefusal) => void
   /** The channel ended; requests still pending are lost. */
@@ -166,11 +167,10 @@ export class ChunkChannel {
     if (header.last !== (pending.received === pending.length)) {
       throw new ShoalError('ERR_PROTOCOL', `chunk ${header.index} ended at ${pending.received} of ${pending.length} bytes`)
     }
+    this.#handlers.onProgress?.(header.index, pending.received, header.length)
     if (header.last) {
       this.#pending.delete(header.index)
       this.#handlers.onChunk(header.index, pending.buffer, pending.hash.digest())
-    } else {
-      this.#handlers.onProgress?.(header.index, pending.received, pending.length)
     }
   }
 

@@ -12,6 +12,7 @@
  * chunk is written it syncs and renames the part file onto `dest`.
  */
 import { EventEmitter } from 'node:events'
+import { stat } from 'node:fs/promises'
 import { Bitfield } from '../content/bitfield.js'
 import { chunkRange } from '../content/chunk-size.js'
 import { chunkHash, manifestChunkCount, type Manifest } from '../content/manifest.js'
@@ -48,8 +49,8 @@ export const MAX_SOURCES = 50
  * at least 4. A peer then sends them itself even if it just sent them to
  * another peer (see UploadSpread), so the end does not wait on a relay.
  */
-export const URGENT_TAIL_SHARE = 0.02
-export const URGENT_TAIL_MIN_CHUNKS = 4
+const URGENT_TAIL_SHARE = 0.02
+const URGENT_TAIL_MIN_CHUNKS = 4
 
 /** Knobs of a job (from config and flags). */
 export interface DownloadJobOptions {
@@ -295,7 +296,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     source.channel = await ChunkChannel.open(libp2p, peer, this.fileId, manifest, {
       allocate: (length) => this.#init.buffers.acquire(length),
       onChunk: (index, data, digest) => { this.#onChunk(key, index, data, digest) },
-      onProgress: (index, received) => { this.#onBlock(key, index, received) },
+      onProgress: (index, received, blockBytes) => { this.#onBlock(key, index, received, blockBytes) },
       onRefused: (index, reason) => { this.#onRefused(key, index, reason) },
       onClose: () => { this.#dropSource(key) }
     }, { signal }).catch((err) => { this.#dropSource(key); throw err })
@@ -352,21 +353,14 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     for (const key of this.#sources.keys()) this.#pump(key)
   }
 
-  #lastReceived = new Map<string, number>()
-
-  #onBlock (key: string, index: number, received: number): void {
-    const k = `${key}:${index}`
-    const delta = received - (this.#lastReceived.get(k) ?? 0)
-    this.#lastReceived.set(k, received)
-    this.#scheduler.onData(key, delta, this.#now())
+  #onBlock (key: string, index: number, received: number, blockBytes: number): void {
+    this.#scheduler.onData(key, blockBytes, this.#now())
     if (this.#state === 'stalled') this.#setState('running')
-    this.#progress.received(index, key, received, delta)
+    this.#progress.received(index, key, received, blockBytes)
   }
 
   /** A chunk arrived whole, hashed on arrival: keep it if it matches the manifest, or count it against its sender. */
   #onChunk (key: string, index: number, data: Buffer, digest: Uint8Array): void {
-    this.#onBlock(key, index, data.byteLength)
-    this.#lastReceived.delete(`${key}:${index}`)
     const now = this.#now()
     if ((this.#state !== 'running' && this.#state !== 'stalled') || this.#scheduler.isDone(index)) {
       this.#scheduler.onChunkDone(key, index, now)
@@ -463,7 +457,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
 
   #checkStalled (): void {
     if (this.#state !== 'running' || this.#discovering || this.#scheduler.complete) return
-    const busy = this.#scheduler.peers().some(p => p.inFlight.size > 0)
+    const busy = this.#scheduler.inFlight > 0
     if (!busy && this.#scheduler.unavailableChunks().length > 0) this.#setState('stalled')
   }
 
@@ -473,7 +467,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     this.#partial = undefined
     await partial.commit()
     const { catalog, library } = this.#init
-    const { size, mtimeMs } = await import('node:fs/promises').then(async fs => await fs.stat(this.dest))
+    const { size, mtimeMs } = await stat(this.dest)
     library.addDownloaded({ fileId: this.fileId, path: this.dest, size, mtimeMs })
     this.#setState('completed')
     catalog.deleteDownload(this.id)

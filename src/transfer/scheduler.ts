@@ -255,18 +255,28 @@ export class Scheduler {
    */
   onChunkDeferred (id: string, index: number, now: number): void {
     const p = this.#peers.get(id)
-    if (p == null) return
-    this.#fail(p, index, now, 0)
+    if (p != null && this.#unassign(p, index)) this.#backOff(index, now, RETRY_BASE_MS / 2)
   }
 
   #fail (p: Peer, index: number, now: number, weight: number): void {
+    if (!this.#unassign(p, index)) return
+    const attempts = this.#chunks.addFailure(index, p.handle, weight)
+    this.#backOff(index, now, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts - 1, 10)))
+  }
+
+  /** Takes `index` from `p`'s requests; false if the chunk needs nothing more (done, or not ours). */
+  #unassign (p: Peer, index: number): boolean {
     if (p.stats.inFlight.delete(index)) this.#inFlight--
     const chunks = this.#chunks
-    if (!chunks.has(index) || chunks.isDone(index)) return
+    if (!chunks.has(index) || chunks.isDone(index)) return false
     chunks.removeHolder(index, p.handle)
-    const attempts = chunks.addFailure(index, p.handle, weight)
-    const backoff = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempts - 1, 10))
-    chunks.setNotBefore(index, now + backoff * (0.5 + this.#opts.random()))
+    return true
+  }
+
+  /** Nobody is asked for `index` for about `ms` (jittered); with no request left it is up for grabs again. */
+  #backOff (index: number, now: number, ms: number): void {
+    const chunks = this.#chunks
+    chunks.setNotBefore(index, now + ms * (0.5 + this.#opts.random()))
     if (chunks.holderCount(index) === 0) this.#picker.putBack(index)
   }
 
