@@ -43,7 +43,7 @@ export const MDNS_SERVICE_TAG = '_shoal._udp.local'
 
 /** Base services every node runs (a type alias: libp2p's ServiceMap needs an index signature). */
 // eslint-disable-next-line @typescript-eslint/consistent-type-definitions
-export type BaseServices = {
+type BaseServices = {
   identify: Identify
   ping: Ping
 }

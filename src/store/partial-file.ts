@@ -81,7 +81,12 @@ export class PartialFile {
 
   /** Syncs, closes and atomically renames the finished file onto `dest`. */
   async commit (): Promise<void> {
-    await this.#fh.datasync()
+    try {
+      await this.#fh.datasync()
+    } catch (err) {
+      await this.close() // the part file stays for a later resume; its handle must not leak
+      throw err
+    }
     await this.#fh.close()
     try {
       await rename(this.path, this.dest)

@@ -1,8 +1,8 @@
 /**
  * Bounds this node's uploads: how many chunks at once, per peer and in total
  * (so one greedy downloader cannot starve the others or the node itself;
- * waiters are served first-come first-served), and how many bytes per second
- * in total (token bucket).
+ * waiters are served first-come first-served), and how many bytes per second,
+ * in total and per peer (token buckets).
  */
 import { ShoalError } from '../errors.js'
 import { PeerBuckets, TokenBucket, sleep } from './token-bucket.js'
