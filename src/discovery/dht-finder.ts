@@ -5,7 +5,10 @@
  */
 import { CID } from 'multiformats/cid'
 import type { SourceFinder } from '../transfer/sources.js'
+import { logger } from '../util/log.js'
 import type { Libp2p, PeerId } from '@libp2p/interface'
+
+const log = logger('dht')
 
 /** How long one provider lookup may take. */
 export const FIND_PROVIDERS_TIMEOUT_MS = 15_000
@@ -32,19 +35,22 @@ export class DhtSourceFinder implements SourceFinder {
         if (provider.id.equals(self)) continue
         try {
           await this.#libp2p.dial(provider.multiaddrs.length > 0 ? provider.multiaddrs : provider.id, { signal: AbortSignal.any([signal, AbortSignal.timeout(PROVIDER_DIAL_TIMEOUT_MS)]) })
-        } catch {
+        } catch (err) {
+          log('provider %s of %s unreachable: %s', provider.id, fileId, err)
           continue // a provider that left, or that we cannot reach
         }
         this.#onFound(provider.id)
         yield provider.id
       }
-    } catch {
+    } catch (err) {
       // Lookup ended (time bound, no peers): the job asks again later.
+      log('provider lookup for %s ended: %s', fileId, err)
     }
   }
 }
 
-/** Announces on the DHT that this node holds `fileId` (best effort, bounded). */
-export async function provideOnDht (libp2p: Libp2p, fileId: string): Promise<void> {
-  await libp2p.contentRouting.provide(CID.parse(fileId), { signal: AbortSignal.timeout(PROVIDE_TIMEOUT_MS) })
+/** Announces on the DHT that this node holds `fileId` (best effort, bounded, ended early by `signal`). */
+export async function provideOnDht (libp2p: Libp2p, fileId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  const timeout = AbortSignal.timeout(PROVIDE_TIMEOUT_MS)
+  await libp2p.contentRouting.provide(CID.parse(fileId), { signal: options.signal == null ? timeout : AbortSignal.any([options.signal, timeout]) })
 }

@@ -53,7 +53,10 @@ export async function loadOrCreateToken (dataDir: string): Promise<string> {
   try {
     const token = (await readFile(path, 'utf8')).trim()
     if (token.length >= 32) return token
-  } catch {}
+  } catch (err) {
+    // No token yet (or unreadable): a new one is written below, and a write error says why.
+    if ((err as { code?: string }).code !== 'ENOENT') throw err
+  }
   const token = randomBytes(32).toString('base64url')
   await writeFile(path, token + '\n', { mode: 0o600 })
   return token

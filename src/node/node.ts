@@ -27,8 +27,11 @@ import { formatLink, parseTarget, MAX_LINK_PEERS } from '../content/link.js'
 import { manifestChunkCount } from '../content/manifest.js'
 import { chunkRange } from '../content/chunk-size.js'
 import { ShoalError } from '../errors.js'
+import { logger } from '../util/log.js'
 import type { ShoalConfig } from '../config/index.js'
 import type { Libp2p } from '@libp2p/interface'
+
+const log = logger('node')
 
 /** Finished jobs remembered for status queries. */
 export const MAX_FINISHED_JOBS = 100
@@ -60,6 +63,9 @@ export const PEERSTORE_DIR = 'peerstore'
 export const DISCOVERY_DIAL_MAX_CONNECTIONS = 50
 /** Gives up on dialling a discovered peer after this long. */
 export const DISCOVERY_DIAL_TIMEOUT_MS = 5_000
+
+/** How long a node started with trackers spends dialling the peers they list. */
+export const TRACKER_BOOTSTRAP_TIMEOUT_MS = 30_000
 
 /** How long `peers` waits for each ping. */
 export const PEER_PING_TIMEOUT_MS = 2_000
@@ -117,7 +123,10 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   readonly #finished = new Map<string, JobSnapshot>()
   readonly #peerBook = new PeerBook()
   readonly #buffers = new BufferPool(chunkBudget)
-  #started = false
+  /** Aborted by `stop()`: background work (provides, bootstrap, dials, lookups) ends with the node. */
+  #lifetime = new AbortController()
+  /** The start in progress or done: a second `start()` joins it instead of opening a second catalog and host. */
+  #starting: Promise<void> | undefined
 
   constructor (init: { dataDir: string, config: ShoalConfig }) {
     super()
@@ -144,7 +153,15 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
    * started by `shoal get` fetches only what it was asked for).
    */
   async start (options: { offline?: boolean, resume?: boolean } = {}): Promise<void> {
-    if (this.#started) return
+    this.#starting ??= this.#start(options).catch((err: unknown) => {
+      this.#starting = undefined // rolled back: a later start() tries again
+      throw err
+    })
+    await this.#starting
+  }
+
+  async #start (options: { offline?: boolean, resume?: boolean }): Promise<void> {
+    if (this.#lifetime.signal.aborted) this.#lifetime = new AbortController()
     try {
       await mkdir(this.dataDir, { recursive: true })
       this.#catalog = new Catalog(join(this.dataDir, 'shoal.db'))
@@ -198,23 +215,32 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       await libp2p.start()
       if (this.#announcer != null) {
         this.#announcer.start()
-        void n.bootstrapFromTrackers(libp2p, this.#announcer.clients, (peer) => { this.#peerBook.found(peer.toString(), 'tracker') }, AbortSignal.timeout(30_000))
+        n.bootstrapFromTrackers(libp2p, this.#announcer.clients, (peer) => { this.#peerBook.found(peer.toString(), 'tracker') }, this.#lifetimeSignal(TRACKER_BOOTSTRAP_TIMEOUT_MS))
+          .catch((err: unknown) => { log.error('bootstrap from trackers failed: %s', err) })
       }
-      this.#started = true
       for (const id of this.#heldFiles()) this.#provide(id)
       if (this.config.chunking.autoResumeDownloads && options.resume !== false) this.#resumeDownloads()
     } catch (err) {
-      await this.stop()
+      await this.#teardown()
       throw err
     }
   }
 
   /** Stops everything; running downloads keep their verified chunks and resume on next start. */
   async stop (): Promise<void> {
-    this.#started = false
+    // A start still running finishes (or rolls back) before it is undone.
+    await this.#starting?.catch(() => {}) // its error went to its own caller
+    this.#starting = undefined
+    await this.#teardown()
+  }
+
+  /** Stops whatever has started, in reverse order of start. */
+  async #teardown (): Promise<void> {
     const jobs = [...this.#jobs.values()]
+    // Paused, not aborted: an aborted job counts as cancelled, and these must resume on the next start.
     for (const { job } of jobs) job.pause()
     await Promise.allSettled(jobs.map(async j => { await j.done }))
+    this.#lifetime.abort()
     await this.#announcer?.stop()
     this.#announcer = undefined
     await this.#libp2p?.stop()
@@ -239,7 +265,18 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   #provide (fileId: string): void {
     const libp2p = this.#libp2p
     if (libp2p == null || !this.config.network.dht) return
-    void this.#need(this.#net).provideOnDht(libp2p, fileId).catch(() => {})
+    this.#need(this.#net).provideOnDht(libp2p, fileId, { signal: this.#lifetime.signal })
+      .catch((err: unknown) => { log.error('providing %s on the DHT failed: %s', fileId, err) })
+  }
+
+  /** A signal that ends with the node or after `timeoutMs`, whichever is first. */
+  #lifetimeSignal (timeoutMs: number): AbortSignal {
+    return AbortSignal.any([this.#lifetime.signal, AbortSignal.timeout(timeoutMs)])
+  }
+
+  /** The caller's signal, also aborted when the node stops. */
+  #bound (signal: AbortSignal | undefined): AbortSignal {
+    return signal == null ? this.#lifetime.signal : AbortSignal.any([this.#lifetime.signal, signal])
   }
 
   /**
@@ -257,8 +294,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const connected = libp2p.getConnections(info.id).length > 0
       if (via !== 'dht' || (!connected && this.#peerBook.get(key) == null)) this.#peerBook.found(key, via)
       if (connected || libp2p.getConnections().length >= DISCOVERY_DIAL_MAX_CONNECTIONS) return
-      libp2p.dial(info.multiaddrs.length > 0 ? info.multiaddrs : info.id, { signal: AbortSignal.timeout(DISCOVERY_DIAL_TIMEOUT_MS) })
-        .catch(() => {})
+      libp2p.dial(info.multiaddrs.length > 0 ? info.multiaddrs : info.id, { signal: this.#lifetimeSignal(DISCOVERY_DIAL_TIMEOUT_MS) })
+        .catch((err: unknown) => { log('dialling %s found by %s failed: %s', key, via, err) })
     })
   }
 
@@ -321,7 +358,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     const hints = n.parsePeerAddrs([...target.peers, ...(options.peers ?? [])])
     this.#need(this.#finder).addHints(target.id, hints)
     const manifest = this.catalog.getFile(target.id)?.manifest ??
-      await n.resolveManifest(this.libp2p, this.#need(this.#sources), target.id, { timeoutMs: this.config.transfer.noProviderTimeoutMs, signal: options.signal })
+      await n.resolveManifest(this.libp2p, this.#need(this.#sources), target.id, { timeoutMs: this.config.transfer.noProviderTimeoutMs, signal: this.#bound(options.signal) })
     this.catalog.putFile(target.id, manifest)
     const dest = await destinationFor(manifest.name, options)
     for (const entry of this.#jobs.values()) {
@@ -379,7 +416,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
         this.#finished.delete(old)
       }
     })
-    done.catch(() => {})
+    // Callers that follow the job await `done` themselves; this only keeps a job nobody follows from an unhandled rejection.
+    done.catch((err: unknown) => { log('job %s ended: %s', jobId, err) })
     const entry = { job, done, claimed }
     this.#jobs.set(jobId, entry)
     this.#announcer?.added(fileId)
@@ -452,7 +490,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const conn = libp2p.getConnections().find(c => c.remotePeer.toString() === id)
       const latencyMs = conn == null
         ? null
-        : await libp2p.services.ping.ping(conn.remotePeer, { signal: this.#need(this.#net).anySignal(options.signal, PEER_PING_TIMEOUT_MS) }).catch(() => null)
+        : await libp2p.services.ping.ping(conn.remotePeer, { signal: this.#need(this.#net).anySignal(this.#bound(options.signal), PEER_PING_TIMEOUT_MS) }).catch(() => null) // unanswered ping: latency unknown
       return {
         peerId: id,
         connected: connected.has(id),

@@ -9,6 +9,9 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { sha256, equalBytes, toHex } from '../content/hash.js'
 import { ShoalError } from '../errors.js'
+import { logger } from '../util/log.js'
+
+const log = logger('chunk-store')
 
 /** A quota-bounded, verified content-addressed store of chunks on disk. */
 export class ChunkStore {
@@ -125,6 +128,9 @@ export class ChunkStore {
       const { size } = await stat(path)
       await rm(path)
       this.#usedBytes -= size
-    } catch {}
+    } catch (err) {
+      // Already gone is what we wanted; anything else leaves a chunk behind that `get` re-verifies.
+      if ((err as { code?: string }).code !== 'ENOENT') log.error('could not delete chunk %s: %s', path, err)
+    }
   }
 }
