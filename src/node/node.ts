@@ -6,11 +6,12 @@
  * downloads. Stop runs in reverse: jobs (verified chunks kept) → libp2p →
  * library → catalog. A failed start stops whatever had started and rethrows.
  */
-import { mkdir, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { Catalog, type FileRecord } from '../store/catalog.js'
+import { Catalog, CATALOG_FILE, type FileRecord } from '../store/catalog.js'
+import { prepareDataDir } from '../store/data-dir.js'
 import { Library } from './library.js'
 import { PeerBook } from './peer-book.js'
 import { BufferPool } from '../transfer/buffer-pool.js'
@@ -117,7 +118,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   readonly #finished = new Map<string, JobSnapshot>()
   readonly #peerBook = new PeerBook()
   readonly #buffers = new BufferPool(chunkBudget)
-  #started = false
+  /** The start under way or done (either mode), shared by every caller until `stop()`. */
+  #starting: Promise<void> | undefined
 
   constructor (init: { dataDir: string, config: ShoalConfig }) {
     super()
@@ -142,12 +144,18 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
    * for share, ls, rm and verify when no node runs — without networking.
    * `resume: false` leaves unfinished downloads alone (a short-lived node
    * started by `shoal get` fetches only what it was asked for).
+   * Idempotent: a second call, in either mode and even while the first is
+   * still running, waits for the first instead of opening a second catalog.
    */
   async start (options: { offline?: boolean, resume?: boolean } = {}): Promise<void> {
-    if (this.#started) return
+    this.#starting ??= this.#start(options)
+    await this.#starting
+  }
+
+  async #start (options: { offline?: boolean, resume?: boolean }): Promise<void> {
     try {
-      await mkdir(this.dataDir, { recursive: true })
-      this.#catalog = new Catalog(join(this.dataDir, 'shoal.db'))
+      await prepareDataDir(this.dataDir)
+      this.#catalog = new Catalog(join(this.dataDir, CATALOG_FILE))
       this.#library = new Library(this.#catalog)
       this.#library.on('file:changed', (e) => { this.emit('file:changed', e) })
       if (options.offline === true) return
@@ -200,7 +208,6 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
         this.#announcer.start()
         void n.bootstrapFromTrackers(libp2p, this.#announcer.clients, (peer) => { this.#peerBook.found(peer.toString(), 'tracker') }, AbortSignal.timeout(30_000))
       }
-      this.#started = true
       for (const id of this.#heldFiles()) this.#provide(id)
       if (this.config.chunking.autoResumeDownloads && options.resume !== false) this.#resumeDownloads()
     } catch (err) {
@@ -211,7 +218,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
 
   /** Stops everything; running downloads keep their verified chunks and resume on next start. */
   async stop (): Promise<void> {
-    this.#started = false
+    this.#starting = undefined
     const jobs = [...this.#jobs.values()]
     for (const { job } of jobs) job.pause()
     await Promise.allSettled(jobs.map(async j => { await j.done }))

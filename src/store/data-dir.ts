@@ -5,13 +5,13 @@
  * or fs error (ERR_INTERNAL) that does not say which path is at fault; here
  * it is one clear error naming the directory.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { ShoalError } from '../errors.js'
 
 /** errno codes meaning "you may not write here". */
-const NOT_WRITABLE_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST'])
+const NOT_WRITABLE_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR'])
 
 /** errno codes meaning "no room left". */
 const FULL_CODES = new Set(['ENOSPC', 'EDQUOT'])
@@ -24,13 +24,33 @@ const FULL_CODES = new Set(['ENOSPC', 'EDQUOT'])
 export async function prepareDataDir (dir: string): Promise<void> {
   const probe = join(dir, `.shoal-probe-${process.pid}-${randomBytes(4).toString('hex')}`)
   try {
-    await mkdir(dir, { recursive: true })
+    await makeDirectory(dir)
     // One byte is enough: tmpfs and most file systems refuse it when full.
     await writeFile(probe, 'x')
   } catch (err) {
     throw dataDirError(err, dir)
   }
   await rm(probe, { force: true })
+}
+
+/**
+ * `mkdir -p` that reports the real failure: Node's recursive mkdir says
+ * ENOENT for any failure under an existing ancestor (EROFS, EACCES…), which
+ * would hide a read-only file system. One level at a time instead.
+ */
+async function makeDirectory (dir: string): Promise<void> {
+  try {
+    await mkdir(dir)
+  } catch (err) {
+    const code = (err as { code?: unknown }).code
+    if (code === 'EEXIST') {
+      if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error(`${dir} exists and is not a directory`), { code: 'ENOTDIR' })
+      return
+    }
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw err
+    await makeDirectory(dirname(dir))
+    await makeDirectory(dir)
+  }
 }
 
 /**
