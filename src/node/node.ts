@@ -26,6 +26,7 @@ import type { TrackerAnnouncer } from '../discovery/tracker-announcer.js'
 import type { DownloadJob, JobSnapshot } from '../transfer/download-job.js'
 import { formatLink, parseTarget, MAX_LINK_PEERS } from '../content/link.js'
 import { manifestChunkCount } from '../content/manifest.js'
+import { assertSafeFileName, quoteName } from '../content/file-name.js'
 import { chunkRange } from '../content/chunk-size.js'
 import { ShoalError } from '../errors.js'
 import type { ShoalConfig } from '../config/index.js'
@@ -496,15 +497,32 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   }
 }
 
-/** Where a download goes: `-o` as given, inside it if it is a directory, or the file's own name in cwd. */
+/**
+ * Where a download goes: `-o` as given, inside it if it is a directory, or
+ * the file's own name in cwd. The manifest's name has passed the file name
+ * rule already (decoding checks it); it is checked again here because this is
+ * where it becomes a path, and a hidden name (leading dot) is only written
+ * where the user named the file itself with `-o`.
+ */
 async function destinationFor (name: string, options: GetOptions): Promise<string> {
   const cwd = options.cwd ?? process.cwd()
-  if (options.output == null) return resolve(cwd, name)
-  const out = resolve(cwd, options.output)
+  const out = options.output == null ? undefined : resolve(cwd, options.output)
+  if (out != null && !(await isDirectory(out))) return out
+  assertSafeFileName(name, 'ERR_INVALID_MANIFEST', 'the file name')
+  if (name.startsWith('.')) {
+    throw new ShoalError('ERR_INVALID_ARGUMENT', `the file's name ${quoteName(name)} starts with a dot (a hidden file); ` +
+      'Shoal writes it only under a name you choose: give the destination file with -o PATH', { name })
+  }
+  return out == null ? resolve(cwd, name) : join(out, name)
+}
+
+/** True when `path` is a directory; false when it is anything else or cannot be looked at (the write that follows will say why). */
+async function isDirectory (path: string): Promise<boolean> {
   try {
-    if ((await stat(out)).isDirectory()) return join(out, name)
-  } catch {}
-  return out
+    return (await stat(path)).isDirectory()
+  } catch {
+    return false
+  }
 }
 
 async function isFile (path: string): Promise<boolean> {
