@@ -125,7 +125,7 @@ function checkTables (db: DB, path: string): void {
 }
 
 /** ERR_CATALOG_CORRUPT naming the file, why, and how to recover, on one line. */
-export function corrupt (path: string, why: string, cause?: unknown): ShoalError {
+function corrupt (path: string, why: string, cause?: unknown): ShoalError {
   return new ShoalError('ERR_CATALOG_CORRUPT',
     `the catalog ${path} is damaged: ${why}. Shoal will not run on it, so as not to forget your files. ` +
     `To recover, move it aside (mv ${path} ${path}.broken): the next start makes a fresh catalog; then share your files again and re-run unfinished gets`,
