@@ -9,6 +9,9 @@ import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { ShoalError } from '../errors.js'
+import { logger } from '../util/log.js'
+
+const log = logger('data-dir')
 
 /** errno codes meaning "you may not write here". */
 const NOT_WRITABLE_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR'])
@@ -28,6 +31,8 @@ export async function prepareDataDir (dir: string): Promise<void> {
     // One byte is enough: tmpfs and most file systems refuse it when full.
     await writeFile(probe, 'x')
   } catch (err) {
+    // A write that failed for want of space may have left an empty probe behind.
+    await rm(probe, { force: true }).catch((e: unknown) => { log.error('could not remove the probe %s: %o', probe, e) })
     throw dataDirError(err, dir)
   }
   await rm(probe, { force: true })

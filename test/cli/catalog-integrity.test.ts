@@ -133,6 +133,7 @@ test('a full data dir: start and ls say so, naming it', async (t) => {
 
   assertRefused(await start(dataDir), 'ERR_DISK_FULL', dataDir, 'start')
   assertRefused(await runShoal(['ls', '--data-dir', dataDir]), 'ERR_DISK_FULL', dataDir, 'ls')
+  assert.deepEqual((await readdir(dataDir)).filter(f => f.startsWith('.shoal-probe')), [], 'no probe left behind')
 })
 
 test('a fresh data dir still works, and leaves no half-made catalog', async (t) => {
