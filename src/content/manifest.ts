@@ -5,7 +5,9 @@
  *
  * Manifests arrive from strangers, so decoding is strict: a size cap before
  * anything is parsed, an exact key set, exact types, a hash list whose length
- * matches the geometry, a name that cannot leave a download folder, and bytes
+ * matches the geometry, a name that passes the file name rule
+ * (./file-name.ts: it cannot leave a download folder, hide behind bidi or
+ * control characters, or pose as a download's own files), and bytes
  * that are the canonical encoding of what they decode to (one manifest, one
  * byte string, one ID).
  */
@@ -13,15 +15,16 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { create as createDigest } from 'multiformats/hashes/digest'
 import { sha256 as sha256Hasher } from 'multiformats/hashes/sha2'
-import { ShoalError } from '../errors.js'
+import { ShoalError, hasCode } from '../errors.js'
 import { assertChunkSize, chunkCount, MIB } from './chunk-size.js'
 import { equalBytes, SHA256_BYTES, sha256 } from './hash.js'
+import { assertSafeFileName } from './file-name.js'
+
+// The name rule lives in its own module; these stay importable from here.
+export { isSafeFileName, MAX_FILE_NAME_BYTES } from './file-name.js'
 
 /** Largest encoded manifest accepted (a 1 TiB file needs ~1 MiB). */
 export const MAX_MANIFEST_BYTES = 2 * MIB
-
-/** Longest file name, in UTF-8 bytes (the usual file system limit). */
-export const MAX_FILE_NAME_BYTES = 255
 
 /** Multicodec of DAG-CBOR, the manifest's encoding. */
 const DAG_CBOR_CODE = dagCbor.code
@@ -59,20 +62,6 @@ interface EncodedManifest {
 }
 
 const ENCODED_KEYS = ['chunkSize', 'hashes', 'name', 'size', 'v'] as const
-
-/**
- * True when `name` is safe to use as a single path component inside a folder:
- * non-empty, at most 255 UTF-8 bytes, well-formed Unicode, no `/`, `\`, NUL or
- * other control characters, and neither `.` nor `..`. Callers pass basenames.
- */
-export function isSafeFileName (name: unknown): name is string {
-  return typeof name === 'string' &&
-    name !== '' &&
-    name !== '.' &&
-    name !== '..' &&
-    !/[/\\\p{Cc}\p{Cs}]/u.test(name) &&
-    Buffer.byteLength(name, 'utf8') <= MAX_FILE_NAME_BYTES
-}
 
 /** Builds a manifest; throws ERR_INVALID_MANIFEST when any field is invalid. The hashes are copied. */
 export function createManifest (init: ManifestInit): Manifest {
@@ -168,7 +157,9 @@ export function parseFileId (id: string): CID {
 /**
  * Checks that `bytes` are the manifest named by `id` and decodes them. Throws
  * ERR_INVALID_ID for a bad ID and ERR_INVALID_MANIFEST when the bytes do not
- * hash to it or are not a valid manifest.
+ * hash to it or are not a valid manifest. In the second case the bytes are
+ * the ones the ID names, so the ID itself designates an invalid file: the
+ * error says so (see `namesInvalidManifest`) and no other peer can do better.
  */
 export function verifyManifestBytes (id: string, bytes: Uint8Array): Manifest {
   const expected = parseFileId(id)
@@ -176,7 +167,24 @@ export function verifyManifestBytes (id: string, bytes: Uint8Array): Manifest {
   if (!equalBytes(sha256(bytes), expected.multihash.digest)) {
     throw invalid('manifest bytes do not match the file ID', { id })
   }
-  return decodeManifest(bytes)
+  try {
+    return decodeManifest(bytes)
+  } catch (err) {
+    const e = err as ShoalError
+    throw new ShoalError('ERR_INVALID_MANIFEST', `${id} names an invalid manifest: ${e.message}`, { ...e.details, id, [ID_NAMES_INVALID]: true }, { cause: err })
+  }
+}
+
+/** Detail key set on the error of a manifest that matches its ID but is invalid. */
+const ID_NAMES_INVALID = 'idNamesInvalidManifest'
+
+/**
+ * True for the error `verifyManifestBytes` throws when the bytes matched the
+ * ID but were not a valid manifest: the ID is bad, whoever is asked, so a
+ * search for the manifest should stop rather than ask other peers.
+ */
+export function namesInvalidManifest (err: unknown): boolean {
+  return hasCode(err, 'ERR_INVALID_MANIFEST') && (err as ShoalError).details?.[ID_NAMES_INVALID] === true
 }
 
 function assertManifestSize (bytes: Uint8Array): void {
@@ -187,7 +195,7 @@ function assertManifestSize (bytes: Uint8Array): void {
 }
 
 function validateFields (name: unknown, size: unknown, chunkSize: unknown, hashes: unknown): void {
-  if (!isSafeFileName(name)) throw invalid('manifest name is not a safe file name', { name: String(name).slice(0, 300) })
+  assertSafeFileName(name, 'ERR_INVALID_MANIFEST', 'manifest name')
   if (!Number.isSafeInteger(size) || (size as number) < 0) throw invalid(`invalid manifest size: ${String(size)}`)
   assertChunkSize(chunkSize, 'ERR_INVALID_MANIFEST')
   if (!(hashes instanceof Uint8Array)) throw invalid('manifest hashes must be bytes')

@@ -11,6 +11,7 @@ import { Bitfield } from '../content/bitfield.js'
 import { chunkRange } from '../content/chunk-size.js'
 import { hashFile } from '../content/chunker.js'
 import { createManifest, encodeManifest, fileIdFromManifestBytes, manifestChunkCount, type Manifest } from '../content/manifest.js'
+import { assertSafeFileName } from '../content/file-name.js'
 import { FileSource } from '../store/file-source.js'
 import { ShoalError, hasCode } from '../errors.js'
 import type { Catalog, FileRecord, LocalCopy } from '../store/catalog.js'
@@ -52,6 +53,8 @@ export class Library extends EventEmitter<LibraryEvents> implements FileProvider
   /** Hashes `path` and records it as shared, served in place. Returns the file's record. */
   async share (path: string, options: { baseChunkSize?: number, signal?: AbortSignal, onProgress?: (done: number, total: number) => void } = {}): Promise<FileRecord> {
     const abs = resolve(path)
+    // Refused before hashing: its manifest could not carry this name.
+    assertSafeFileName(basename(abs), 'ERR_INVALID_ARGUMENT', 'the file name', { hint: 'rename the file to share it' })
     const hashed = await hashFile(abs, options)
     const manifest = createManifest({ name: basename(abs), size: hashed.size, chunkSize: hashed.chunkSize, hashes: hashed.hashes })
     const id = fileIdFromManifestBytes(encodeManifest(manifest))

@@ -6,11 +6,12 @@
  * downloads. Stop runs in reverse: jobs (verified chunks kept) → libp2p →
  * library → catalog. A failed start stops whatever had started and rethrows.
  */
-import { mkdir, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { Catalog, type FileRecord } from '../store/catalog.js'
+import { Catalog, CATALOG_FILE, type FileRecord } from '../store/catalog.js'
+import { prepareDataDir } from '../store/data-dir.js'
 import { Library } from './library.js'
 import { PeerBook } from './peer-book.js'
 import { BufferPool } from '../transfer/buffer-pool.js'
@@ -25,6 +26,7 @@ import type { TrackerAnnouncer } from '../discovery/tracker-announcer.js'
 import type { DownloadJob, JobSnapshot } from '../transfer/download-job.js'
 import { formatLink, parseTarget, MAX_LINK_PEERS } from '../content/link.js'
 import { manifestChunkCount } from '../content/manifest.js'
+import { assertSafeFileName, quoteName } from '../content/file-name.js'
 import { chunkRange } from '../content/chunk-size.js'
 import { ShoalError } from '../errors.js'
 import { logger } from '../util/log.js'
@@ -151,6 +153,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
    * for share, ls, rm and verify when no node runs — without networking.
    * `resume: false` leaves unfinished downloads alone (a short-lived node
    * started by `shoal get` fetches only what it was asked for).
+   * Idempotent: a second call, in either mode and even while the first is
+   * still running, waits for the first instead of opening a second catalog.
    */
   async start (options: { offline?: boolean, resume?: boolean } = {}): Promise<void> {
     this.#starting ??= this.#start(options).catch((err: unknown) => {
@@ -163,8 +167,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   async #start (options: { offline?: boolean, resume?: boolean }): Promise<void> {
     if (this.#lifetime.signal.aborted) this.#lifetime = new AbortController()
     try {
-      await mkdir(this.dataDir, { recursive: true })
-      this.#catalog = new Catalog(join(this.dataDir, 'shoal.db'))
+      await prepareDataDir(this.dataDir)
+      this.#catalog = new Catalog(join(this.dataDir, CATALOG_FILE))
       this.#library = new Library(this.#catalog)
       this.#library.on('file:changed', (e) => { this.emit('file:changed', e) })
       if (options.offline === true) return
@@ -527,15 +531,32 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   }
 }
 
-/** Where a download goes: `-o` as given, inside it if it is a directory, or the file's own name in cwd. */
+/**
+ * Where a download goes: `-o` as given, inside it if it is a directory, or
+ * the file's own name in cwd. The manifest's name has passed the file name
+ * rule already (decoding checks it); it is checked again here because this is
+ * where it becomes a path, and a hidden name (leading dot) is only written
+ * where the user named the file itself with `-o`.
+ */
 async function destinationFor (name: string, options: GetOptions): Promise<string> {
   const cwd = options.cwd ?? process.cwd()
-  if (options.output == null) return resolve(cwd, name)
-  const out = resolve(cwd, options.output)
+  const out = options.output == null ? undefined : resolve(cwd, options.output)
+  if (out != null && !(await isDirectory(out))) return out
+  assertSafeFileName(name, 'ERR_INVALID_MANIFEST', 'the file name')
+  if (name.startsWith('.')) {
+    throw new ShoalError('ERR_INVALID_ARGUMENT', `the file's name ${quoteName(name)} starts with a dot (a hidden file); ` +
+      'Shoal writes it only under a name you choose: give the destination file with -o PATH', { name })
+  }
+  return out == null ? resolve(cwd, name) : join(out, name)
+}
+
+/** True when `path` is a directory; false when it is anything else or cannot be looked at (the write that follows will say why). */
+async function isDirectory (path: string): Promise<boolean> {
   try {
-    if ((await stat(out)).isDirectory()) return join(out, name)
-  } catch {}
-  return out
+    return (await stat(path)).isDirectory()
+  } catch {
+    return false
+  }
 }
 
 async function isFile (path: string): Promise<boolean> {

@@ -3,17 +3,26 @@
  * yields, keeps the first answer that verifies against the ID, and keeps
  * looking (new peers may connect) until the time bound, then fails with a
  * clear "no peer has …".
+ *
+ * Two kinds of bad answer are told apart. Bytes that do not hash to the ID
+ * are one peer's lie: ask the others. Bytes that do hash to the ID but are
+ * not a valid manifest (a `../x` name, say) are what the ID names, so every
+ * honest peer would send the same: the get fails at once with
+ * ERR_INVALID_MANIFEST instead of waiting out the provider timeout.
  */
 import { fetchManifest } from '../protocol/manifest.js'
 import { ShoalError } from '../errors.js'
-import type { Manifest } from '../content/manifest.js'
+import { namesInvalidManifest, type Manifest } from '../content/manifest.js'
 import type { SourceFinder } from '../transfer/sources.js'
 import type { Libp2p } from '@libp2p/interface'
 
 /** Pause between rounds of asking. */
 export const MANIFEST_RETRY_MS = 1_000
 
-/** Resolves the verified manifest of `fileId` or throws ERR_NO_PROVIDERS after `timeoutMs`. */
+/**
+ * Resolves the verified manifest of `fileId`; throws ERR_INVALID_MANIFEST at
+ * once when the ID names an invalid manifest, ERR_NO_PROVIDERS after `timeoutMs`.
+ */
 export async function resolveManifest (libp2p: Libp2p, finder: SourceFinder, fileId: string, options: { timeoutMs: number, signal?: AbortSignal }): Promise<Manifest> {
   const deadline = AbortSignal.timeout(options.timeoutMs)
   const signal = options.signal == null ? deadline : AbortSignal.any([options.signal, deadline])
@@ -30,10 +39,12 @@ export async function resolveManifest (libp2p: Libp2p, finder: SourceFinder, fil
           const manifest = await fetchManifest(libp2p, peer, fileId, { signal })
           if (manifest != null) return manifest
         } catch (err) {
+          if (namesInvalidManifest(err)) throw err
           lastError = err
         }
       }
     } catch (err) {
+      if (namesInvalidManifest(err)) throw err
       lastError = err
     } finally {
       round.abort()

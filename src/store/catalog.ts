@@ -1,12 +1,16 @@
 /**
  * The node's catalog: which files it knows (manifests), where complete copies
  * live on disk, and the state of every download including its verified chunks.
- * SQLite in WAL mode; every multi-row change is one transaction.
+ * SQLite in WAL mode; every multi-row change is one transaction. Opening
+ * checks the file first (catalog-open.ts): a damaged catalog is refused,
+ * never run on.
  */
-import Database from 'better-sqlite3'
-import { MIGRATIONS } from './migrations.js'
+import { openCatalogDatabase } from './catalog-open.js'
 import { decodeManifest, encodeManifest, manifestChunkCount, type Manifest } from '../content/manifest.js'
 import type { Database as DB, Statement } from 'better-sqlite3'
+
+/** The catalog's file name in the data dir. */
+export const CATALOG_FILE = 'shoal.db'
 
 /** A file the catalog knows the manifest of. */
 export interface FileRecord {
@@ -78,15 +82,13 @@ export class Catalog {
     deleteChunk: Statement
   }
 
+  /**
+   * Opens (or creates) the catalog at `path`. Throws ERR_CATALOG_CORRUPT
+   * for a damaged file, ERR_DATA_DIR_NOT_WRITABLE or ERR_DISK_FULL when it
+   * cannot be written; each names the file.
+   */
   constructor (path: string) {
-    this.#db = new Database(path)
-    this.#db.pragma('journal_mode = WAL')
-    // NORMAL in WAL mode never corrupts; durability of verified-chunk marks is
-    // handled by the part file's own sync watermark (see download_chunks.synced).
-    this.#db.pragma('synchronous = NORMAL')
-    this.#db.pragma('foreign_keys = ON')
-    this.#db.pragma('busy_timeout = 5000')
-    this.#migrate()
+    this.#db = openCatalogDatabase(path)
     const db = this.#db
     this.#stmts = {
       putFile: db.prepare('INSERT OR IGNORE INTO files (id, name, size, chunk_size, chunk_count, manifest, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
@@ -107,16 +109,6 @@ export class Catalog {
       getUnsynced: db.prepare('SELECT chunk_index FROM download_chunks WHERE download_id = ? AND synced = 0'),
       markSynced: db.prepare('UPDATE download_chunks SET synced = 1 WHERE download_id = ? AND chunk_index = ?'),
       deleteChunk: db.prepare('DELETE FROM download_chunks WHERE download_id = ? AND chunk_index = ?')
-    }
-  }
-
-  #migrate (): void {
-    const version = this.#db.pragma('user_version', { simple: true }) as number
-    for (let i = version; i < MIGRATIONS.length; i++) {
-      this.#db.transaction(() => {
-        this.#db.exec(MIGRATIONS[i] as string)
-        this.#db.pragma(`user_version = ${i + 1}`)
-      })()
     }
   }
 

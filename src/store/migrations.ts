@@ -3,6 +3,19 @@
  * each; `PRAGMA user_version` records how many have run. Append only: a
  * released migration is never edited, so old data dirs upgrade cleanly.
  */
+
+/**
+ * `PRAGMA application_id` of a Shoal catalog ("Shol" in ASCII), so a catalog
+ * is told apart from any other SQLite file (see catalog-open.ts).
+ */
+export const CATALOG_APPLICATION_ID = 0x53686f6c
+
+/**
+ * Tables the catalog's statements use: all must exist after migrating, or
+ * the file is not a whole catalog. A migration adding a table adds it here.
+ */
+export const REQUIRED_TABLES: readonly string[] = ['files', 'local_copies', 'downloads', 'download_chunks']
+
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE files (
