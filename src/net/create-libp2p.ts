@@ -16,8 +16,8 @@ import { ping, type Ping } from '@libp2p/ping'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
 import { bootstrap } from '@libp2p/bootstrap'
-import { preSharedKey } from '@libp2p/pnet'
 import { loadSwarmKey } from './swarm-key.js'
+import { confirmedPreSharedKey } from './psk-protector.js'
 import { InboundIpCap } from './inbound-ip-cap.js'
 import { logger } from '../util/log.js'
 import type { PeerDiscovery, PrivateKey } from '@libp2p/interface'
@@ -52,13 +52,6 @@ export interface Libp2pInit {
 }
 
 const log = logger('net')
-
-/**
- * How long the PSK nonce exchange may take. A node of another swarm (or none)
- * fails right after it (the next handshake reads garbage), so this bounds
- * only peers that say nothing: `@libp2p/pnet`'s own default, made explicit.
- */
-export const PSK_HANDSHAKE_TIMEOUT_MS = 1_000
 
 /** mDNS service name: Shoal nodes find each other, not every libp2p app on the LAN. */
 export const MDNS_SERVICE_TAG = '_shoal._udp.local'
@@ -105,7 +98,7 @@ export async function createShoalLibp2p (init: Libp2pInit): Promise<Libp2p<Shoal
       log.error(key.warning)
       process.emitWarning(key.warning, { code: 'SHOAL_SWARM_KEY_READABLE' })
     }
-    connectionProtector = preSharedKey({ psk: key.psk, timeout: PSK_HANDSHAKE_TIMEOUT_MS })
+    connectionProtector = confirmedPreSharedKey(key.psk)
   }
   return await createLibp2p({
     privateKey: init.privateKey,
