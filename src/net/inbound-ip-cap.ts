@@ -23,8 +23,15 @@ const log = logger('net:ip-cap')
 export function remoteIp (addr: Multiaddr): string | undefined {
   const ip = addr.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value
   if (ip === undefined) return undefined
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)
-  return mapped?.[1] ?? ip.toLowerCase()
+  // One host, one count, however its IPv4 address is spelled: `::ffff:10.1.2.3` or `::ffff:a01:203`.
+  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)
+  if (dotted !== null) return dotted[1]
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(ip)
+  if (hex !== null) {
+    const [hi, lo] = [parseInt(hex[1] as string, 16), parseInt(hex[2] as string, 16)]
+    return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`
+  }
+  return ip.toLowerCase()
 }
 
 /** Counts open inbound connections per remote IP and denies those past `maxPerIp`. */
