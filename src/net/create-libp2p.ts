@@ -6,6 +6,7 @@
  * and a cap on inbound connections per IP.
  */
 import '../polyfill.js'
+import { createHash } from 'node:crypto'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
@@ -56,6 +57,20 @@ const log = logger('net')
 /** mDNS service name: Shoal nodes find each other, not every libp2p app on the LAN. */
 export const MDNS_SERVICE_TAG = '_shoal._udp.local'
 
+/**
+ * The mDNS service name of a private swarm: `_shoal-<8 hex>._udp.local`, the
+ * hex from a hash of the key. Members find only each other on the LAN, so
+ * they neither list nor dial nodes of public or other swarms (dials that
+ * could only fail), and those never see the members. The hash names the
+ * swarm to the LAN without revealing anything of its key; DNS-SD service
+ * names stay within 15 characters (RFC 6763 §7.2).
+ */
+export function mdnsServiceTag (psk?: Uint8Array): string {
+  if (psk == null) return MDNS_SERVICE_TAG
+  const tag = createHash('sha256').update('shoal mdns service tag\n').update(psk).digest('hex').slice(0, 8)
+  return `_shoal-${tag}._udp.local`
+}
+
 /** Base services every node runs (a type alias: libp2p's ServiceMap needs an index signature). */
 // eslint-disable-next-line @typescript-eslint/consistent-type-definitions
 type BaseServices = {
@@ -89,17 +104,13 @@ export async function createShoalLibp2p (init: Libp2pInit): Promise<Libp2p<Shoal
     // public IPFS DHT, wrong for a LAN or a test swarm on one machine.
     services.dht = kadDHT({ protocol: init.dhtProtocol, clientMode: false, peerInfoMapper: passthroughMapper })
   }
-  if (init.mdns) services.mdns = mdns({ serviceTag: MDNS_SERVICE_TAG })
-  if (init.bootstrap.length > 0) services.bootstrap = bootstrap({ list: [...init.bootstrap] })
-  let connectionProtector: Libp2pOptions['connectionProtector']
-  if (init.swarmKeyFile != null) {
-    const key = await loadSwarmKey(init.swarmKeyFile)
-    if (key.warning != null) {
-      log.error(key.warning)
-      process.emitWarning(key.warning, { code: 'SHOAL_SWARM_KEY_READABLE' })
-    }
-    connectionProtector = confirmedPreSharedKey(key.psk)
+  const key = init.swarmKeyFile == null ? undefined : await loadSwarmKey(init.swarmKeyFile)
+  if (key?.warning != null) {
+    log.error(key.warning)
+    process.emitWarning(key.warning, { code: 'SHOAL_SWARM_KEY_READABLE' })
   }
+  if (init.mdns) services.mdns = mdns({ serviceTag: mdnsServiceTag(key?.psk) })
+  if (init.bootstrap.length > 0) services.bootstrap = bootstrap({ list: [...init.bootstrap] })
   return await createLibp2p({
     privateKey: init.privateKey,
     datastore: init.datastore,
@@ -111,7 +122,7 @@ export async function createShoalLibp2p (init: Libp2pInit): Promise<Libp2p<Shoal
     transports: [tcp()],
     connectionEncrypters: [tls(), noise()],
     streamMuxers: [yamux()],
-    connectionProtector,
+    connectionProtector: key == null ? undefined : confirmedPreSharedKey(key.psk),
     connectionGater: init.maxConnectionsPerIp == null ? undefined : new InboundIpCap(init.maxConnectionsPerIp),
     // On a saturated uplink a pong waits behind megabytes of chunk data in the
     // socket buffers; libp2p's 5 s floor would close busy, healthy connections.
