@@ -16,7 +16,10 @@
 import { preSharedKey } from '@libp2p/pnet'
 import { byteStream } from '@libp2p/utils'
 import { ShoalError } from '../errors.js'
-import type { ComponentLogger, ConnectionProtector, MessageStream, AbortOptions } from '@libp2p/interface'
+import { logger } from '../util/log.js'
+import type { ComponentLogger, ConnectionProtector, MessageStream, MultiaddrConnection, AbortOptions } from '@libp2p/interface'
+
+const log = logger('net:pnet')
 
 /** What each side sends first inside the PSK stream: versioned, like a protocol ID. */
 export const PSK_CONFIRMATION = new TextEncoder().encode('/shoal/pnet-confirm/1.0.0\n')
@@ -55,6 +58,9 @@ class ConfirmedPskProtector implements ConnectionProtector {
       bytes.write(PSK_CONFIRMATION, { signal })
     ])
     if (Buffer.compare(theirs.subarray(), PSK_CONFIRMATION) !== 0) {
+      // Expected traffic (strangers on a shared LAN or tracker), so a debug line, not an error.
+      const remote = (connection as Partial<MultiaddrConnection>).remoteAddr
+      log('refused %s connection with %s: not in this private swarm', connection.direction, remote?.toString() ?? 'a peer')
       const err = new ShoalError('ERR_INVALID_SWARM_KEY', 'the remote peer is not in this private swarm (it holds another swarm key, or none)')
       boxed.abort(err)
       throw err
