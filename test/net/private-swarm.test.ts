@@ -17,10 +17,10 @@ import type { ShoalNode } from '../../src/node/node.js'
 
 /**
  * A refused dial must end within this: a wrong key fails at the key
- * confirmation, one round trip in; a node without a key fails at once when
- * it dials, or (when it listens and waits for our nonce to make sense as a
- * multistream header) at the 2 s PSK handshake timeout. Margin for a shared
- * 2-core machine.
+ * confirmation, one round trip in; with a node without a key it depends on
+ * whether its multistream reader takes our random nonce for a short or a
+ * long message: refused at once, or at the 2 s PSK handshake timeout.
+ * Margin for a shared 2-core machine.
  */
 const FAIL_FAST_MS = 4_000
 /** Wrong keys are detected, not waited out: every such dial is quick. */
