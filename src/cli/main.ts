@@ -44,6 +44,7 @@ function discovery (cmd: Command): Command {
     .option('--bootstrap <multiaddr>', 'a peer to join the swarm through (repeatable)', collect, [])
     .option('--no-mdns', 'do not discover peers on the LAN')
     .option('--no-dht', 'do not run the DHT')
+    .option('--swarm-key <file>', 'join the private swarm of this key file (see `shoal swarm-key new`)')
 }
 
 /** Discovery flags as config overrides: only what was given on the command line. */
@@ -52,11 +53,13 @@ function discoveryOverrides (opts: DiscoveryFlags): NonNullable<DeepPartial<Shoa
     ...(opts.tracker.length > 0 ? { trackers: opts.tracker } : {}),
     ...(opts.bootstrap.length > 0 ? { bootstrap: opts.bootstrap } : {}),
     ...(opts.mdns === false ? { mdns: false } : {}),
-    ...(opts.dht === false ? { dht: false } : {})
+    ...(opts.dht === false ? { dht: false } : {}),
+    // Relative to where the command runs, as any path on a command line.
+    ...(opts.swarmKey != null ? { swarmKey: resolve(opts.swarmKey) } : {})
   }
 }
 
-interface DiscoveryFlags { tracker: string[], bootstrap: string[], mdns?: boolean, dht?: boolean }
+interface DiscoveryFlags { tracker: string[], bootstrap: string[], mdns?: boolean, dht?: boolean, swarmKey?: string }
 
 /** Adds the rate-limit flags shared by start and get. */
 function rateLimits (cmd: Command): Command {
@@ -152,6 +155,17 @@ common(program.command('peers').description('list peers: how they were found, ad
   .action(action(async (opts: { dataDir?: string, json?: boolean }) => {
     const { peersCommand } = await import('./commands/downloads.js')
     await peersCommand(globals(opts))
+  }))
+
+program.command('swarm-key').description('make and manage private swarm keys')
+  .command('new')
+  .description('make a fresh swarm key (kubo swarm.key format); nodes started with --swarm-key FILE (or network.swarmKey) connect only to nodes with the same key')
+  .option('-o, --output <file>', 'write the key to this file, mode 0600 (default: print it)')
+  .option('--force', 'replace an existing file', false)
+  .option('--json', 'print machine-readable JSON', false)
+  .action(action(async (opts: { output?: string, force: boolean, json?: boolean }) => {
+    const { swarmKeyNewCommand } = await import('./commands/swarm-key.js')
+    await swarmKeyNewCommand({ output: opts.output != null ? resolve(opts.output) : undefined, force: opts.force, json: opts.json === true })
   }))
 
 program.command('tracker').description('run a tracker: peers announce the files they hold, anyone asks who holds one')

@@ -76,3 +76,20 @@ export const HOST_PORT: Format = {
     }
   }
 }
+
+/** Longest file path accepted (PATH_MAX on Linux). */
+const MAX_PATH_LENGTH = 4096
+
+/**
+ * A file path, or empty for "none". Relative paths are resolved by the user
+ * of the key (config-file paths against the data dir, flags against the
+ * working directory). Whether the file exists is checked when it is read.
+ */
+export const OPTIONAL_FILE_PATH: Format = {
+  expected: 'a file path, or empty for none',
+  check: (value) => {
+    if (value.includes('\0')) return 'it contains a NUL byte'
+    if (value.length > MAX_PATH_LENGTH) return `it is longer than ${MAX_PATH_LENGTH} characters`
+    return undefined
+  }
+}

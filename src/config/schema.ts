@@ -5,7 +5,7 @@
  * and the `ShoalConfig` type are all derived from it. Units are in the key
  * names where they are not obvious; sizes are bytes.
  */
-import { HOST_PORT, HTTP_URL, MULTIADDR, PEER_MULTIADDR, PROTOCOL_ID, type Format } from './formats.js'
+import { HOST_PORT, HTTP_URL, MULTIADDR, OPTIONAL_FILE_PATH, PEER_MULTIADDR, PROTOCOL_ID, type Format } from './formats.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -75,7 +75,9 @@ export const SCHEMA = {
     dht: boolean({ default: true, doc: 'Run the Kademlia DHT to find peers and providers.' }),
     dhtProtocol: string({ format: PROTOCOL_ID, default: '/shoal/kad/1.0.0', doc: 'DHT protocol ID; only nodes using the same one share a DHT.' }),
     trackers: list({ format: HTTP_URL, default: [], doc: 'Tracker URLs to announce to and query for peers.' }),
-    maxConnections: integer({ min: 1, max: 100_000, default: 300, doc: 'Most open peer connections.' })
+    maxConnections: integer({ min: 1, max: 100_000, default: 300, doc: 'Most open peer connections.' }),
+    maxConnectionsPerIp: integer({ min: 1, max: 100_000, default: 32, doc: 'Most inbound peer connections (open or in their handshake) from one IP address; more are refused.' }),
+    swarmKey: string({ format: OPTIONAL_FILE_PATH, default: '', doc: 'Swarm key file (kubo `swarm.key` format, made by `shoal swarm-key new`): only nodes with the same key can connect. Relative to the data dir; empty: a public swarm.' })
   },
   api: {
     listen: string({ format: HOST_PORT, default: '127.0.0.1:7878', doc: 'Address of the HTTP API and dashboard; port 0 picks a free port.' })

@@ -2,9 +2,11 @@
  * Builds the libp2p host every Shoal node runs on: TCP, TLS first then Noise
  * (TLS measured faster here), yamux, identify and ping, plus the discovery
  * the config asks for: Kademlia DHT under Shoal's own protocol id, mDNS,
- * bootstrap peers.
+ * bootstrap peers; a pre-shared key (`@libp2p/pnet`) for a private swarm,
+ * and a cap on inbound connections per IP.
  */
 import '../polyfill.js'
+import { createHash } from 'node:crypto'
 import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
@@ -15,6 +17,10 @@ import { ping, type Ping } from '@libp2p/ping'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
 import { bootstrap } from '@libp2p/bootstrap'
+import { loadSwarmKey } from './swarm-key.js'
+import { confirmedPreSharedKey } from './psk-protector.js'
+import { InboundIpCap } from './inbound-ip-cap.js'
+import { logger } from '../util/log.js'
 import type { PeerDiscovery, PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
@@ -24,6 +30,14 @@ export interface Libp2pInit {
   listen: readonly string[]
   announce?: readonly string[]
   maxConnections: number
+  /** Most inbound connections from one IP at once; no cap when undefined (benches running 100 nodes on loopback). */
+  maxConnectionsPerIp?: number
+  /**
+   * A swarm key file (kubo's `swarm.key`): when set, every connection is
+   * first wrapped in the key's XSalsa20 stream, so only nodes holding the
+   * same key get as far as the TLS/Noise handshake.
+   */
+  swarmKeyFile?: string
   /** Kademlia DHT under this protocol id; off when undefined. */
   dhtProtocol?: string
   /** LAN discovery by mDNS. */
@@ -38,8 +52,24 @@ export interface Libp2pInit {
   datastore?: Datastore
 }
 
+const log = logger('net')
+
 /** mDNS service name: Shoal nodes find each other, not every libp2p app on the LAN. */
 export const MDNS_SERVICE_TAG = '_shoal._udp.local'
+
+/**
+ * The mDNS service name of a private swarm: `_shoal-<8 hex>._udp.local`, the
+ * hex from a hash of the key. Members find only each other on the LAN, so
+ * they neither list nor dial nodes of public or other swarms (dials that
+ * could only fail), and those never see the members. The hash names the
+ * swarm to the LAN without revealing anything of its key; DNS-SD service
+ * names stay within 15 characters (RFC 6763 §7.2).
+ */
+export function mdnsServiceTag (psk?: Uint8Array): string {
+  if (psk == null) return MDNS_SERVICE_TAG
+  const tag = createHash('sha256').update('shoal mdns service tag\n').update(psk).digest('hex').slice(0, 8)
+  return `_shoal-${tag}._udp.local`
+}
 
 /** Base services every node runs (a type alias: libp2p's ServiceMap needs an index signature). */
 // eslint-disable-next-line @typescript-eslint/consistent-type-definitions
@@ -74,7 +104,12 @@ export async function createShoalLibp2p (init: Libp2pInit): Promise<Libp2p<Shoal
     // public IPFS DHT, wrong for a LAN or a test swarm on one machine.
     services.dht = kadDHT({ protocol: init.dhtProtocol, clientMode: false, peerInfoMapper: passthroughMapper })
   }
-  if (init.mdns) services.mdns = mdns({ serviceTag: MDNS_SERVICE_TAG })
+  const key = init.swarmKeyFile == null ? undefined : await loadSwarmKey(init.swarmKeyFile)
+  if (key?.warning != null) {
+    log.error(key.warning)
+    process.emitWarning(key.warning, { code: 'SHOAL_SWARM_KEY_READABLE' })
+  }
+  if (init.mdns) services.mdns = mdns({ serviceTag: mdnsServiceTag(key?.psk) })
   if (init.bootstrap.length > 0) services.bootstrap = bootstrap({ list: [...init.bootstrap] })
   return await createLibp2p({
     privateKey: init.privateKey,
@@ -87,6 +122,8 @@ export async function createShoalLibp2p (init: Libp2pInit): Promise<Libp2p<Shoal
     transports: [tcp()],
     connectionEncrypters: [tls(), noise()],
     streamMuxers: [yamux()],
+    connectionProtector: key == null ? undefined : confirmedPreSharedKey(key.psk),
+    connectionGater: init.maxConnectionsPerIp == null ? undefined : new InboundIpCap(init.maxConnectionsPerIp),
     // On a saturated uplink a pong waits behind megabytes of chunk data in the
     // socket buffers; libp2p's 5 s floor would close busy, healthy connections.
     // A peer that cannot answer in 20 s is gone; the download's own stall

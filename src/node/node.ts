@@ -182,6 +182,9 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
         listen: net.listen,
         announce: net.announce,
         maxConnections: net.maxConnections,
+        maxConnectionsPerIp: net.maxConnectionsPerIp,
+        // A relative key path in the config is relative to the data dir (the CLI makes flags absolute).
+        swarmKeyFile: net.swarmKey === '' ? undefined : resolve(this.dataDir, net.swarmKey),
         dhtProtocol: net.dht ? net.dhtProtocol : undefined,
         mdns: net.mdns,
         bootstrap: net.bootstrap,
