@@ -39,6 +39,8 @@ export async function check<T> (property: fc.IProperty<T> | fc.IAsyncProperty<T>
   } catch (err) {
     // fast-check's message carries the seed and path too; this line says how to replay.
     console.error(`fuzz failure: replay with SHOAL_FUZZ_SEED=${FUZZ_SEED} (SHOAL_FUZZ_SCALE=${FUZZ_SCALE})`)
+    const cause = (err as { cause?: unknown }).cause
+    if (cause !== undefined) console.error('fuzz failure cause:', cause instanceof Error ? cause.message : cause)
     throw err
   }
 }
