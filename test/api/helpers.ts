@@ -52,7 +52,7 @@ export async function startApiFixture (): Promise<ApiFixture> {
     const res = await app.inject({ ...rest, headers })
     const contentType = res.headers['content-type'] as string | undefined
     const isJson = typeof contentType === 'string' && contentType.startsWith('application/json')
-    return { status: res.statusCode, body: isJson ? res.json() : undefined, text: res.body, raw: res.rawPayload, contentType }
+    return { status: res.statusCode, body: isJson && res.body !== '' ? res.json() : undefined, text: res.body, raw: res.rawPayload, contentType }
   }
   return {
     dir,
