@@ -132,6 +132,14 @@ describe('fuzz: frame decoder', () => {
     }), 300)
   })
 
+  it('a length prefix above 2^53 is a coded error, not a bare RangeError (found by this fuzz)', () => {
+    for (const prefix of [[128, 128, 128, 128, 128, 128, 128, 16], [255, 255, 255, 255, 255, 255, 255, 255, 127]]) {
+      // outcome() fails on anything but a coded error
+      const result = outcome(() => [...new FrameDecoder(MAX).decode(Uint8Array.from(prefix))], PROTOCOL_CODES)
+      assert.equal(result.ok, false)
+    }
+  })
+
   it('valid frames split anywhere decode to exactly the payloads sent', async () => {
     const input = fc.tuple(fc.array(bytes(MAX), { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 8 }))
     await check(fc.property(input, ([payloads, cuts]) => {
