@@ -203,17 +203,17 @@ describe('fuzz: file IDs and peer exchange hints from the wire', () => {
     const recipient = multiaddr('/ip4/10.0.0.9/tcp/4001')
     const validHint = encodeHint({ peerId, addrs: [multiaddr('/ip4/10.1.2.3/tcp/4001'), multiaddr('/ip6/fe80::1/udp/4001/quic-v1')] }, recipient)
     assert.ok(validHint != null)
-    const hint = fc.record({
+    const hint = fc.oneof({ weight: 3, arbitrary: fc.constant(validHint) }, fc.record({
       peerId: fc.oneof(bytes(48), mutated(fc.constant(validHint.peerId))),
-      addrs: fc.array(fc.oneof(bytes(32), ...validHint.addrs.map(a => mutated(fc.constant(a)))), { maxLength: 12 })
-    })
-    await check(fc.property(fc.array(hint, { maxLength: 40 }), (hints) => {
+      addrs: fc.array(fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...validHint.addrs) }, bytes(32), ...validHint.addrs.map(a => mutated(fc.constant(a)))), { maxLength: 12, size: 'max' })
+    }))
+    await check(fc.property(fc.array(hint, { maxLength: 60, size: 'max' }), (hints) => {
       const decoded = outcome(() => decodeHints(hints as PeerHint[]), []).ok
       assert.ok(decoded, 'decodeHints never throws')
       const out = decodeHints(hints as PeerHint[])
       assert.ok(out.length <= MAX_PEX_PEERS)
       for (const h of out) assert.ok(h.addrs.length > 0 && h.addrs.length <= MAX_PEX_ADDRS)
-    }), 200)
+    }), 100)
     assert.equal(decodeHints([validHint])[0]?.peerId.toString(), peerId.toString())
   })
 })

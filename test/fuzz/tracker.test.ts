@@ -81,7 +81,11 @@ describe('fuzz: tracker validation', () => {
     const self = (): string => ids.peers[0]!
     await check(fc.property(fc.array(address(ids, ids.peers[0]!), { maxLength: 6 }), (addrs) => {
       const result = outcome(() => canonicalAddrs(self(), addrs), ['ERR_INVALID_ARGUMENT', 'ERR_INVALID_ID'])
-      if (result.ok) for (const a of result.value) assert.ok(a.endsWith(`/p2p/${self()}`), a)
+      if (!result.ok) return
+      for (const a of result.value) assert.ok(a.endsWith(`/p2p/${self()}`), a)
+      // A peer may only advertise itself.
+      const others = ids.peers.filter(p => p !== self())
+      assert.ok(!addrs.some(a => others.some(p => a.endsWith(`/p2p/${p}`))), `accepted another peer's address: ${addrs.join(' ')}`)
     }), 300)
   })
 })
