@@ -64,6 +64,14 @@ describe('API: one error shape for every bad input', () => {
     assertClean(f, await f.call({ method: 'GET', url: `/api/downloads/%zz?token=${f.token}`, token: false }), 400, 'ERR_INVALID_ARGUMENT')
   })
 
+  it('without the token every bad request is 401: the token is checked before the body is parsed', async () => {
+    const json = { 'content-type': 'application/json' }
+    assertClean(f, await f.call({ method: 'POST', url: '/api/files', payload: '{"path": ', headers: json, token: false }), 401, 'ERR_UNAUTHORIZED')
+    assertClean(f, await f.call({ method: 'POST', url: '/api/files', payload: { path: 'x'.repeat(100 * 1024) }, token: false }), 401, 'ERR_UNAUTHORIZED')
+    assertClean(f, await f.call({ method: 'POST', url: '/api/files', payload: { path: 'a\u0000b' }, token: false }), 401, 'ERR_UNAUTHORIZED')
+    assertClean(f, await f.call({ method: 'GET', url: '/api/events', token: false }), 401, 'ERR_UNAUTHORIZED')
+  })
+
   it('bad JSON, an empty JSON body and a wrong content type are 400 in the shape', async () => {
     const json = { 'content-type': 'application/json' }
     assertClean(f, await f.call({ method: 'POST', url: '/api/files', payload: '{"path": ', headers: json }), 400, 'ERR_INVALID_ARGUMENT')
