@@ -4,10 +4,13 @@
  * Routes are thin: they validate input with JSON schemas and call the node.
  * Errors leave as one JSON shape (see errors.ts).
  */
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { timingSafeEqual } from 'node:crypto'
+import { parse as parseQuery } from 'node:querystring'
 import { ShoalError } from '../errors.js'
-import { toApiError } from './errors.js'
+import { logger } from '../util/log.js'
+import { MAX_ERROR_MESSAGE_CHARS, MAX_PARAM_LENGTH, toApiError } from './errors.js'
+import { assertPathInput } from './path-input.js'
 import { registerEventStream } from './events.js'
 import { chunkStatusReport } from './chunk-status.js'
 import type { ShoalNode } from '../node/node.js'
@@ -26,20 +29,41 @@ export interface RunningApi {
   close: () => Promise<void>
 }
 
-const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 128 } }, required: ['id'] } as const
+const log = logger('api')
+
+/** Largest request body accepted, in bytes; the biggest legitimate one is a download request. */
+export const API_BODY_LIMIT_BYTES = 64 * 1024
+
+const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: MAX_PARAM_LENGTH } }, required: ['id'] } as const
 
 /** Builds the fastify app (not listening); tests use `inject()` on it. */
 export function buildApi (node: ShoalNode, token: string): FastifyInstance {
+  const secrets = [token]
+  /** Sends `err` as the one error shape; unexpected ones are logged (with their stack) here, never sent. */
+  const sendError = (err: unknown, req: FastifyRequest, reply: FastifyReply): void => {
+    const body = toApiError(err, { secrets })
+    if (body.statusCode >= 500) log.error('%s %s failed: %O', req.method, urlPath(req.raw.url), err)
+    void reply.status(body.statusCode).type('application/json; charset=utf-8').send(body)
+  }
   // Fastify's default Ajv options strip unknown keys and coerce types; the schemas
   // below mean what they say, so bad input is rejected instead.
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } })
-  app.setErrorHandler((err, _req, reply) => {
-    const body = toApiError(err)
-    void reply.status(body.statusCode).send(body)
+  const app = Fastify({
+    logger: false,
+    bodyLimit: API_BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    // A malformed URL or an overlong parameter fails in the router, before any
+    // hook runs: the token is checked here first, so without it the answer is 401.
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      sendError(isAuthorized(req.headers.authorization, rawQueryToken(req.raw.url), token) ? err : unauthorized(), req, reply)
+    }
   })
+  app.setErrorHandler((err, req, reply) => { sendError(err, req, reply) })
   app.setNotFoundHandler((req, reply) => {
-    const body = toApiError(new ShoalError('ERR_ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`))
-    void reply.status(404).send(body)
+    // The route is the caller's own URL path (not a file path): quoted whole, but capped and without the query.
+    const route = urlPath(req.url).slice(0, MAX_ERROR_MESSAGE_CHARS / 2)
+    const body = toApiError(new ShoalError('ERR_ROUTE_NOT_FOUND', 'no such route'), { secrets })
+    void reply.status(404).send({ ...body, message: `no route ${req.method.slice(0, 16)} ${route.split(token).join('[redacted]')}` })
   })
   app.addHook('onRequest', async (req) => { authorize(req, token) })
 
@@ -50,6 +74,7 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
   app.post<{ Body: { path: string } }>('/api/files', {
     schema: { body: { type: 'object', properties: { path: { type: 'string', minLength: 1, maxLength: 4096 } }, required: ['path'], additionalProperties: false } }
   }, async (req, reply) => {
+    assertPathInput('path', req.body.path)
     const result = await node.share(req.body.path)
     return await reply.status(201).send(result)
   })
@@ -84,6 +109,8 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
       }
     }
   }, async (req, reply) => {
+    if (req.body.output !== undefined) assertPathInput('output', req.body.output)
+    if (req.body.cwd !== undefined) assertPathInput('cwd', req.body.cwd)
     const { job } = await node.startDownload(req.body.target, req.body)
     return await reply.status(201).send(job.snapshot())
   })
@@ -108,7 +135,7 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
 
   // Seed 000: fetch one chunk over HTTP (bytes are verified before they are served).
   app.get<{ Params: { fileId: string, chunkIndex: string } }>('/api/chunks/:fileId/:chunkIndex', {
-    schema: { params: { type: 'object', properties: { fileId: { type: 'string', maxLength: 128 }, chunkIndex: { type: 'string', pattern: '^[0-9]{1,9}$' } }, required: ['fileId', 'chunkIndex'] } }
+    schema: { params: { type: 'object', properties: { fileId: { type: 'string', maxLength: MAX_PARAM_LENGTH }, chunkIndex: { type: 'string', pattern: '^[0-9]{1,9}$' } }, required: ['fileId', 'chunkIndex'] } }
   }, async (req, reply) => {
     const data = await node.readChunk(req.params.fileId, Number(req.params.chunkIndex))
     return await reply.type('application/octet-stream').send(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
@@ -129,12 +156,29 @@ export async function startApi (init: ApiInit): Promise<RunningApi> {
 }
 
 function authorize (req: FastifyRequest, token: string): void {
-  const header = req.headers.authorization
   const query = (req.query as { token?: unknown } | undefined)?.token
+  if (!isAuthorized(req.headers.authorization, query, token)) throw unauthorized()
+}
+
+/** True when the bearer header, or else a single `?token=`, is the token (compared in constant time). */
+function isAuthorized (header: string | undefined, query: unknown, token: string): boolean {
   const given = header?.startsWith('Bearer ') === true ? header.slice(7) : typeof query === 'string' ? query : ''
   const a = Buffer.from(given)
   const b = Buffer.from(token)
-  if (a.length !== b.length || !timingSafeEqual(a, b)) {
-    throw new ShoalError('ERR_UNAUTHORIZED', 'missing or wrong API token (see api.token in the data dir)')
-  }
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+function unauthorized (): ShoalError {
+  return new ShoalError('ERR_UNAUTHORIZED', 'missing or wrong API token (see api.token in the data dir)')
+}
+
+/** `?token=` of a raw URL, for requests that failed before fastify parsed their query. */
+function rawQueryToken (url: string | undefined): unknown {
+  const q = url?.indexOf('?') ?? -1
+  return q < 0 ? undefined : parseQuery(url?.slice(q + 1) ?? '').token
+}
+
+/** The path part of a request URL, without its query string. */
+function urlPath (url: string | undefined): string {
+  return (url ?? '').split('?')[0] ?? ''
 }

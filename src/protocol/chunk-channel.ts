@@ -75,7 +75,14 @@ export class ChunkChannel {
     const signal = anySignal(options.signal, OUTBOUND_REQUEST_TIMEOUT_MS)
     const stream = await libp2p.dialProtocol(peer, CHUNKS_PROTOCOL, { signal })
     const channel = new ChunkChannel(peer, stream, manifest, handlers)
-    await sendFrames(stream, [ChunksOpen.encode({ fileId: fileIdToBytes(fileId) as Uint8Array<ArrayBuffer> })], { signal })
+    try {
+      await sendFrames(stream, [ChunksOpen.encode({ fileId: fileIdToBytes(fileId) as Uint8Array<ArrayBuffer> })], { signal })
+    } catch (err) {
+      // A peer that resets the stream at once is a protocol failure like any other: a coded error.
+      const coded = asProtocolError(err)
+      channel.abort(coded)
+      throw coded
+    }
     return channel
   }
 

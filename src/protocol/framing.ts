@@ -77,14 +77,16 @@ export class FrameDecoder {
         if (this.#buffer.byteLength >= MAX_LENGTH_PREFIX_BYTES) throw new ShoalError('ERR_PROTOCOL', 'malformed length prefix')
         return // the prefix itself is incomplete
       }
+      // The cap first: a prefix of 8+ bytes can claim more than 2^53, which
+      // `encodingLength` refuses with a bare RangeError.
+      if (length > this.#maxFrameBytes) {
+        throw new ShoalError('ERR_MESSAGE_TOO_LARGE', `frame of ${length} bytes exceeds the ${this.#maxFrameBytes}-byte limit`)
+      }
       const prefix = varint.encodingLength(length)
       // The prefix must be the minimal encoding (multiformats unsigned-varint): otherwise the
       // bytes decoded and the `prefix` bytes skipped below differ and the stream desynchronises.
       if ((this.#buffer.get(prefix - 1) & 0x80) !== 0) {
         throw new ShoalError('ERR_PROTOCOL', 'malformed length prefix')
-      }
-      if (length > this.#maxFrameBytes) {
-        throw new ShoalError('ERR_MESSAGE_TOO_LARGE', `frame of ${length} bytes exceeds the ${this.#maxFrameBytes}-byte limit`)
       }
       if (this.#buffer.byteLength < prefix + length) return
       const frame = this.#buffer.sublist(prefix, prefix + length)

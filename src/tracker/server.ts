@@ -77,7 +77,10 @@ export function buildTrackerServer (deps: TrackerServerDeps): FastifyInstance {
     // Longer than an ID, so an over-long ID gets a schema 400 rather than a 404.
     routerOptions: { maxParamLength: 2 * C.MAX_ID_LENGTH },
     // Wrong JSON types are errors, not coerced ("5" is not an array of files).
-    ajv: { customOptions: { coerceTypes: false } }
+    ajv: { customOptions: { coerceTypes: false } },
+    // Router failures (bad percent-encoding, an over-long parameter) skip the error
+    // handler; without this they leave in fastify's shape with an FST_ code.
+    frameworkErrors: (err, _request, reply) => { sendError(reply, toHttpError(err, config)) }
   })
   app.server.maxConnections = config.maxConnections
   const peerLimiter = new TokenBucketLimiter({ ...config.peerRateLimit, maxKeys: C.MAX_RATE_LIMIT_KEYS, now: config.now })
