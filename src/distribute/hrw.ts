@@ -21,7 +21,7 @@
  */
 import { createHash } from 'node:crypto'
 
-/** A 64-bit key, as two unsigned 32-bit halves. */
+/** A 64-bit key, as two 32-bit halves. */
 export interface Key64 {
   readonly hi: number
   readonly lo: number
@@ -72,15 +72,6 @@ export function pairUniform (chunk: ChunkState, peerHi: number, peerLo: number):
   const lo = fmix32(mix32(mix32(chunk.lo, peerLo), peerHi) ^ 16)
   // 26 + 27 = 53 bits; +0.5 keeps the value strictly inside (0, 1).
   return ((hi >>> 6) * TWO_POW_27 + (lo >>> 5) + 0.5) / TWO_POW_53
-}
-
-/**
- * The pair's rank key: `-ln(u) / weight`, smaller ranks first. A weight of 0
- * (or less) gives Infinity, ranked after every real peer.
- */
-export function rankKey (chunk: ChunkState, peer: Key64, weight: number): number {
-  if (!(weight > 0)) return Infinity
-  return -Math.log(pairUniform(chunk, peer.hi, peer.lo)) / weight
 }
 
 /** One MurmurHash3 x86_32 body step: mixes the word `k` into the state `h`. */

@@ -48,7 +48,11 @@ export interface PlacementPeer {
   readonly freeBytes: number
   /** Measured upload bandwidth in bytes/s; when unknown, the median of the known ones is assumed. */
   readonly bandwidthBytesPerSec?: number
-  /** True for the node doing the placement (the uploader); it keeps its share. */
+  /**
+   * True for the node doing the placement (the uploader): `round-robin` puts
+   * it first in the ring, so it keeps its share; `weighted` ranks it like any
+   * other candidate (leave it out to push every copy away).
+   */
   readonly local?: boolean
 }
 

@@ -2,9 +2,17 @@
  * Repair planning: given a distribution map, the peers alive now and N,
  * which copies restore N holders per chunk, and who makes each one. Pure and
  * deterministic, so it needs no coordinator: every surviving holder runs it
- * on the same inputs (the signed map, the agreed set of departed peers, the
- * peers' announced quotas and bandwidths), gets the same orders, and carries
- * out those whose `from` is itself.
+ * on the same inputs, gets the same orders, and carries out those whose
+ * `from` is itself.
+ *
+ * "The same inputs" is the caller's part: the signed map (the newest valid
+ * version, record-chain.ts), the live peers (the map's holders minus those
+ * unreachable for longer than the repair delay, plus any agreed candidates),
+ * and for each the quota and bandwidth it announces — not what each survivor
+ * happens to measure, which differs from one to the next. Peer order does not
+ * matter. If two survivors still disagree (one saw a peer a moment longer),
+ * their signed updates conflict and `preferRecord` keeps one everywhere; the
+ * other's copies are surplus, which holders may drop.
  *
  * Moving as little as possible: a chunk's surviving copies stay where they
  * are, and only its missing copies are made — one copy order per departed
