@@ -93,8 +93,11 @@ export function decodeRecordBytes (bytes: Uint8Array): { record: DistributionRec
   const signature = envelope.sig
   if (!(body instanceof Uint8Array) || !(signature instanceof Uint8Array)) throw invalid('record body and signature must be bytes')
   if (signature.byteLength === 0 || signature.byteLength > MAX_SIGNATURE_BYTES) throw invalid('record signature has an impossible length')
-  const record = validateBody(decodeMap(body, BODY_KEYS, 'record body'))
-  if (!equalBytes(dagCbor.encode({ body, sig: signature }), bytes) || !equalBytes(encodeBody(record), body)) {
+  const fields = decodeMap(body, BODY_KEYS, 'record body')
+  const record = validateBody(fields)
+  // Fields of exactly the right types re-encode canonically, so this proves
+  // the input was the canonical encoding: one record, one byte string.
+  if (!equalBytes(dagCbor.encode({ body, sig: signature }), bytes) || !equalBytes(dagCbor.encode(fields), body)) {
     throw invalid('record bytes are not canonical DAG-CBOR')
   }
   return { record, body, signature }

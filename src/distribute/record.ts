@@ -130,6 +130,24 @@ export function holderCounts (record: DistributionRecord): Map<string, number> {
   return counts
 }
 
+/** The map as the API and `shoal map --json` show it (issue 10: `GET /api/files/:id/distribution`). */
+export interface DistributionView {
+  id: string
+  replicas: number
+  holders: Record<string, number>
+  chunks: Array<{ index: number, holders: string[] }>
+}
+
+/** The record's map in the shape of `DistributionView`. */
+export function distributionView (record: DistributionRecord): DistributionView {
+  return {
+    id: record.fileId,
+    replicas: record.replicas,
+    holders: Object.fromEntries(holderCounts(record)),
+    chunks: record.holders.map((holders, index) => ({ index, holders: [...holders] }))
+  }
+}
+
 function signingBytes (body: Uint8Array): Uint8Array {
   const tag = new TextEncoder().encode(RECORD_SIGNING_TAG)
   const out = new Uint8Array(tag.byteLength + 1 + body.byteLength)

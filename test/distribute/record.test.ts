@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
-import { nextRecord, rootRecord, signRecord, verifyRecord, holderCounts, MAX_RECORD_BYTES, type DistributionRecord, type SignedRecord } from '../../src/distribute/record.js'
+import { distributionView, nextRecord, rootRecord, signRecord, verifyRecord, holderCounts, MAX_RECORD_BYTES, type DistributionRecord, type SignedRecord } from '../../src/distribute/record.js'
 import { encodeBody } from '../../src/distribute/record-codec.js'
 import { preferRecord, verifyChain, verifyUpdate } from '../../src/distribute/record-chain.js'
 import { placeChunks } from '../../src/distribute/placement.js'
@@ -92,6 +92,11 @@ describe('distribution record', () => {
     assert.equal(verified.record.prev, null)
     // Compact: a 40-chunk, 6-peer map is a few hundred bytes.
     assert.ok(signed.bytes.byteLength < 1000, `${signed.bytes.byteLength} bytes`)
+    const view = distributionView(verified.record)
+    assert.equal(view.id, FILE_ID)
+    assert.equal(view.chunks.length, CHUNKS)
+    assert.deepEqual(view.chunks[3], { index: 3, holders: [...(signed.record.holders[3] ?? [])] })
+    assert.equal(Object.values(view.holders).reduce((a, b) => a + b, 0), CHUNKS * 2)
     // Deterministic: signing the same record again gives the same bytes (Ed25519 signatures are deterministic).
     assert.deepEqual((await signRecord(signed.record, uploader.key)).bytes, signed.bytes)
   })
