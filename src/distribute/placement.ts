@@ -147,7 +147,7 @@ export function hrwPicker (fileId: string, peers: readonly PlacementPeer[], weig
   const ids = peers.map((p) => p.peerId)
   const scores = new Float64Array(peers.length)
   return (chunk, count, accept) => {
-    // The rank key -ln(u)/w of hrw.ts, inlined over typed arrays: this loop is
+    // The rank key -ln(u)/w (hrw.ts header) over typed arrays: this loop is
     // the whole cost of placing a chunk (P peers per chunk).
     const state = chunkState(chunkKey(fileId, chunk))
     for (let i = 0; i < scores.length; i++) {
