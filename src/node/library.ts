@@ -171,13 +171,17 @@ export class Library extends EventEmitter<LibraryEvents> implements FileProvider
     this.emit('file:changed', { id, path, reason, message })
   }
 
-  /** Re-checks every complete copy's identity on disk and unshares those changed or deleted. */
-  async checkCopies (): Promise<void> {
+  /**
+   * Re-checks every complete copy's identity on disk and unshares those
+   * changed or deleted; with `deletedOnly`, only those gone (an offline
+   * `verify` still gets to say which chunks of a changed copy differ).
+   */
+  async checkCopies (options: { deletedOnly?: boolean } = {}): Promise<void> {
     for (const record of this.#catalog.listFiles()) {
       for (const copy of this.#catalog.localCopies(record.id)) {
         try {
           const check = await checkFile(copy.path, copy)
-          if (check !== 'unchanged') this.unshare(record.id, copy.path, check)
+          if (check === 'deleted' || (check === 'changed' && options.deletedOnly !== true)) this.unshare(record.id, copy.path, check)
         } catch (err) {
           // Unreadable for now (permissions, I/O): reads will fail on their own; keep it until we know.
           log.error('cannot check %s: %s', copy.path, toShoalError(err).message)

@@ -151,7 +151,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       this.#catalog = new Catalog(join(this.dataDir, 'shoal.db'))
       this.#library = new Library(this.#catalog)
       this.#library.on('file:changed', (e) => { this.emit('file:changed', e) })
-      await this.#library.checkCopies()
+      await this.#library.checkCopies({ deletedOnly: options.offline === true })
       if (options.offline === true) return
       const n = this.#net = await import('./networking.js')
       const privateKey = await n.loadOrCreateIdentity(this.dataDir)
