@@ -141,13 +141,14 @@ export class Library extends EventEmitter<LibraryEvents> implements FileProvider
       try {
         data = await source.read(offset, length)
       } catch (err) {
-        if (hasCode(err, 'ERR_FILE_CHANGED')) this.unshare(id, copy.path, source.check === 'deleted' ? 'deleted' : 'changed')
-        throw err
+        if (!hasCode(err, 'ERR_FILE_CHANGED')) throw err
+        this.unshare(id, copy.path, source.check === 'deleted' ? 'deleted' : 'changed')
+        throw changedError(id, index) // the path is for the user's warning event, not for whoever asked
       }
       if (!await matches(manifest, index, data)) {
         // Same identity, other bytes: bit rot, or a change the clock hid. Either way not the file we shared.
         this.unshare(id, copy.path, 'corrupt', `chunk ${index} does not match the manifest`)
-        throw new ShoalError('ERR_FILE_CHANGED', `${copy.path} no longer matches its manifest (chunk ${index})`, { id, index })
+        throw changedError(id, index)
       }
       return data
     })
@@ -245,6 +246,10 @@ export class Library extends EventEmitter<LibraryEvents> implements FileProvider
     const ids = [...this.#entries.keys()]
     await Promise.all(ids.map(async id => { await this.#dropEntry(id) }))
   }
+}
+
+function changedError (id: string, index: number): ShoalError {
+  return new ShoalError('ERR_FILE_CHANGED', `chunk ${index} of ${id}: the shared file no longer matches its manifest on disk, and is no longer shared`, { id, index })
 }
 
 /**

@@ -54,6 +54,7 @@ test('a file rewritten in place with the same size and mtime (touch -r) is unsha
   const res = await app.inject({ method: 'GET', url: `/api/chunks/${id}/1`, headers: { authorization: `Bearer ${TOKEN}` } })
   assert.equal(res.statusCode, 409, 'the HTTP chunk route refuses, it does not send the rewritten bytes')
   assert.equal(res.json().code, 'ERR_FILE_CHANGED')
+  assert.ok(!(res.json().message as string).includes(dir), 'the answer does not echo the path on disk')
   assert.deepEqual(events.map(e => [e.id, e.path, e.reason]), [[id, path, 'changed']])
   assert.match(events[0]?.message ?? '', /no longer shared/)
   assert.deepEqual(node.list().find(f => f.id === id)?.paths, [], 'no longer listed as a copy')
