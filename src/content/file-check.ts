@@ -2,7 +2,10 @@
  * Checks on local files that are about to be hashed or served in place: map
  * file system errors to Shoal's codes, refuse anything but a regular file (a
  * FIFO would block a reader forever, a device never ends), and detect a file
- * that changed under us by comparing identity, size and mtime.
+ * that changed under us by comparing its identity: device and inode (not
+ * replaced), size, mtime and ctime. The ctime matters: `touch -r` or
+ * utimes() can put an mtime back, but any write, chmod or timestamp change
+ * moves the ctime to "now", and nothing short of changing the clock forges it.
  */
 import { stat } from 'node:fs/promises'
 import type { Stats } from 'node:fs'
@@ -43,8 +46,54 @@ export async function statRegularFile (path: string): Promise<Stats> {
 }
 
 /**
+ * What identifies one version of a file on disk. `ctimeMs`, `ino` and `dev`
+ * are absent for copies catalogued before they were recorded: only what is
+ * known is compared (the served chunks are hash-checked anyway).
+ */
+export interface FileIdentity {
+  readonly size: number
+  readonly mtimeMs: number
+  readonly ctimeMs?: number
+  readonly ino?: number
+  readonly dev?: number
+}
+
+/** The identity of a file from its stats. */
+export function fileIdentity (stats: Stats): Required<FileIdentity> {
+  return { size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino, dev: stats.dev }
+}
+
+/** True when `now` is the file `recorded` describes (fields `recorded` lacks are not compared). */
+export function sameIdentity (recorded: FileIdentity, now: FileIdentity): boolean {
+  return recorded.size === now.size && recorded.mtimeMs === now.mtimeMs &&
+    (recorded.ctimeMs === undefined || recorded.ctimeMs === now.ctimeMs) &&
+    (recorded.ino === undefined || recorded.ino === now.ino) &&
+    (recorded.dev === undefined || recorded.dev === now.dev)
+}
+
+/** How a file on disk compares with its recorded identity. */
+export type FileCheck = 'unchanged' | 'changed' | 'deleted'
+
+/**
+ * Stats `path` by name (not through an open descriptor, which keeps a deleted
+ * or replaced file's old bytes readable) and compares it with `recorded`.
+ * Errors other than "not there" are thrown, mapped by fileError.
+ */
+export async function checkFile (path: string, recorded: FileIdentity): Promise<FileCheck> {
+  let now: Stats
+  try {
+    now = await stat(path)
+  } catch (err) {
+    const code = (err as { code?: unknown }).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'deleted'
+    throw fileError(err, path)
+  }
+  return now.isFile() && sameIdentity(recorded, fileIdentity(now)) ? 'unchanged' : 'changed'
+}
+
+/**
  * Throws ERR_FILE_CHANGED unless `path` is still the file described by
- * `before`: same device and inode (not replaced), same size, same mtime.
+ * `before`: same device and inode (not replaced), same size, mtime and ctime.
  */
 export async function assertUnchanged (path: string, before: Stats): Promise<void> {
   let after: Stats
@@ -53,7 +102,7 @@ export async function assertUnchanged (path: string, before: Stats): Promise<voi
   } catch (err) {
     throw new ShoalError('ERR_FILE_CHANGED', `${path} disappeared while it was being read`, { path }, { cause: err })
   }
-  if (after.dev !== before.dev || after.ino !== before.ino || after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
+  if (!sameIdentity(fileIdentity(before), fileIdentity(after))) {
     throw new ShoalError('ERR_FILE_CHANGED', `${path} changed while it was being read`, {
       path,
       size: { before: before.size, after: after.size },

@@ -12,11 +12,11 @@ import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { Catalog, CATALOG_FILE, type FileRecord } from '../store/catalog.js'
 import { prepareDataDir } from '../store/data-dir.js'
-import { Library } from './library.js'
+import { Library, type FileChangedEvent } from './library.js'
 import { PeerBook } from './peer-book.js'
 import { BufferPool } from '../transfer/buffer-pool.js'
 import { chunkBudget } from '../transfer/chunk-budget.js'
-import { verifyLocalCopy, type VerifyReport } from './verify.js'
+import type { VerifyReport } from './verify.js'
 import type { ShoalServices } from '../net/create-libp2p.js'
 import type { HintedSourceFinder } from './source-finder.js'
 import type { SwarmDirectory } from './swarm-directory.js'
@@ -96,7 +96,8 @@ export interface FileListing {
 export interface NodeEvents {
   'file:added': [ShareResult]
   'file:removed': [{ id: string }]
-  'file:changed': [{ id: string, path: string }]
+  /** A copy changed, deleted or corrupt on disk was unshared (a warning for the user). */
+  'file:changed': [FileChangedEvent]
   'download:started': [JobSnapshot]
   'download:progress': [JobSnapshot]
   'download:state': [JobSnapshot]
@@ -171,6 +172,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       this.#catalog = new Catalog(join(this.dataDir, CATALOG_FILE))
       this.#library = new Library(this.#catalog)
       this.#library.on('file:changed', (e) => { this.emit('file:changed', e) })
+      await this.#library.checkCopies({ deletedOnly: options.offline === true })
       if (options.offline === true) return
       const n = this.#net = await import('./networking.js')
       const privateKey = await n.loadOrCreateIdentity(this.dataDir)
@@ -225,6 +227,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
         n.bootstrapFromTrackers(libp2p, this.#announcer.clients, (peer) => { this.#peerBook.found(peer.toString(), 'tracker') }, this.#lifetimeSignal(TRACKER_BOOTSTRAP_TIMEOUT_MS))
           .catch((err: unknown) => { log.error('bootstrap from trackers failed: %s', err) })
       }
+      library.startWatching()
       for (const id of this.#heldFiles()) this.#provide(id)
       if (this.config.chunking.autoResumeDownloads && options.resume !== false) this.#resumeDownloads()
     } catch (err) {
@@ -346,13 +349,9 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     this.emit('file:removed', { id })
   }
 
-  /** Re-hashes every local copy of a file against its manifest. */
+  /** Re-hashes every local copy of a file against its manifest; a copy that fails is unshared (`file:changed`). */
   async verify (id: string, options: { signal?: AbortSignal } = {}): Promise<VerifyReport[]> {
-    const record = this.catalog.getFile(id)
-    if (record == null) throw new ShoalError('ERR_FILE_NOT_FOUND', `no file ${id} in this node`, { id })
-    const reports: VerifyReport[] = []
-    for (const copy of this.catalog.localCopies(id)) reports.push(await verifyLocalCopy(record.manifest, copy.path, options))
-    return reports
+    return await this.#need(this.#library).verify(id, options)
   }
 
   /**
@@ -475,6 +474,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
         etaSeconds: null,
         peers: [],
         missingPeers: [],
+        bannedPeers: [],
         error: d.error,
         errorCode: null
       })

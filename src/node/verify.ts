@@ -1,6 +1,7 @@
 /**
  * `shoal verify`: re-hashes a local copy of a file chunk by chunk against its
- * manifest, and says which chunks (if any) no longer match.
+ * manifest, and says which chunks (if any) no longer match. The library
+ * unshares a copy that fails (library.ts).
  */
 import { hashFile } from '../content/chunker.js'
 import { chunkHash, manifestChunkCount, type Manifest } from '../content/manifest.js'
@@ -15,7 +16,7 @@ export interface VerifyReport {
   error?: string
 }
 
-/** Verifies the file at `path` against `manifest`. */
+/** Verifies the file at `path` against `manifest`. Rejects only with ERR_ABORTED; every other failure is in the report. */
 export async function verifyLocalCopy (manifest: Manifest, path: string, options: { signal?: AbortSignal } = {}): Promise<VerifyReport> {
   let hashes: Uint8Array
   try {
@@ -23,7 +24,9 @@ export async function verifyLocalCopy (manifest: Manifest, path: string, options
     if (hashed.size !== manifest.size) return { path, ok: false, badChunks: [], error: `size is ${hashed.size}, expected ${manifest.size}` }
     hashes = hashed.hashes
   } catch (err) {
-    return { path, ok: false, badChunks: [], error: toShoalError(err).message }
+    const e = toShoalError(err)
+    if (e.code === 'ERR_ABORTED') throw e // an interrupted check says nothing about the copy
+    return { path, ok: false, badChunks: [], error: e.message }
   }
   const badChunks: number[] = []
   for (let i = 0; i < manifestChunkCount(manifest); i++) {

@@ -7,6 +7,7 @@
  */
 import { openCatalogDatabase } from './catalog-open.js'
 import { decodeManifest, encodeManifest, manifestChunkCount, type Manifest } from '../content/manifest.js'
+import type { FileIdentity } from '../content/file-check.js'
 import type { Database as DB, Statement } from 'better-sqlite3'
 
 /** The catalog's file name in the data dir. */
@@ -19,13 +20,26 @@ export interface FileRecord {
   readonly addedAt: number
 }
 
-/** A complete copy of a file on disk, as it was when recorded. */
-export interface LocalCopy {
+/**
+ * A complete copy of a file on disk, as it was when recorded: its identity
+ * (size, mtime, and since migration 2 ctime, inode and device) tells whether
+ * the file is still the one that was hashed.
+ */
+export interface LocalCopy extends FileIdentity {
   readonly fileId: string
   readonly path: string
-  readonly size: number
-  readonly mtimeMs: number
   readonly origin: 'shared' | 'downloaded'
+}
+
+interface CopyRow {
+  file_id: string
+  path: string
+  size: number
+  mtime_ms: number
+  ctime_ms: number | null
+  ino: number | null
+  dev: number | null
+  origin: 'shared' | 'downloaded'
 }
 
 /**
@@ -95,8 +109,8 @@ export class Catalog {
       getFile: db.prepare('SELECT id, manifest, added_at FROM files WHERE id = ?'),
       listFiles: db.prepare('SELECT id, manifest, added_at FROM files ORDER BY added_at'),
       deleteFile: db.prepare('DELETE FROM files WHERE id = ?'),
-      putCopy: db.prepare('INSERT OR REPLACE INTO local_copies (file_id, path, size, mtime_ms, origin) VALUES (?, ?, ?, ?, ?)'),
-      getCopies: db.prepare('SELECT file_id, path, size, mtime_ms, origin FROM local_copies WHERE file_id = ?'),
+      putCopy: db.prepare('INSERT OR REPLACE INTO local_copies (file_id, path, size, mtime_ms, ctime_ms, ino, dev, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      getCopies: db.prepare('SELECT file_id, path, size, mtime_ms, ctime_ms, ino, dev, origin FROM local_copies WHERE file_id = ?'),
       deleteCopy: db.prepare('DELETE FROM local_copies WHERE file_id = ? AND path = ?'),
       putDownload: db.prepare('INSERT INTO downloads (id, file_id, dest, state, error, hints, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?)'),
       getDownload: db.prepare('SELECT * FROM downloads WHERE id = ?'),
@@ -135,12 +149,11 @@ export class Catalog {
   }
 
   putLocalCopy (copy: LocalCopy): void {
-    this.#stmts.putCopy.run(copy.fileId, copy.path, copy.size, copy.mtimeMs, copy.origin)
+    this.#stmts.putCopy.run(copy.fileId, copy.path, copy.size, copy.mtimeMs, copy.ctimeMs ?? null, copy.ino ?? null, copy.dev ?? null, copy.origin)
   }
 
   localCopies (fileId: string): LocalCopy[] {
-    const rows = this.#stmts.getCopies.all(fileId) as Array<{ file_id: string, path: string, size: number, mtime_ms: number, origin: 'shared' | 'downloaded' }>
-    return rows.map(r => ({ fileId: r.file_id, path: r.path, size: r.size, mtimeMs: r.mtime_ms, origin: r.origin }))
+    return (this.#stmts.getCopies.all(fileId) as CopyRow[]).map(toLocalCopy)
   }
 
   deleteLocalCopy (fileId: string, path: string): void {
@@ -206,6 +219,19 @@ export class Catalog {
 
 function toFileRecord (row: { id: string, manifest: Buffer, added_at: number }): FileRecord {
   return { id: row.id, manifest: decodeManifest(new Uint8Array(row.manifest)), addedAt: row.added_at }
+}
+
+function toLocalCopy (r: CopyRow): LocalCopy {
+  return {
+    fileId: r.file_id,
+    path: r.path,
+    size: r.size,
+    mtimeMs: r.mtime_ms,
+    ...(r.ctime_ms == null ? {} : { ctimeMs: r.ctime_ms }),
+    ...(r.ino == null ? {} : { ino: r.ino }),
+    ...(r.dev == null ? {} : { dev: r.dev }),
+    origin: r.origin
+  }
 }
 
 function toDownloadRecord (row: DownloadRow): DownloadRecord {

@@ -59,5 +59,13 @@ export const MIGRATIONS: readonly string[] = [
     synced      INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (download_id, chunk_index)
   ) WITHOUT ROWID;
+  `,
+  // 2: the rest of a local copy's identity (see content/file-check.ts). With
+  // size and mtime alone, a file rewritten in place and given its old mtime
+  // back (`touch -r`) looked unchanged. NULL for copies recorded before.
+  `
+  ALTER TABLE local_copies ADD COLUMN ctime_ms REAL;
+  ALTER TABLE local_copies ADD COLUMN ino INTEGER;
+  ALTER TABLE local_copies ADD COLUMN dev INTEGER;
   `
 ]

@@ -7,6 +7,9 @@
 import { constants } from 'node:fs'
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises'
 import { ShoalError, toShoalError } from '../errors.js'
+import { logger } from '../util/log.js'
+
+const log = logger('partial-file')
 
 /** Suffix of in-progress downloads. */
 export const PART_SUFFIX = '.shoal-part'
@@ -17,6 +20,7 @@ export class PartialFile {
   readonly path: string
   readonly #fh: FileHandle
   #dirty = false
+  #closed = false
 
   private constructor (dest: string, fh: FileHandle) {
     this.dest = dest
@@ -87,6 +91,7 @@ export class PartialFile {
       await this.close() // the part file stays for a later resume; its handle must not leak
       throw err
     }
+    this.#closed = true
     await this.#fh.close()
     try {
       await rename(this.path, this.dest)
@@ -95,8 +100,11 @@ export class PartialFile {
     }
   }
 
+  /** Closes the handle; idempotent (commit closes it too). A failing close is logged: the bytes were synced or are re-checked on resume. */
   async close (): Promise<void> {
-    await this.#fh.close().catch(() => {})
+    if (this.#closed) return
+    this.#closed = true
+    await this.#fh.close().catch((err: unknown) => { log.error('closing %s failed: %s', this.path, toShoalError(err).message) })
   }
 
   /** Closes and deletes the part file (cancel with discard). */

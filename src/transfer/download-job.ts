@@ -12,7 +12,6 @@
  * chunk is written it syncs and renames the part file onto `dest`.
  */
 import { EventEmitter } from 'node:events'
-import { stat } from 'node:fs/promises'
 import { Bitfield } from '../content/bitfield.js'
 import { chunkRange } from '../content/chunk-size.js'
 import { chunkHash, manifestChunkCount, type Manifest } from '../content/manifest.js'
@@ -111,7 +110,10 @@ export interface JobSnapshot {
   speed: number
   etaSeconds: number | null
   peers: PeerContribution[]
+  /** Sources lost (disconnected, or no longer holding the file) while the job is stalled. */
   missingPeers: string[]
+  /** Sources banned for sending chunks that did not match the manifest: not gone, lying. */
+  bannedPeers: string[]
   error: string | null
   errorCode: string | null
 }
@@ -467,8 +469,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     this.#partial = undefined
     await partial.commit()
     const { catalog, library } = this.#init
-    const { size, mtimeMs } = await stat(this.dest)
-    library.addDownloaded({ fileId: this.fileId, path: this.dest, size, mtimeMs })
+    await library.addDownloaded(this.fileId, this.dest)
     this.#setState('completed')
     catalog.deleteDownload(this.id)
     this.#finished.resolve()
@@ -501,8 +502,9 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
 
   /** The job as the API and CLI show it. */
   snapshot (): JobSnapshot {
+    const banned = [...this.#everSeen].filter(k => this.#scheduler.peer(k)?.state === 'banned')
     const missing = this.#state === 'stalled'
-      ? [...this.#everSeen].filter(k => !this.#sources.has(k))
+      ? [...this.#everSeen].filter(k => !this.#sources.has(k) && !banned.includes(k))
       : []
     return {
       id: this.id,
@@ -521,6 +523,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
         return { peerId: id, bytes: this.#contributed.get(id) ?? 0, rate: Math.round(p?.rate ?? 0), state: p?.state ?? 'gone', inFlight: p?.inFlight.size ?? 0 }
       }),
       missingPeers: missing,
+      bannedPeers: banned,
       error: this.#error?.message ?? null,
       errorCode: this.#error?.code ?? null
     }

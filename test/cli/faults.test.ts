@@ -11,7 +11,8 @@ import { execFileSync } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile, readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import Database from 'better-sqlite3'
-import { tempDir, runShoal, spawnShoal, collect, lastJson, startNode, writeRandomFile, sha256File, waitFor, rotInPlace } from '../helpers/cli.js'
+import { tempDir, runShoal, spawnShoal, collect, lastJson, startNode, writeRandomFile, sha256File, waitFor } from '../helpers/cli.js'
+import { startLyingSeeder } from '../helpers/lying-seeder.js'
 
 const MIB = 1024 * 1024
 const SLOW = { SHOAL_TRANSFER_UPLOAD_RATE_LIMIT: String(8 * MIB) }
@@ -115,15 +116,12 @@ test('a peer serving corrupt chunks: caught, fetched elsewhere, the peer banned'
   const dir = await tempDir(t)
   const src = join(dir, 'f.bin')
   await writeRandomFile(src, 16 * MIB)
-  const bad = await startNode(t, join(dir, 'bad'))
+  // A Shoal node no longer serves a rotten file (it hashes what it serves): the liar is a modified peer.
+  const bad = await startLyingSeeder(src)
+  t.after(async () => { await bad.stop() })
   const good = await startNode(t, join(dir, 'good'), { env: SLOW })
-  // Same name and bytes, so the same manifest and ID.
-  await mkdir(join(dir, 'rot'))
-  const rotten = join(dir, 'rot', 'f.bin')
-  await writeFile(rotten, await readFile(src))
-  const { id } = await shareOn(bad.dataDir, rotten)
-  await shareOn(good.dataDir, src)
-  await rotInPlace(rotten, Array.from({ length: 16 }, (_, i) => i * MIB + 100))
+  const { id } = await shareOn(good.dataDir, src)
+  assert.equal(bad.fileId, id, 'the liar offers the same file')
 
   const b = await startNode(t, join(dir, 'b'))
   const r = await runShoal(['get', id, '--peer', bad.addrs[0] as string, '--peer', good.addrs[0] as string, '-o', join(dir, 'out.bin'), '--data-dir', b.dataDir, '--json'])
@@ -131,9 +129,27 @@ test('a peer serving corrupt chunks: caught, fetched elsewhere, the peer banned'
   assert.equal(await sha256File(join(dir, 'out.bin')), await sha256File(src))
   const peers = lastJson<GetJson>(r).peers
   assert.deepEqual(peers.map(p => p.peerId), [good.peerId], 'nothing counted from the corrupt peer')
-  const status = lastJson<{ downloads: Array<{ fileId: string, peers: Array<{ peerId: string, state: string }> }> }>(await runShoal(['status', '--data-dir', b.dataDir, '--json']))
+  const status = lastJson<{ downloads: Array<{ fileId: string, bannedPeers: string[], peers: Array<{ peerId: string, state: string }> }> }>(await runShoal(['status', '--data-dir', b.dataDir, '--json']))
   const job = status.downloads.find(d => d.fileId === id)
   assert.equal(job?.peers.find(p => p.peerId === bad.peerId)?.state, 'banned')
+  assert.deepEqual(job?.bannedPeers, [bad.peerId])
+})
+
+test('get from a lying peer only: fails naming it as banned for corrupt data (ERR_PEER_BANNED), not as gone', async (t) => {
+  const dir = await tempDir(t)
+  const src = join(dir, 'f.bin')
+  await writeRandomFile(src, 6 * MIB)
+  const liar = await startLyingSeeder(src)
+  t.after(async () => { await liar.stop() })
+  const env = { SHOAL_TRANSFER_NO_PROVIDER_TIMEOUT_MS: '3000' }
+  const r = await runShoal(['get', liar.fileId, '--peer', liar.addrs[0] as string, '-o', join(dir, 'out.bin'), '--data-dir', join(dir, 'b'), '--json'], { env })
+  assert.equal(r.code, 1, r.stderr)
+  assert.match(r.stderr, /ERR_PEER_BANNED/)
+  assert.match(r.stderr, new RegExp(`banned for sending corrupt data: ${liar.peerId}`))
+  assert.doesNotMatch(r.stderr, /gone/)
+  const { error } = lastJson<{ error: { code: string, message: string } }>(r)
+  assert.equal(error.code, 'ERR_PEER_BANNED')
+  assert.ok(error.message.includes(liar.peerId), error.message)
 })
 
 test('disk full: the part file is kept and the same get resumes once there is room', async (t) => {

@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process'
 import { appendFile, mkdtemp, rm, stat, utimes, writeFile, rename } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { assertUnchanged, fileError, statRegularFile } from '../../src/content/file-check.js'
+import { assertUnchanged, checkFile, fileError, fileIdentity, statRegularFile } from '../../src/content/file-check.js'
+import { rotInPlace } from '../helpers/cli.js'
 import { hasCode, ShoalError } from '../../src/errors.js'
 
 function errno (code: string): Error {
@@ -83,5 +84,36 @@ describe('statRegularFile and assertUnchanged', () => {
 
     await rm(path)
     await assert.rejects(assertUnchanged(path, current), (err) => hasCode(err, 'ERR_FILE_CHANGED'))
+  })
+  it('notices a rewrite in place with the same size and mtime (touch -r): the ctime moved', async () => {
+    const path = join(dir, 'touched')
+    await writeFile(path, 'same size, other bytes')
+    const before = await stat(path)
+    await new Promise(resolve => setTimeout(resolve, 20)) // past the timestamp granularity
+    await rotInPlace(path, [3])
+    const after = await stat(path)
+    assert.equal(after.size, before.size)
+    assert.equal(after.mtimeMs, before.mtimeMs)
+    await assert.rejects(assertUnchanged(path, before), (err) => hasCode(err, 'ERR_FILE_CHANGED'))
+  })
+})
+
+describe('checkFile', () => {
+  let dir: string
+  before(async () => { dir = await mkdtemp(join(tmpdir(), 'shoal-check-file-')) })
+  after(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it('compares by path: unchanged, changed (ctime, inode), deleted; fields not recorded are not compared', async () => {
+    const path = join(dir, 'f')
+    await writeFile(path, 'content')
+    const recorded = fileIdentity(await stat(path))
+    assert.equal(await checkFile(path, recorded), 'unchanged')
+    await new Promise(resolve => setTimeout(resolve, 20))
+    await rotInPlace(path, [0])
+    assert.equal(await checkFile(path, recorded), 'changed')
+    assert.equal(await checkFile(path, { size: recorded.size, mtimeMs: recorded.mtimeMs }), 'unchanged', 'an old record of size and mtime only')
+    await rm(path)
+    assert.equal(await checkFile(path, recorded), 'deleted')
+    assert.equal(await checkFile(join(dir, 'never', 'there'), recorded), 'deleted')
   })
 })

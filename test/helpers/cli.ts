@@ -153,9 +153,9 @@ export async function writeRandomFile (path: string, size: number): Promise<void
 }
 
 /**
- * Bit rot: flips one byte at each of `offsets` of a shared file, keeping its
- * size and exact (nanosecond) mtime, so the node sharing it still believes its
- * copy matches the manifest and serves corrupt chunks.
+ * Bit rot, or `touch -r` after an edit: flips one byte at each of `offsets`
+ * of a shared file, keeping its size and exact (nanosecond) mtime. Only the
+ * ctime moves (and the content): what the node sharing it must notice.
  */
 export async function rotInPlace (path: string, offsets: number[]): Promise<void> {
   const { mtimeNs } = await stat(path, { bigint: true })

@@ -8,10 +8,11 @@
  * ~95 % of a cap (1448 payload bytes per 1514-byte frame).
  */
 import { join } from 'node:path'
-import { copyFile, mkdir } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createNetwork, type HostSpec, type Network } from './netns.js'
-import { sha256File, writeRandomFile, rotInPlace } from './cli.js'
+import { REPO, nodeControls, nodeStarted, sha256File, writeRandomFile } from './cli.js'
+import { LYING_SEEDER_SCRIPT } from './lying-seeder.js'
 import { atLeast, followDownload, shareOn, shoalOn, startNodeOn, until, type DownloadTrace, type HostNode } from './host-nodes.js'
 
 const MIB = 1024 * 1024
@@ -33,6 +34,25 @@ async function onNetwork<T> (specs: HostSpec[], body: (net: Network, nodes: Host
 /** Starts a node on `net.host(name)` with its data dir `<dir>/<name>.node`, recorded for teardown. */
 async function node (net: Network, nodes: HostNode[], dir: string, name: string, opts: { env?: Record<string, string>, port?: number } = {}): Promise<HostNode> {
   const started = await startNodeOn(net.host(name), join(dir, `${name}.node`), opts)
+  nodes.push(started)
+  return started
+}
+
+/**
+ * Starts a lying seeder (lying-seeder.ts: real protocol handlers, every chunk
+ * corrupt) of `path` on `net.host(name)`, recorded for teardown.
+ */
+async function liar (net: Network, nodes: HostNode[], name: string, path: string): Promise<HostNode> {
+  const host = net.host(name)
+  const child = host.exec([process.execPath, '--import', 'tsx', LYING_SEEDER_SCRIPT, path, '/ip4/0.0.0.0/tcp/0'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
+  const controls = nodeControls(child)
+  const info = await nodeStarted(child, `liar on ${name}`)
+  const addr = info.addrs.find(a => a.startsWith(`/ip4/${host.ip}/`))
+  if (addr == null) {
+    await controls.kill()
+    throw new Error(`liar on ${name} has no address on ${host.ip}: ${info.addrs.join(' ')}`)
+  }
+  const started = { host, dataDir: '', peerId: info.peerId, addr, api: '', child, ...controls }
   nodes.push(started)
   return started
 }
@@ -138,20 +158,19 @@ export interface CorruptSeederFigures {
   badPeerBytes: number
 }
 
-/** Two seeders, one of which serves every chunk corrupt: the file still verifies and the bad peer is banned. */
+/**
+ * Two seeders, one of which serves every chunk corrupt (a lying client: a
+ * Shoal node hashes what it serves): the file still verifies and the bad peer
+ * is banned.
+ */
 export async function corruptSeeder (dir: string, fileBytes = 24 * MIB): Promise<CorruptSeederFigures> {
   const src = join(dir, 'good', 'rot.bin')
-  const rotten = join(dir, 'bad', 'rot.bin') // same name and bytes: same manifest and ID
   await mkdir(join(dir, 'good'), { recursive: true })
-  await mkdir(join(dir, 'bad'), { recursive: true })
   await writeRandomFile(src, fileBytes)
-  await copyFile(src, rotten)
   return await onNetwork([{ name: 'good', uploadMbit: 20 }, { name: 'bad', uploadMbit: 20 }, { name: 'd' }], async (net, nodes) => {
     const good = await node(net, nodes, dir, 'good')
-    const bad = await node(net, nodes, dir, 'bad')
+    const bad = await liar(net, nodes, 'bad', src) // same name and bytes: same manifest and ID
     const id = await shareOn(good, src)
-    if (await shareOn(bad, rotten) !== id) throw new Error('the two copies should share one ID')
-    await rotInPlace(rotten, Array.from({ length: Math.ceil(fileBytes / MIB) }, (_, i) => i * MIB + 7))
     const d = await node(net, nodes, dir, 'd')
     const out = join(dir, 'rot-out.bin')
     const trace = await (await followDownload(d, id, out, [bad.addr, good.addr])).done

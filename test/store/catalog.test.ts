@@ -131,6 +131,36 @@ describe('Catalog', () => {
       assert.deepEqual(catalog.localCopies(file.id).map(c => c.path), ['/dl/copy.bin'])
     })
 
+    it('records a copy\'s whole identity (ctime, inode, device); copies from before migration 2 have only size and mtime', () => {
+      const path = dbPath()
+      const catalog = open(path)
+      const file = randomFile('ident.bin', MIB)
+      catalog.putFile(file.id, file.manifest)
+      const identity = { size: MIB, mtimeMs: 1234.5, ctimeMs: 5678.75, ino: 2 ** 40 + 3, dev: 66306 }
+      catalog.putLocalCopy({ fileId: file.id, path: '/new.bin', ...identity, origin: 'shared' })
+      catalog.putLocalCopy({ fileId: file.id, path: '/old.bin', size: MIB, mtimeMs: 99, origin: 'downloaded' })
+      const copies = catalog.localCopies(file.id).sort((a, b) => a.path.localeCompare(b.path))
+      assert.deepEqual(copies, [
+        { fileId: file.id, path: '/new.bin', ...identity, origin: 'shared' },
+        { fileId: file.id, path: '/old.bin', size: MIB, mtimeMs: 99, origin: 'downloaded' }
+      ])
+    })
+
+    it('upgrades a version-1 database in place: its copies are kept, without the new fields', () => {
+      const path = dbPath()
+      const db = new Database(path)
+      db.exec(MIGRATIONS[0] as string)
+      db.pragma('user_version = 1')
+      const file = randomFile('v1.bin', MIB)
+      db.prepare('INSERT INTO files (id, name, size, chunk_size, chunk_count, manifest, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(file.id, 'v1.bin', MIB, MIB, 1, Buffer.from(encodeManifest(file.manifest)), 1)
+      db.prepare("INSERT INTO local_copies (file_id, path, size, mtime_ms, origin) VALUES (?, '/v1.bin', ?, 42, 'shared')").run(file.id, MIB)
+      db.close()
+      const catalog = open(path)
+      assert.equal(inspect(path).version, MIGRATIONS.length)
+      assert.deepEqual(catalog.localCopies(file.id), [{ fileId: file.id, path: '/v1.bin', size: MIB, mtimeMs: 42, origin: 'shared' }])
+    })
+
     it('refuses a copy of a file it does not know (foreign key)', () => {
       const catalog = open()
       assert.throws(() => {

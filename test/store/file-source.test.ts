@@ -1,10 +1,12 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { appendFile, mkdtemp, open, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { appendFile, mkdtemp, open, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FileSource } from '../../src/store/file-source.js'
+import { fileIdentity } from '../../src/content/file-check.js'
+import { rotInPlace } from '../helpers/cli.js'
 import { hasCode } from '../../src/errors.js'
 
 describe('FileSource', () => {
@@ -18,7 +20,7 @@ describe('FileSource', () => {
     const data = randomBytes(bytes)
     await writeFile(path, data)
     const st = await stat(path)
-    const source = new FileSource(path, st.size, st.mtimeMs)
+    const source = new FileSource(path, fileIdentity(st))
     sources.push(source)
     return { path, data, source }
   }
@@ -74,18 +76,51 @@ describe('FileSource', () => {
   it('is changed from the first read when the fingerprint never matched', async () => {
     const { path } = await shared(100)
     const st = await stat(path)
-    const stale = new FileSource(path, st.size, st.mtimeMs - 1)
+    const stale = new FileSource(path, { ...fileIdentity(st), mtimeMs: st.mtimeMs - 1 })
     sources.push(stale)
     await assert.rejects(stale.read(0, 10), isChanged)
     assert.equal(stale.changed, true)
   })
 
-  it('close is idempotent and a read after close reopens the file', async () => {
-    const { data, source } = await shared(2048)
+  it('close is idempotent and final: a read after close is refused, never reopens a descriptor nobody would close', async () => {
+    const { source } = await shared(2048)
     await source.read(0, 10)
     await source.close()
     await source.close()
-    assert.deepEqual(await source.read(10, 10), data.subarray(10, 20))
+    await assert.rejects(source.read(10, 10), (err: unknown) => hasCode(err, 'ERR_FILE_NOT_FOUND'))
+  })
+
+  it('reports ERR_FILE_CHANGED for a rewrite in place with the same size and the same mtime (touch -r): the ctime moved', async () => {
+    const { path, data, source } = await shared(64 * 1024)
+    assert.deepEqual(await source.read(0, 1024), data.subarray(0, 1024))
+    const before = await stat(path, { bigint: true })
+    await new Promise(resolve => setTimeout(resolve, 20)) // past the file system's timestamp granularity
+    await rotInPlace(path, [10, 40_000])
+    const after = await stat(path, { bigint: true })
+    assert.equal(after.size, before.size)
+    assert.equal(after.mtimeNs, before.mtimeNs, 'the mtime was put back to the nanosecond')
+    assert.equal(after.ino, before.ino, 'same inode: rewritten in place')
+    await assert.rejects(source.read(0, 1024), isChanged)
+    assert.equal(source.check, 'changed')
+  })
+
+  it('reports the file as deleted once it is unlinked, though the open descriptor still reads its old bytes', async () => {
+    const { path, data, source } = await shared(4096)
+    assert.deepEqual(await source.read(0, 100), data.subarray(0, 100)) // the descriptor is open now
+    await rm(path)
+    await assert.rejects(source.read(0, 100), isChanged)
+    assert.equal(source.check, 'deleted')
+  })
+
+  it('reports ERR_FILE_CHANGED for a file replaced by another with the same size and mtime (another inode)', async () => {
+    const { path, source } = await shared(4096)
+    await source.read(0, 100)
+    const st = await stat(path)
+    const other = path + '.new'
+    await writeFile(other, randomBytes(4096))
+    await utimes(other, st.atime, st.mtime)
+    await rename(other, path)
+    await assert.rejects(source.read(0, 100), isChanged)
   })
 
   it('reports ERR_FILE_CHANGED for a file deleted since it was fingerprinted', async () => {
@@ -94,7 +129,7 @@ describe('FileSource', () => {
     const { path } = await shared(100)
     const st = await stat(path)
     await rm(path)
-    const source = new FileSource(path, st.size, st.mtimeMs)
+    const source = new FileSource(path, fileIdentity(st))
     sources.push(source)
     await assert.rejects(source.read(0, 10), isChanged)
     assert.equal(source.changed, true)

@@ -56,11 +56,17 @@ async function follow (backend: Backend, id: string, signal: AbortSignal): Promi
       stalledSince = s.state === 'stalled' ? stalledSince ?? Date.now() : undefined
       if (stalledSince != null && Date.now() - stalledSince >= stallLimitMs) {
         const left = s.chunkCount - s.chunksDone
-        const who = s.missingPeers.length > 0 ? ` (gone: ${s.missingPeers.join(', ')})` : ''
+        const banned = s.bannedPeers ?? []
+        const who = [
+          ...(s.missingPeers.length > 0 ? [`gone: ${s.missingPeers.join(', ')}`] : []),
+          ...(banned.length > 0 ? [`banned for sending corrupt data: ${banned.join(', ')}`] : [])
+        ]
         const next = backend.ownNode
           ? 'run the same command again to resume'
           : `the node keeps looking every ${backend.config.chunking.resumeCheckInterval} s (shoal status ${id})`
-        throw new ShoalError('ERR_NO_SOURCES_LEFT', `no peer left for ${left} of ${s.chunkCount} chunks of ${s.name}${who}; ${next}`, { job: id })
+        // A source that lied is named as such, never as gone: it is up, and sent bad bytes.
+        const code = banned.length > 0 && s.missingPeers.length === 0 ? 'ERR_PEER_BANNED' : 'ERR_NO_SOURCES_LEFT'
+        throw new ShoalError(code, `no peer left for ${left} of ${s.chunkCount} chunks of ${s.name}${who.length > 0 ? ` (${who.join('; ')})` : ''}; ${next}`, { job: id, bannedPeers: banned })
       }
       await new Promise(resolve => setTimeout(resolve, FOLLOW_INTERVAL_MS))
     }
