@@ -27,8 +27,11 @@ import { formatLink, parseTarget, MAX_LINK_PEERS } from '../content/link.js'
 import { manifestChunkCount } from '../content/manifest.js'
 import { chunkRange } from '../content/chunk-size.js'
 import { ShoalError } from '../errors.js'
+import { logger } from '../util/log.js'
 import type { ShoalConfig } from '../config/index.js'
 import type { Libp2p } from '@libp2p/interface'
+
+const announcerLog = logger('tracker-announcer')
 
 /** Finished jobs remembered for status queries. */
 export const MAX_FINISHED_JOBS = 100
@@ -188,9 +191,10 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       if (net.trackers.length > 0) {
         const announcer = this.#announcer = new n.TrackerAnnouncer({
           trackers: net.trackers,
-          peerId: libp2p.peerId.toString(),
+          privateKey,
           addrs: () => this.addrs,
-          heldFiles: () => this.#heldFiles()
+          heldFiles: () => this.#heldFiles(),
+          onError: (tracker, err) => { announcerLog.error('announce to %s failed: %O', tracker, err) }
         })
         finders.push(new n.TrackerSourceFinder(libp2p, () => announcer.clients, (peer) => { this.#peerBook.found(peer.toString(), 'tracker') }))
       }

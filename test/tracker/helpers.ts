@@ -1,6 +1,7 @@
 /**
- * Test fixtures for the tracker: real peer IDs and CIDs, a fake clock, temp
- * dirs and started trackers that register their own teardown.
+ * Test fixtures for the tracker: real peer IDs (with their keys, to sign
+ * announces) and CIDs, a fake clock, temp dirs and started trackers that
+ * register their own teardown.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -9,12 +10,49 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { startTracker, type RunningTracker, type TrackerOptions } from '../../src/tracker/index.js'
+import { signAnnounce, startTracker, type RunningTracker, type TrackerOptions } from '../../src/tracker/index.js'
+import type { PrivateKey } from '@libp2p/interface'
 import type { TestContext } from 'node:test'
 
-/** `n` real Ed25519 peer IDs, as strings. */
+/** Keys of the peer IDs made here, so `signedAnnounce` can sign for them. */
+const keys = new Map<string, PrivateKey>()
+
+/** `n` real Ed25519 peer IDs, as strings; their keys are kept for `signedAnnounce`. */
 export async function peerIds (n: number): Promise<string[]> {
-  return Promise.all(Array.from({ length: n }, async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()))
+  return Promise.all(Array.from({ length: n }, async () => {
+    const key = await generateKeyPair('Ed25519')
+    const id = peerIdFromPrivateKey(key).toString()
+    keys.set(id, key)
+    return id
+  }))
+}
+
+/** The private key of a peer ID made by `peerIds`. */
+export function keyOf (peerId: string): PrivateKey {
+  const key = keys.get(peerId)
+  if (key === undefined) throw new Error(`no key for ${peerId}`)
+  return key
+}
+
+let lastTimestamp = 0
+
+/**
+ * `body` signed by its peer (`peerIds`), at `now()` (or later, so timestamps
+ * strictly increase). A peerId the helpers made no key for (garbage cases) is
+ * left unsigned. The signed `peerId` is the key's canonical one, then set
+ * back to the body's spelling (which the signature then covers only if equal).
+ */
+export async function sign (body: Record<string, any>, now: () => number = Date.now): Promise<Record<string, any>> {
+  const key = typeof body.peerId === 'string' ? keys.get(body.peerId) : undefined
+  if (key === undefined) return body
+  const timestamp = lastTimestamp = Math.max(now(), lastTimestamp + 1)
+  const { peerId: _, ...fields } = body
+  return { ...body, ...await signAnnounce(key, fields as any, timestamp) }
+}
+
+/** POSTs `body` to `/announce` signed by its peer (see `sign`). */
+export async function signedAnnounce (url: string, body: Record<string, any>, now?: () => number): Promise<{ status: number, headers: Headers, body: any }> {
+  return await announce(url, await sign(body, now))
 }
 
 /** `n` distinct CIDv1 (raw, sha2-256) strings, deterministic per `seed`. */
