@@ -17,10 +17,12 @@ export const MAX_FILES_PER_PEER = 10_000
 
 /**
  * Estimated bytes of the whole index (`budget.ts`): the bound that caps the
- * tracker's memory whatever peers announce. 96 MiB holds ~50,000 peers of
- * 10 files each; with Node's own ~70 MiB a tracker stays within ~256 MiB RSS.
+ * tracker's memory whatever peers announce. 64 MiB holds ~33,000 peers of
+ * 10 files each. Under a flood of large announces the process grows by ~3×
+ * the index's heap (request garbage, V8's heap headroom), so with Node's own
+ * ~65 MiB a full tracker measured ~190 MiB RSS, within 256 MiB.
  */
-export const MAX_INDEX_BYTES = 96 * 1024 * 1024
+export const MAX_INDEX_BYTES = 64 * 1024 * 1024
 
 /**
  * The share of the index one client address (IPv4, or IPv6 /64) may hold:

@@ -176,14 +176,24 @@ interface HttpError {
   message: string
   statusCode: number
   retryAfterSeconds?: number
+  /** The tracker's clock, sent as the `Date` header of a stale-message reply (clients correct theirs by it). */
+  trackerTime?: number
 }
 
 /** Maps anything thrown in a request to our code, message and status. Fastify's own 4xx keep their status. */
 function toHttpError (err: FastifyError, config: TrackerConfig): HttpError {
   const code = err.code as string | undefined
   if (code !== undefined && code in ERROR_CODES) {
-    const retry = (err as Partial<ShoalError>).details?.retryAfterSeconds
-    return { code, message: err.message, statusCode: err.statusCode ?? 500, ...(typeof retry === 'number' ? { retryAfterSeconds: retry } : {}) }
+    const details = (err as Partial<ShoalError>).details
+    const retry = details?.retryAfterSeconds
+    const time = details?.trackerTime
+    return {
+      code,
+      message: err.message,
+      statusCode: err.statusCode ?? 500,
+      ...(typeof retry === 'number' ? { retryAfterSeconds: retry } : {}),
+      ...(typeof time === 'number' ? { trackerTime: time } : {})
+    }
   }
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return { code: 'ERR_MESSAGE_TOO_LARGE', message: `request body exceeds ${config.bodyLimitBytes} bytes`, statusCode: ERROR_CODES.ERR_MESSAGE_TOO_LARGE }
@@ -196,5 +206,6 @@ function toHttpError (err: FastifyError, config: TrackerConfig): HttpError {
 
 function sendError (reply: FastifyReply, err: HttpError): void {
   if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(err.retryAfterSeconds))
+  if (err.trackerTime !== undefined) void reply.header('date', new Date(err.trackerTime).toUTCString())
   void reply.code(err.statusCode).send(errorBody(err))
 }

@@ -7,10 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { signAnnounce, startTracker, type RunningTracker, type TrackerOptions } from '../../src/tracker/index.js'
+import { startTracker, type RunningTracker, type TrackerOptions } from '../../src/tracker/index.js'
+import { announceSigningBytes } from '../../src/tracker/signature.js'
 import type { PrivateKey } from '@libp2p/interface'
 import type { TestContext } from 'node:test'
 
@@ -34,20 +35,30 @@ export function keyOf (peerId: string): PrivateKey {
   return key
 }
 
-let lastTimestamp = 0
+/** Last timestamp signed per peer, so timestamps strictly increase. */
+const lastTimestamps = new Map<string, number>()
 
 /**
- * `body` signed by its peer (`peerIds`), at `now()` (or later, so timestamps
- * strictly increase). A peerId the helpers made no key for (garbage cases) is
- * left unsigned. The signed `peerId` is the key's canonical one, then set
- * back to the body's spelling (which the signature then covers only if equal).
+ * `body` signed by its peer (made by `peerIds`, in any spelling of its ID)
+ * at `now()`, or just after the peer's last timestamp if that is later and
+ * close (a fake clock far from it starts afresh). A peerId the helpers made
+ * no key for (garbage cases) is left unsigned.
  */
 export async function sign (body: Record<string, any>, now: () => number = Date.now): Promise<Record<string, any>> {
-  const key = typeof body.peerId === 'string' ? keys.get(body.peerId) : undefined
-  if (key === undefined) return body
-  const timestamp = lastTimestamp = Math.max(now(), lastTimestamp + 1)
-  const { peerId: _, ...fields } = body
-  return { ...body, ...await signAnnounce(key, fields as any, timestamp) }
+  let canonical: string | undefined
+  try {
+    canonical = typeof body.peerId === 'string' ? peerIdFromString(body.peerId).toString() : undefined
+  } catch {
+    canonical = undefined // not a peer ID: a garbage case, sent unsigned
+  }
+  const key = canonical === undefined ? undefined : keys.get(canonical)
+  if (key === undefined || canonical === undefined) return body
+  const last = lastTimestamps.get(canonical) ?? -Infinity
+  const t = now()
+  const timestamp = t <= last && last - t < 10_000 ? last + 1 : t
+  lastTimestamps.set(canonical, timestamp)
+  const signature = await key.sign(announceSigningBytes({ ...body as any, timestamp }))
+  return { ...body, timestamp, signature: Buffer.from(signature).toString('base64url') }
 }
 
 /** POSTs `body` to `/announce` signed by its peer (see `sign`). */
