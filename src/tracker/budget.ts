@@ -15,7 +15,7 @@ export const PEER_RECORD_BYTES = 400
 /** An address string beyond its characters, plus its array slot. */
 export const ADDR_OVERHEAD_BYTES = 48
 /** One (peer, file) link: set entry, holder slot, position map entry. */
-export const FILE_LINK_BYTES = 120
+export const FILE_LINK_BYTES = 64
 /** One distinct file: index map entry, holders array, position map, ID string. */
 export const FILE_ENTRY_BYTES = 560
 

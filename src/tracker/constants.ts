@@ -17,12 +17,13 @@ export const MAX_FILES_PER_PEER = 10_000
 
 /**
  * Estimated bytes of the whole index (`budget.ts`): the bound that caps the
- * tracker's memory whatever peers announce. 64 MiB holds ~33,000 peers of
- * 10 files each. Under a flood of large announces the process grows by ~3×
- * the index's heap (request garbage, V8's heap headroom), so with Node's own
- * ~65 MiB a full tracker measured ~190 MiB RSS, within 256 MiB.
+ * tracker's memory whatever peers announce. 48 MiB holds ~37,000 peers of
+ * 10 files each (whose real heap is ~1/2 of the estimate). Under a flood of
+ * announces of 1,000 distinct files each the process grows by ~3× the
+ * index's heap (request garbage, V8's headroom): with Node's own ~65 MiB, a
+ * full tracker stays well within 256 MiB RSS (test/tracker/flood.test.ts).
  */
-export const MAX_INDEX_BYTES = 64 * 1024 * 1024
+export const MAX_INDEX_BYTES = 48 * 1024 * 1024
 
 /**
  * The share of the index one client address (IPv4, or IPv6 /64) may hold:

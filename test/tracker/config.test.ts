@@ -13,7 +13,7 @@ describe('tracker config', () => {
     assert.equal(config.maxPeers, 100_000)
     assert.deepEqual(config.peerRateLimit, { perSecond: 1, burst: 10 })
     assert.deepEqual(config.ipRateLimit, { perSecond: 100, burst: 1000 })
-    assert.equal(config.maxIndexBytes, 64 * 1024 * 1024)
+    assert.equal(config.maxIndexBytes, 48 * 1024 * 1024)
     assert.equal(config.ipShare, 1 / 8)
     assert.equal(config.maxClockSkewSeconds, 60)
     assert.equal(config.dataDir, undefined)

@@ -19,8 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { pathToFileURL } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { CID } from 'multiformats/cid'
-import { create as digest } from 'multiformats/hashes/digest'
+import { base32 } from 'multiformats/bases/base32'
 import { TrackerClient, signAnnounce } from '../../src/tracker/index.js'
 
 /** What to flood, and how hard. */
@@ -58,9 +57,15 @@ export interface FloodReport {
   honest: HonestReport[]
 }
 
-/** A random CIDv1 (raw, sha2-256 digest of nothing in particular). */
+/** CIDv1 header of a raw block with a sha2-256 multihash: version, codec, hash code, length. */
+const CID_PREFIX = Uint8Array.of(0x01, 0x55, 0x12, 0x20)
+
+/** A random CIDv1 (raw, sha2-256 digest of nothing in particular), encoded directly: ~10× faster than building a CID. */
 function randomCid (): string {
-  return CID.createV1(0x55, digest(0x12, randomBytes(32))).toString()
+  const bytes = new Uint8Array(36)
+  bytes.set(CID_PREFIX)
+  bytes.set(randomBytes(32), 4)
+  return base32.encode(bytes)
 }
 
 /** One validly signed announce of a fresh fake peer, as a JSON body. */
