@@ -96,8 +96,13 @@ export class TrackerAnnouncer {
   async stop (): Promise<void> {
     this.#abort.abort()
     for (const t of this.#trackers) clearTimeout(t.timer)
-    await Promise.allSettled(this.#trackers.map(async t => {
-      await t.client.announce({ addrs: [], event: 'stopped' }, { signal: AbortSignal.timeout(STOP_ANNOUNCE_TIMEOUT_MS) })
+    await Promise.all(this.#trackers.map(async t => {
+      try {
+        await t.client.announce({ addrs: [], event: 'stopped' }, { signal: AbortSignal.timeout(STOP_ANNOUNCE_TIMEOUT_MS) })
+      } catch (err) {
+        // Best effort: the tracker expires us after its TTL anyway.
+        this.#init.onError?.(t.url, err)
+      }
     }))
   }
 }

@@ -129,6 +129,7 @@ function packageVersion (): string {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown }
     return typeof pkg.version === 'string' ? pkg.version : '0.0.0'
   } catch {
+    // No readable package.json (an unusual install): the version is only informative.
     return '0.0.0'
   }
 }
