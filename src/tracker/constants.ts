@@ -17,7 +17,7 @@ export const MAX_FILES_PER_PEER = 10_000
 
 /**
  * Estimated bytes of the whole index (`budget.ts`): the bound that caps the
- * tracker's memory whatever peers announce. 48 MiB holds ~37,000 peers of
+ * tracker's memory whatever peers announce. 48 MiB holds ~33,000 peers of
  * 10 files each (whose real heap is ~1/2 of the estimate). Under a flood of
  * announces of 1,000 distinct files each the process grows by ~3× the
  * index's heap (request garbage, V8's headroom): with Node's own ~65 MiB, a
