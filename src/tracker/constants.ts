@@ -64,8 +64,8 @@ export const BODY_LIMIT_BYTES = 256 * 1024
  */
 export const MAX_CLOCK_SKEW_MS = 60_000
 
-/** Peers whose last announce timestamp is remembered at most (replay guard). */
-export const MAX_REPLAY_GUARD_KEYS = 200_000
+/** Peers whose last announce timestamp is remembered at most (replay guard; ~150 bytes each). */
+export const MAX_REPLAY_GUARD_KEYS = 100_000
 
 /** Per peer ID, counted after its signature verified: sustained announces per second and burst. */
 export const PEER_ANNOUNCES_PER_SECOND = 1
