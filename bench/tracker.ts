@@ -6,7 +6,10 @@
  * its memory is measured alone (heap after a forced GC, and RSS) and the load
  * generator does not share its event loop. This process drives it over
  * keep-alive HTTP with `concurrency` requests in flight, using real Ed25519
- * peer IDs and CIDs, so every announce goes through full validation:
+ * keys and CIDs, so every announce goes through full validation, signature
+ * check included. Bodies are signed before the run (timestamps increasing
+ * per peer), so the generator's signing does not take CPU from the tracker;
+ * the tracker is given a one-hour clock window to accept them:
  *
  * 0. warm-up: 2,000 throwaway peers register and stop (JIT, sockets).
  * 1. register: `peers` new peers, each `started` with 2 addresses and
@@ -15,9 +18,11 @@
  * 2. re-announce: for `durationMs`, registered peers re-announce (`update`,
  *    2 addresses, 1 file they already hold), as nodes do every interval.
  *
- * The child runs with `ipRateLimit: false`: all the load comes from one
- * loopback address, which a public tracker would (rightly) throttle. Per-peer
- * limits stay on; no peer exceeds its burst here.
+ * The child runs with `ipRateLimit: false` and `ipShare: false`, and a 1 GiB
+ * index budget: all the load comes from one loopback address, which a public
+ * tracker would (rightly) hold to a share, and the memory figure is of the
+ * index without evictions. Per-peer limits stay on; no peer exceeds its
+ * burst here.
  *
  * Run: `npx tsx bench/tracker.ts [--duration-ms N] [--concurrency N] [--peers N] [--no-persist]`.
  */
@@ -28,8 +33,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto'
+import { publicKeyFromRaw } from '@libp2p/crypto/keys'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { announceSigningBytes } from '../src/tracker/signature.js'
+import type { AnnounceEvent } from '../src/tracker/registry.js'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 
@@ -76,23 +84,34 @@ interface ChildMessage { type: 'ready' | 'memory', url?: string, heapUsed?: numb
 
 const MIB = 1024 * 1024
 
+/** Re-announces signed ahead per second of the re-announce phase (above any rate measured here). */
+const MAX_EXPECTED_ANNOUNCES_PER_SECOND = 15_000
+
 /** Throwaway peers that register and stop before measuring. */
 const WARMUP_PEERS = 2_000
 
 /** Runs the benchmark against a tracker in a child process. */
 export async function runTrackerBench (opts: TrackerBenchOptions = {}): Promise<TrackerBenchResult> {
   const o = { durationMs: 5000, concurrency: 64, peers: 50_000, filesPerPeer: 10, distinctFiles: 10_000, persist: true, ...opts }
-  const [ids, pool] = await Promise.all([makePeerIds(o.peers + WARMUP_PEERS), makeFileIds(o.distinctFiles)])
-  const bodies = ids.map((peerId, i) => {
-    const addrs = [`/ip4/10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/tcp/4001`, `/ip6/fd00::${i.toString(16)}/tcp/4001`]
-    const files = Array.from({ length: o.filesPerPeer }, (_, k) => pool[(i * 7919 + k * 104_729) % pool.length] as string)
-    return {
-      register: Buffer.from(JSON.stringify({ peerId, addrs, files, event: 'started' })),
-      reannounce: Buffer.from(JSON.stringify({ peerId, addrs, files: files.slice(0, 1), event: 'update' })),
-      stop: Buffer.from(JSON.stringify({ peerId, addrs: [], event: 'stopped' }))
-    }
+  const [keys, pool] = await Promise.all([makeKeys(o.peers + WARMUP_PEERS), makeFileIds(o.distinctFiles)])
+  const peer = (i: number): { addrs: string[], files: string[] } => ({
+    addrs: [`/ip4/10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/tcp/4001`, `/ip6/fd00::${i.toString(16)}/tcp/4001`],
+    files: Array.from({ length: o.filesPerPeer }, (_, k) => pool[(i * 7919 + k * 104_729) % pool.length] as string)
   })
-  const warmup = bodies.splice(o.peers)
+  // Everything is signed before the tracker starts, so the load generator's
+  // signing does not compete with the tracker for CPU during the phases.
+  const at = Date.now()
+  const warmup = Array.from({ length: WARMUP_PEERS }, (_, w) => {
+    const i = o.peers + w
+    return { register: sign(keys[i]!, { ...peer(i), event: 'started' }, at), stop: sign(keys[i]!, { addrs: [], event: 'stopped' }, at + 1) }
+  })
+  const register = Array.from({ length: o.peers }, (_, i) => sign(keys[i]!, { ...peer(i), event: 'started' }, at))
+  const rounds = Math.max(1, Math.ceil(o.durationMs / 1000 * MAX_EXPECTED_ANNOUNCES_PER_SECOND / o.peers))
+  const reannounce = Array.from({ length: rounds * o.peers }, (_, n) => {
+    const i = n % o.peers
+    const { addrs, files } = peer(i)
+    return sign(keys[i]!, { addrs, files: files.slice(0, 1), event: 'update' }, at + 1 + Math.floor(n / o.peers))
+  })
 
   const dataDir = o.persist ? await mkdtemp(join(tmpdir(), 'shoal-tracker-bench-')) : undefined
   const child = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify({ dataDir })], {
@@ -108,12 +127,12 @@ export async function runTrackerBench (opts: TrackerBenchOptions = {}): Promise<
     for (const kind of ['register', 'stop'] as const) await drive(o.concurrency, i => i < WARMUP_PEERS ? post(warmup[i]![kind]) : undefined)
     const memory = [{ peers: 0, ...await readMemory(child) }]
     const firstMark = Math.min(10_000, o.peers)
-    const a = await drive(o.concurrency, i => i < firstMark ? post(bodies[i]!.register) : undefined)
+    const a = await drive(o.concurrency, i => i < firstMark ? post(register[i]!) : undefined)
     memory.push({ peers: firstMark, ...await readMemory(child) })
-    const b = await drive(o.concurrency, i => i + firstMark < o.peers ? post(bodies[i + firstMark]!.register) : undefined)
+    const b = await drive(o.concurrency, i => i + firstMark < o.peers ? post(register[i + firstMark]!) : undefined)
     memory.push({ peers: o.peers, ...await readMemory(child) })
     const deadline = performance.now() + o.durationMs
-    const reannounce = summarise(await drive(o.concurrency, i => performance.now() < deadline ? post(bodies[i % o.peers]!.reannounce) : undefined))
+    const again = summarise(await drive(o.concurrency, i => performance.now() < deadline && i < reannounce.length ? post(reannounce[i]!) : undefined))
     const first = memory[0]!
     const last = memory[memory.length - 1]!
     const per10k = (bytes: number): number => round(bytes / MIB / (o.peers / 10_000))
@@ -123,7 +142,7 @@ export async function runTrackerBench (opts: TrackerBenchOptions = {}): Promise<
       peers: o.peers,
       filesPerPeer: o.filesPerPeer,
       register: summarise(merge(a, b)),
-      reannounce,
+      reannounce: again,
       memoryPer10kPeers: { heapMiB: per10k(last.heapUsed - first.heapUsed), rssMiB: per10k(last.rss - first.rss) },
       memory
     }
@@ -193,10 +212,23 @@ function postAnnounce (agent: http.Agent, url: URL, body: Buffer): Promise<numbe
   })
 }
 
-async function makePeerIds (n: number): Promise<string[]> {
-  const ids: string[] = []
-  for (let i = 0; i < n; i++) ids.push(peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString())
-  return ids
+/** A peer's key: node's own key object (fast repeated signing) and its peer ID. */
+interface BenchKey { peerId: string, key: KeyObject }
+
+/** Ed25519 keys through node:crypto; peer IDs through libp2p, as nodes derive them. */
+async function makeKeys (n: number): Promise<BenchKey[]> {
+  return Array.from({ length: n }, () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+    const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url')
+    return { peerId: peerIdFromPublicKey(publicKeyFromRaw(raw)).toString(), key: privateKey }
+  })
+}
+
+/** A signed announce body (`signature.ts`), as JSON bytes. */
+function sign (k: BenchKey, fields: { addrs: string[], files?: string[], event: AnnounceEvent }, timestamp: number): Buffer {
+  const body = { ...fields, peerId: k.peerId, timestamp }
+  const signature = cryptoSign(null, announceSigningBytes(body), k.key).toString('base64url')
+  return Buffer.from(JSON.stringify({ ...body, signature }))
 }
 
 async function makeFileIds (n: number): Promise<string[]> {
@@ -227,7 +259,10 @@ function round (n: number): number {
 async function child (arg: string): Promise<void> {
   const { startTracker } = await import('../src/tracker/index.js')
   const { dataDir } = JSON.parse(arg) as { dataDir?: string }
-  const tracker = await startTracker({ host: '127.0.0.1', port: 0, dataDir, ipRateLimit: false })
+  // Bodies are signed before the run, so timestamps may be minutes old: a wide clock window.
+  const tracker = await startTracker({
+    host: '127.0.0.1', port: 0, dataDir, ipRateLimit: false, ipShare: false, maxIndexBytes: 1024 * 1024 * 1024, maxClockSkewSeconds: 3600
+  })
   const gc = (globalThis as { gc?: () => void }).gc
   process.on('message', (m: { type: string }) => {
     if (m.type === 'memory') {

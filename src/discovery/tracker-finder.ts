@@ -5,10 +5,13 @@
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { logger } from '../util/log.js'
 import { mergeAsync, settled } from './merge.js'
 import type { TrackerClient } from '../tracker/client.js'
 import type { SourceFinder } from '../transfer/sources.js'
 import type { Libp2p, PeerId } from '@libp2p/interface'
+
+const log = logger('tracker-finder')
 
 /** Gives up on dialling one tracker-listed peer after this long. */
 export const TRACKER_DIAL_TIMEOUT_MS = 5_000
@@ -33,7 +36,9 @@ export class TrackerSourceFinder implements SourceFinder {
     let peers
     try {
       peers = await client.findPeers(fileId, { signal })
-    } catch {
+    } catch (err) {
+      // A tracker that is down or refuses is skipped: the others and the DHT still answer.
+      log.error('tracker %s could not list holders of %s: %O', client.url, fileId, err)
       return
     }
     const self = this.#libp2p.peerId.toString()
@@ -57,7 +62,10 @@ export const TRACKER_BOOTSTRAP_PEERS = 5
  */
 export async function bootstrapFromTrackers (libp2p: Libp2p, clients: TrackerClient[], onFound: (peer: PeerId) => void, signal: AbortSignal): Promise<void> {
   const self = libp2p.peerId.toString()
-  const listed = (await Promise.all(clients.map(async c => await c.listPeers({ limit: 100, signal }).catch(() => []))))
+  const listed = (await Promise.all(clients.map(async c => await c.listPeers({ limit: 100, signal }).catch((err: unknown) => {
+    log.error('tracker %s could not list peers for bootstrap: %O', c.url, err)
+    return []
+  }))))
     .flat()
     .filter(p => p.peerId !== self)
     .sort(() => Math.random() - 0.5)

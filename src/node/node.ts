@@ -34,6 +34,7 @@ import type { ShoalConfig } from '../config/index.js'
 import type { Libp2p } from '@libp2p/interface'
 
 const log = logger('node')
+const announcerLog = logger('tracker-announcer')
 
 /** Finished jobs remembered for status queries. */
 export const MAX_FINISHED_JOBS = 100
@@ -214,9 +215,10 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       if (net.trackers.length > 0) {
         const announcer = this.#announcer = new n.TrackerAnnouncer({
           trackers: net.trackers,
-          peerId: libp2p.peerId.toString(),
+          privateKey,
           addrs: () => this.addrs,
-          heldFiles: () => this.#heldFiles()
+          heldFiles: () => this.#heldFiles(),
+          onError: (tracker, err) => { announcerLog.error('announce to %s failed: %O', tracker, err) }
         })
         finders.push(new n.TrackerSourceFinder(libp2p, () => announcer.clients, (peer) => { this.#peerBook.found(peer.toString(), 'tracker') }))
       }

@@ -7,16 +7,24 @@
  * `ERR_PROTOCOL` (not a tracker answer), `ERR_MESSAGE_TOO_LARGE`,
  * `ERR_RATE_LIMITED` (details.retryAfterSeconds), or the tracker's own code.
  *
+ * Announces are signed with the node's libp2p key (`signature.ts`), with a
+ * timestamp that strictly increases per client. A tracker that finds it stale
+ * (this clock is off) is answered once more with the timestamp corrected by
+ * the tracker's `Date` header.
+ *
  * Rebuilding a restarted tracker: announce replies carry `held`, the number of
  * files the tracker lists for this peer. A node that sees fewer than it holds
  * should send its full set with `event: 'started'`.
  */
 import { ERROR_CODES, ShoalError, hasCode, type ErrorCode } from '../errors.js'
-import { CLIENT_MAX_RESPONSE_BYTES, CLIENT_TIMEOUT_MS } from './constants.js'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { CLIENT_MAX_RESPONSE_BYTES, CLIENT_TIMEOUT_MS, PEER_ID_HEADER } from './constants.js'
 import { ERR_RATE_LIMITED, rateLimitedError } from './errors.js'
+import { signAnnounce } from './signature.js'
 import { canonicalFileId } from './validate.js'
 import type { AnnounceEvent } from './registry.js'
 import type { AnnounceReply } from './server.js'
+import type { PrivateKey } from '@libp2p/interface'
 
 /** Options of a {@link TrackerClient}. */
 export interface TrackerClientOptions {
@@ -26,11 +34,12 @@ export interface TrackerClientOptions {
   timeoutMs?: number
   /** Largest response body read, in bytes; default 16 MiB. */
   maxResponseBytes?: number
+  /** The node's libp2p key: announces are signed with it (and name its peer ID). Needed to announce. */
+  privateKey?: PrivateKey
 }
 
-/** What a node announces. `files` adds (or, with `started`, replaces); `left` removes. */
+/** What a node announces about itself. `files` adds (or, with `started`, replaces); `left` removes. */
 export interface AnnounceRequest {
-  peerId: string
   addrs: string[]
   files?: string[]
   left?: string[]
@@ -59,6 +68,12 @@ export class TrackerClient {
   readonly #fetch: typeof globalThis.fetch
   readonly #timeoutMs: number
   readonly #maxBytes: number
+  readonly #privateKey: PrivateKey | undefined
+  readonly #peerId: string | undefined
+  /** Last timestamp sent; the next is strictly later. */
+  #lastTimestamp = 0
+  /** Tracker clock minus ours, learnt from a stale-message reply. */
+  #clockOffsetMs = 0
 
   /** Throws `ERR_INVALID_ARGUMENT` unless `baseUrl` is an http(s) URL. */
   constructor (baseUrl: string | URL, opts: TrackerClientOptions = {}) {
@@ -76,14 +91,28 @@ export class TrackerClient {
     this.#fetch = opts.fetch ?? globalThis.fetch
     this.#timeoutMs = opts.timeoutMs ?? CLIENT_TIMEOUT_MS
     this.#maxBytes = opts.maxResponseBytes ?? CLIENT_MAX_RESPONSE_BYTES
+    this.#privateKey = opts.privateKey
+    this.#peerId = opts.privateKey === undefined ? undefined : peerIdFromPrivateKey(opts.privateKey).toString()
   }
 
   /** The tracker's base URL. */
   get url (): string { return this.#base.href }
 
-  /** Registers or refreshes this node and the files it holds. */
+  /**
+   * Registers or refreshes this node and the files it holds, signed with the
+   * client's key (`ERR_INVALID_ARGUMENT` without one).
+   */
   async announce (req: AnnounceRequest, opts: CallOptions = {}): Promise<AnnounceReply> {
-    const body = asObject(await this.#request('POST', 'announce', req, opts.signal))
+    let body
+    try {
+      body = await this.#signedAnnounce(req, opts.signal)
+    } catch (err) {
+      const trackerTime = (err as Partial<ShoalError>).details?.trackerTime
+      if (!hasCode(err, 'ERR_STALE_MESSAGE') || typeof trackerTime !== 'number') throw err
+      // Our clock is off (or a restart reused timestamps): follow the tracker's, once.
+      this.#clockOffsetMs = trackerTime - Date.now()
+      body = await this.#signedAnnounce(req, opts.signal)
+    }
     const { interval, peers, held } = body
     if (!isCount(interval) || interval === 0 || !isCount(peers) || !isCount(held)) throw malformed('announce')
     return { interval, peers, held }
@@ -111,7 +140,16 @@ export class TrackerClient {
     }))
   }
 
-  async #request (method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+  async #signedAnnounce (req: AnnounceRequest, signal: AbortSignal | undefined): Promise<Record<string, unknown>> {
+    if (this.#privateKey === undefined || this.#peerId === undefined) {
+      throw new ShoalError('ERR_INVALID_ARGUMENT', 'announcing needs the node\'s private key (TrackerClient option privateKey)')
+    }
+    const timestamp = this.#lastTimestamp = Math.max(Date.now() + this.#clockOffsetMs, this.#lastTimestamp + 1)
+    const signed = await signAnnounce(this.#privateKey, req, timestamp)
+    return asObject(await this.#request('POST', 'announce', signed, signal, { [PEER_ID_HEADER]: this.#peerId }))
+  }
+
+  async #request (method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal | undefined, headers: Record<string, string> = {}): Promise<unknown> {
     const url = new URL(path, this.#base)
     const timeout = AbortSignal.timeout(this.#timeoutMs)
     const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
@@ -120,7 +158,7 @@ export class TrackerClient {
     try {
       res = await this.#fetch(url, {
         method,
-        headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+        headers: body === undefined ? { accept: 'application/json', ...headers } : { accept: 'application/json', 'content-type': 'application/json', ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: combined
       })
@@ -151,7 +189,9 @@ function errorFromReply (res: Response, json: unknown): ShoalError {
     return rateLimitedError(message, Number.isFinite(retry) && retry > 0 ? retry : 1)
   }
   if (typeof body.code === 'string' && body.code in ERROR_CODES) {
-    return new ShoalError(body.code as ErrorCode, message, { status: res.status })
+    // The tracker's clock (HTTP Date, to the second), for correcting stale timestamps.
+    const date = Date.parse(res.headers.get('date') ?? '')
+    return new ShoalError(body.code as ErrorCode, message, { status: res.status, ...(Number.isFinite(date) ? { trackerTime: date } : {}) })
   }
   return new ShoalError('ERR_PROTOCOL', `tracker answered HTTP ${res.status}`, { status: res.status })
 }

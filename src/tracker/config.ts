@@ -21,16 +21,24 @@ export interface TrackerOptions {
   peerTtlSeconds?: number
   maxPeers?: number
   maxFilesPerPeer?: number
-  /** (peer, file) pairs across the index: the bound that caps memory. */
-  maxFileEntries?: number
-  /** Announces per peer ID; default 1/s with a burst of 10. */
-  peerRateLimit?: RateLimit
+  /** Estimated bytes of the index: the bound that caps memory. Default 96 MiB. */
+  maxIndexBytes?: number
   /**
-   * Announces per client IP (IPv6 per /64); default 20/s with a burst of 200.
-   * `false` turns it off: only for benchmarks driving many peer IDs from one
+   * Fraction of `maxIndexBytes` the peers of one client IP (IPv6 per /64) may
+   * hold, with a byte rate of half of it per interval; default 1/8. `false`
+   * turns shares off: only for benchmarks driving many peer IDs from one
    * loopback address. Never on a public tracker.
    */
+  ipShare?: number | false
+  /** Announces per peer ID (after its signature checks); default 1/s with a burst of 10. */
+  peerRateLimit?: RateLimit
+  /**
+   * Requests per client IP before the body is read; default 100/s with a
+   * burst of 1,000. `false` turns it off (benchmarks only).
+   */
   ipRateLimit?: RateLimit | false
+  /** How far an announce's timestamp may be from the tracker's clock, in seconds; default 60. */
+  maxClockSkewSeconds?: number
   bodyLimitBytes?: number
   maxConnections?: number
   /** How often expired peers are swept; default 1000. */
@@ -49,10 +57,10 @@ export interface TrackerOptions {
 export type TrackerConfig = Readonly<Required<Omit<TrackerOptions, 'dataDir'>> & { dataDir: string | undefined }>
 
 type NumericKey = 'port' | 'announceIntervalSeconds' | 'peerTtlSeconds' | 'maxPeers' | 'maxFilesPerPeer' |
-'maxFileEntries' | 'bodyLimitBytes' | 'maxConnections' | 'sweepIntervalMs' | 'persistIntervalMs'
+'maxIndexBytes' | 'bodyLimitBytes' | 'maxConnections' | 'sweepIntervalMs' | 'persistIntervalMs' | 'maxClockSkewSeconds'
 
 const KNOWN_KEYS = new Set<string>(['host', 'port', 'dataDir', 'announceIntervalSeconds', 'peerTtlSeconds', 'maxPeers',
-  'maxFilesPerPeer', 'maxFileEntries', 'peerRateLimit', 'ipRateLimit', 'bodyLimitBytes', 'maxConnections',
+  'maxFilesPerPeer', 'maxIndexBytes', 'ipShare', 'peerRateLimit', 'ipRateLimit', 'maxClockSkewSeconds', 'bodyLimitBytes', 'maxConnections',
   'sweepIntervalMs', 'persistIntervalMs', 'version', 'now', 'onWarning'])
 
 /** Applies defaults and validates; throws `ERR_INVALID_CONFIG` naming the bad option. */
@@ -69,7 +77,9 @@ export function resolveTrackerConfig (opts: TrackerOptions = {}): TrackerConfig 
     peerTtlSeconds: opts.peerTtlSeconds ?? interval * C.PEER_TTL_INTERVALS,
     maxPeers: opts.maxPeers ?? C.MAX_PEERS,
     maxFilesPerPeer: opts.maxFilesPerPeer ?? C.MAX_FILES_PER_PEER,
-    maxFileEntries: opts.maxFileEntries ?? C.MAX_FILE_ENTRIES,
+    maxIndexBytes: opts.maxIndexBytes ?? C.MAX_INDEX_BYTES,
+    ipShare: opts.ipShare ?? C.IP_SHARE_FRACTION,
+    maxClockSkewSeconds: opts.maxClockSkewSeconds ?? C.MAX_CLOCK_SKEW_MS / 1000,
     peerRateLimit: opts.peerRateLimit ?? { perSecond: C.PEER_ANNOUNCES_PER_SECOND, burst: C.PEER_ANNOUNCE_BURST },
     ipRateLimit: opts.ipRateLimit ?? { perSecond: C.IP_ANNOUNCES_PER_SECOND, burst: C.IP_ANNOUNCE_BURST },
     bodyLimitBytes: opts.bodyLimitBytes ?? C.BODY_LIMIT_BYTES,
@@ -90,15 +100,16 @@ function validate (c: TrackerConfig): void {
   if (typeof c.version !== 'string') fail('version', 'must be a string')
   if (typeof c.now !== 'function') fail('now', 'must be a function')
   if (typeof c.onWarning !== 'function') fail('onWarning', 'must be a function')
-  const integers: NumericKey[] = ['port', 'maxPeers', 'maxFilesPerPeer', 'maxFileEntries', 'bodyLimitBytes', 'maxConnections']
+  const integers: NumericKey[] = ['port', 'maxPeers', 'maxFilesPerPeer', 'maxIndexBytes', 'bodyLimitBytes', 'maxConnections']
   for (const key of integers) {
     if (!Number.isSafeInteger(c[key]) || c[key] < (key === 'port' ? 0 : 1)) fail(key, 'must be a positive integer')
   }
   if (c.port > 65535) fail('port', 'must be at most 65535')
-  for (const key of ['announceIntervalSeconds', 'peerTtlSeconds', 'sweepIntervalMs', 'persistIntervalMs'] as const) {
+  for (const key of ['announceIntervalSeconds', 'peerTtlSeconds', 'sweepIntervalMs', 'persistIntervalMs', 'maxClockSkewSeconds'] as const) {
     if (typeof c[key] !== 'number' || !Number.isFinite(c[key]) || c[key] <= 0) fail(key, 'must be a positive number')
   }
   if (c.peerTtlSeconds <= c.announceIntervalSeconds) fail('peerTtlSeconds', 'must exceed announceIntervalSeconds, or peers expire between announces')
+  if (c.ipShare !== false && !(typeof c.ipShare === 'number' && c.ipShare > 0 && c.ipShare <= 1)) fail('ipShare', 'must be a fraction in (0, 1] or false')
   checkRate('peerRateLimit', c.peerRateLimit)
   if (c.ipRateLimit !== false) checkRate('ipRateLimit', c.ipRateLimit)
 }
@@ -118,6 +129,7 @@ function packageVersion (): string {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown }
     return typeof pkg.version === 'string' ? pkg.version : '0.0.0'
   } catch {
+    // No readable package.json (an unusual install): the version is only informative.
     return '0.0.0'
   }
 }

@@ -4,10 +4,12 @@
  * expiry sweep to it, and serves HTTP. The node-side client is `client.ts`.
  */
 import { ShoalError } from '../errors.js'
-import { resolveTrackerConfig, type TrackerOptions } from './config.js'
-import { PERSIST_BATCH_PEERS } from './constants.js'
+import { resolveTrackerConfig, type TrackerConfig, type TrackerOptions } from './config.js'
+import { ipShareBytes } from './admission.js'
+import { MAX_REPLAY_GUARD_KEYS, PERSIST_BATCH_PEERS } from './constants.js'
 import { openTrackerStore, type TrackerStore } from './persistence.js'
-import { Registry, type PeerChange } from './registry.js'
+import { Registry, removal } from './registry.js'
+import { ReplayGuard } from './replay-guard.js'
 import { buildTrackerServer } from './server.js'
 import type { AddressInfo } from 'node:net'
 
@@ -15,6 +17,7 @@ export type { TrackerOptions } from './config.js'
 export type { AnnounceBody, AnnounceReply } from './server.js'
 export { TrackerClient } from './client.js'
 export type { TrackerClientOptions, TrackerPeer, TrackerPeerSummary, AnnounceRequest } from './client.js'
+export { signAnnounce, ANNOUNCE_SIGNATURE_DOMAIN, type SignedAnnounce } from './signature.js'
 export { DEFAULT_TRACKER_HOST, DEFAULT_TRACKER_PORT } from './constants.js'
 
 /** A tracker that is listening. */
@@ -25,19 +28,27 @@ export interface RunningTracker {
   close: () => Promise<void>
 }
 
+/** The tracker's in-memory state for a config: the index, bounded as configured, and the replay guard. */
+export function createTrackerState (config: TrackerConfig): { registry: Registry, guard: ReplayGuard } {
+  const registry = new Registry({
+    peerTtlMs: config.peerTtlSeconds * 1000,
+    maxPeers: config.maxPeers,
+    maxFilesPerPeer: config.maxFilesPerPeer,
+    maxIndexBytes: config.maxIndexBytes,
+    ipShareBytes: ipShareBytes(config),
+    now: config.now
+  })
+  const guard = new ReplayGuard({ maxSkewMs: config.maxClockSkewSeconds * 1000, maxKeys: MAX_REPLAY_GUARD_KEYS, now: config.now })
+  return { registry, guard }
+}
+
 /**
  * Starts a tracker. Throws `ERR_INVALID_CONFIG` for bad options or an address
  * it cannot listen on; a failed start releases everything it opened.
  */
 export async function startTracker (opts: TrackerOptions = {}): Promise<RunningTracker> {
   const config = resolveTrackerConfig(opts)
-  const registry = new Registry({
-    peerTtlMs: config.peerTtlSeconds * 1000,
-    maxPeers: config.maxPeers,
-    maxFilesPerPeer: config.maxFilesPerPeer,
-    maxFileEntries: config.maxFileEntries,
-    now: config.now
-  })
+  const { registry, guard } = createTrackerState(config)
   let store: TrackerStore | undefined
   if (config.dataDir !== undefined) {
     const opened = openTrackerStore({
@@ -51,9 +62,13 @@ export async function startTracker (opts: TrackerOptions = {}): Promise<RunningT
     // Saved peers that expired while we were down (or no longer fit) are deleted on the next write.
     for (const peer of opened.saved) {
       if (!registry.restore(peer)) store.record(removal(peer.peerId))
+      // Signed timestamps are not saved; the last-seen time (tracker clock)
+      // stands in, so an announce captured before the restart and older
+      // than that cannot be replayed after it.
+      guard.remember(peer.peerId, peer.lastSeen)
     }
   }
-  const app = buildTrackerServer({ config, registry, onChange: change => store?.record(change) })
+  const app = buildTrackerServer({ config, registry, guard, onChange: change => store?.record(change) })
   const sweeper = setInterval(() => {
     for (const peerId of registry.sweep()) store?.record(removal(peerId))
   }, config.sweepIntervalMs).unref()
@@ -82,10 +97,6 @@ export async function startTracker (opts: TrackerOptions = {}): Promise<RunningT
       return closing
     }
   }
-}
-
-function removal (peerId: string): PeerChange {
-  return { peerId, removed: true, replaced: false, added: [], dropped: [] }
 }
 
 /** A URL that reaches the listener; wildcard hosts are reached through loopback. */

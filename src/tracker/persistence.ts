@@ -254,6 +254,7 @@ function parseAddrs (json: string): string[] {
     const value: unknown = JSON.parse(json)
     return Array.isArray(value) ? value.filter((a): a is string => typeof a === 'string') : []
   } catch {
+    // Unparseable (tampered) column: the peer is served without addresses until it re-announces.
     return []
   }
 }

@@ -42,8 +42,11 @@ export class TokenBucketLimiter {
   /** Keys currently remembered. */
   get size (): number { return this.#buckets.size }
 
-  /** Takes one token for `key`: returns 0 if allowed, else milliseconds until a token is due. */
-  take (key: string): number {
+  /**
+   * Takes `cost` tokens (default 1, at most the burst) for `key`: returns 0 if
+   * allowed, else milliseconds until they are due. A refused take takes nothing.
+   */
+  take (key: string, cost = 1): number {
     const now = this.#now()
     this.#evictIdle(now)
     const bucket = this.#buckets.get(key)
@@ -52,14 +55,14 @@ export class TokenBucketLimiter {
       tokens = this.#refilled(bucket, now)
       this.#buckets.delete(key)
     }
-    const allowed = tokens >= 1
-    if (allowed) tokens -= 1
+    const allowed = tokens >= cost
+    if (allowed) tokens -= cost
     this.#buckets.set(key, { tokens, at: now })
     if (this.#buckets.size > this.#init.maxKeys) {
       const oldest = this.#buckets.keys().next()
       if (oldest.done !== true) this.#buckets.delete(oldest.value)
     }
-    return allowed ? 0 : Math.ceil((1 - tokens) / this.#init.perSecond * 1000)
+    return allowed ? 0 : Math.ceil((cost - tokens) / this.#init.perSecond * 1000)
   }
 
   #refilled (bucket: Bucket, now: number): number {

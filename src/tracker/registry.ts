@@ -7,18 +7,29 @@
  * Model:
  * - `#peers` maps peer ID → record and is kept in last-announce order: every
  *   announce deletes and re-inserts its peer, so the Map's first entries are
- *   always the next to expire. A sweep walks from the front and stops at the
- *   first live peer: O(expired), never O(all peers). (If the wall clock steps
- *   back, order is only approximate and a peer can outlive its TTL by at most
- *   the step; nothing breaks.)
+ *   always the next to expire (and to evict). A sweep walks from the front
+ *   and stops at the first live peer: O(expired), never O(all peers). (If the
+ *   wall clock steps back, order is only approximate and a peer can outlive
+ *   its TTL by at most the step; nothing breaks.)
  * - `#files` maps file ID → holders as an array plus a position map, so adding
  *   or removing a holder is O(1) and sampling k holders is O(k).
  * - A peer's file set stores the file map's own key strings, so each file ID
  *   lives in memory once however many peers hold it.
- * - Bounds (peers, files per peer, (peer, file) entries overall) are checked
- *   before anything changes: a refused announce leaves the index untouched.
+ * - Memory is bounded in estimated bytes (`budget.ts`), not only entries. The
+ *   whole index has `maxIndexBytes`; each client address (the IP the peer last
+ *   announced from) has a share, `ipShareBytes`, charged as if every file of
+ *   its peers were its alone. An announce that takes its address over its
+ *   share evicts that address's least recently announced peers; one that
+ *   takes the index over its budget (or `maxPeers`) evicts the least recently
+ *   announced peers overall. Honest peers re-announce every interval, so they
+ *   are never the least recent unless their own address (or enough addresses
+ *   together) announces more than a share's worth of bytes in one interval —
+ *   which the server's per-address byte rate limit prevents.
+ * - Only a single peer's own size is refused (`maxFilesPerPeer`, a peer larger
+ *   than a share): a refused announce leaves the index untouched.
  */
 import { ShoalError } from '../errors.js'
+import { FILE_ENTRY_BYTES, FILE_LINK_BYTES, chargedBytes, peerBytes } from './budget.js'
 
 /** What an announce says about the peer's lifecycle. */
 export type AnnounceEvent = 'started' | 'stopped' | 'update'
@@ -32,6 +43,8 @@ export interface Announce {
   /** Files no longer held (ignored for `started`, which replaces the set). */
   readonly left: readonly string[]
   readonly event: AnnounceEvent
+  /** The client address key it came from (`clientKey`); its share is charged. */
+  readonly ip: string
 }
 
 /** A registered peer. Views are live: read them, do not keep them. */
@@ -41,6 +54,8 @@ export interface PeerView {
   readonly files: ReadonlySet<string>
   /** Milliseconds since the epoch, by the registry's clock. */
   readonly lastSeen: number
+  /** The client address key it last announced from; '' if restored and not heard from since. */
+  readonly ip: string
 }
 
 /** What one announce or removal changed, for write-behind persistence. */
@@ -59,6 +74,8 @@ export interface AnnounceResult {
   readonly change: PeerChange
   /** How many files the index now lists for this peer. */
   readonly held: number
+  /** Peers evicted to make room (least recently announced first). */
+  readonly evicted: readonly string[]
 }
 
 /** A file and how many peers hold it. */
@@ -72,7 +89,10 @@ export interface RegistryInit {
   readonly peerTtlMs: number
   readonly maxPeers: number
   readonly maxFilesPerPeer: number
-  readonly maxFileEntries: number
+  /** Estimated bytes of the whole index at most (see `budget.ts`). */
+  readonly maxIndexBytes: number
+  /** Estimated bytes the peers of one client address may hold; `Infinity` for no share. */
+  readonly ipShareBytes: number
   /** Milliseconds since the epoch; `Date.now` by default. */
   readonly now?: () => number
   /** Uniform in [0, 1); `Math.random` by default. */
@@ -84,6 +104,16 @@ interface PeerRecord {
   addrs: readonly string[]
   readonly files: Set<string>
   lastSeen: number
+  /** Client address key; '' for a peer restored from disk and not heard from since. */
+  ip: string
+  /** Bytes charged to its address's share (`chargedBytes`). */
+  charged: number
+}
+
+/** The peers of one client address, in last-announce order, and what they are charged. */
+interface IpShare {
+  bytes: number
+  readonly peers: Map<string, PeerRecord>
 }
 
 interface FileEntry {
@@ -101,7 +131,10 @@ export class Registry {
   readonly #random: () => number
   readonly #peers = new Map<string, PeerRecord>()
   readonly #files = new Map<string, FileEntry>()
+  readonly #ips = new Map<string, IpShare>()
   #entries = 0
+  /** Estimated bytes of the index: records and addresses, links, distinct files. */
+  #peerBytes = 0
 
   constructor (init: RegistryInit) {
     this.#init = init
@@ -118,15 +151,25 @@ export class Registry {
   /** (peer, file) pairs in the index. */
   get entryCount (): number { return this.#entries }
 
+  /** Estimated bytes of the index (see `budget.ts`). */
+  get bytes (): number {
+    return this.#peerBytes + this.#entries * FILE_LINK_BYTES + this.#files.size * FILE_ENTRY_BYTES
+  }
+
+  /** Estimated bytes charged to a client address's share. */
+  ipBytes (ip: string): number { return this.#ips.get(ip)?.bytes ?? 0 }
+
   /**
-   * Applies an announce. Throws `ERR_QUOTA_EXCEEDED` (index unchanged) when it
-   * would register a peer beyond `maxPeers` or hold files beyond the limits.
+   * Applies an announce, evicting least recently announced peers when it takes
+   * its address over its share or the index over its budget. Throws
+   * `ERR_QUOTA_EXCEEDED` (index unchanged) when the peer alone would hold more
+   * than `maxFilesPerPeer` files or be larger than a share.
    */
   announce (a: Announce): AnnounceResult {
     const existing = this.#peers.get(a.peerId)
     if (a.event === 'stopped') {
       if (existing !== undefined) this.#remove(existing)
-      return { change: { peerId: a.peerId, removed: true, replaced: false, added: [], dropped: [] }, held: 0 }
+      return { change: removal(a.peerId), held: 0, evicted: [] }
     }
     const current = existing?.files ?? NO_FILES
     const wanted = new Set(a.files)
@@ -136,17 +179,24 @@ export class Registry {
       ? [...current].filter(f => !wanted.has(f))
       : [...new Set(a.left)].filter(f => current.has(f) && !wanted.has(f))
     const held = current.size + added.length - dropped.length
-    this.#checkBounds(existing === undefined, held, added.length - dropped.length)
+    const charged = chargedBytes(a.addrs, held)
+    this.#checkBounds(held, charged)
 
     const now = this.#now()
-    const rec = existing ?? { peerId: a.peerId, addrs: a.addrs, files: new Set<string>(), lastSeen: now }
+    const rec = existing ?? { peerId: a.peerId, addrs: a.addrs, files: new Set<string>(), lastSeen: now, ip: a.ip, charged: 0 }
+    if (existing !== undefined) this.#unshare(rec)
+    this.#peerBytes += peerBytes(a.addrs) - (existing === undefined ? 0 : peerBytes(existing.addrs))
     rec.addrs = a.addrs
     rec.lastSeen = now
+    rec.ip = a.ip
+    rec.charged = charged
     this.#peers.delete(a.peerId)
     this.#peers.set(a.peerId, rec)
+    this.#share(rec)
     for (const f of dropped) this.#unlink(rec, f)
     const canonicalAdded = added.map(f => this.#link(rec, f))
-    return { change: { peerId: a.peerId, removed: false, replaced, added: canonicalAdded, dropped }, held }
+    const evicted = this.#evict(rec)
+    return { change: { peerId: a.peerId, removed: false, replaced, added: canonicalAdded, dropped }, held, evicted }
   }
 
   /**
@@ -159,11 +209,15 @@ export class Registry {
     const lastSeen = Math.min(peer.lastSeen, now)
     if (lastSeen + this.#init.peerTtlMs <= now || this.#peers.has(peer.peerId)) return false
     const files = [...new Set(peer.files)]
+    const charged = chargedBytes(peer.addrs, files.length)
     if (this.#peers.size >= this.#init.maxPeers ||
       files.length > this.#init.maxFilesPerPeer ||
-      this.#entries + files.length > this.#init.maxFileEntries) return false
-    const rec: PeerRecord = { peerId: peer.peerId, addrs: peer.addrs, files: new Set(), lastSeen }
+      this.bytes + charged > this.#init.maxIndexBytes) return false
+    // Its address is unknown until it announces again: it is charged to no share meanwhile.
+    const rec: PeerRecord = { peerId: peer.peerId, addrs: peer.addrs, files: new Set(), lastSeen, ip: '', charged }
     this.#peers.set(peer.peerId, rec)
+    this.#peerBytes += peerBytes(peer.addrs)
+    this.#share(rec)
     for (const f of files) this.#link(rec, f)
     return true
   }
@@ -207,17 +261,53 @@ export class Registry {
     return page(this.#files.values(), offset, limit).map(e => ({ id: e.id, peers: e.holders.length }))
   }
 
-  #checkBounds (isNew: boolean, held: number, entryDelta: number): void {
+  #checkBounds (held: number, charged: number): void {
     if (held > this.#init.maxFilesPerPeer) {
       throw new ShoalError('ERR_QUOTA_EXCEEDED', `a peer may hold at most ${this.#init.maxFilesPerPeer} files here`, { held })
     }
-    if (this.#entries + entryDelta > this.#init.maxFileEntries) {
-      throw new ShoalError('ERR_QUOTA_EXCEEDED', 'the tracker index is full', { limit: this.#init.maxFileEntries })
+    if (charged > this.#init.ipShareBytes || charged > this.#init.maxIndexBytes) {
+      throw new ShoalError('ERR_QUOTA_EXCEEDED', 'this peer alone would exceed what one address may hold here', { held })
     }
-    // No implicit sweep here: expiries must go through sweep()'s return value to reach persistence.
-    if (isNew && this.#peers.size >= this.#init.maxPeers) {
-      throw new ShoalError('ERR_QUOTA_EXCEEDED', 'the tracker has no room for more peers', { limit: this.#init.maxPeers })
+  }
+
+  /**
+   * Evicts least recently announced peers, never `keep` (just announced):
+   * first of `keep`'s address while it is over its share, then overall while
+   * the index is over its byte budget or peer count. `#checkBounds` made sure
+   * `keep` fits alone, so the loops end.
+   */
+  #evict (keep: PeerRecord): string[] {
+    const evicted: string[] = []
+    const share = this.#ips.get(keep.ip)
+    if (keep.ip !== '' && share !== undefined) {
+      while (share.bytes > this.#init.ipShareBytes) evicted.push(this.#evictOldest(share.peers, keep))
     }
+    while (this.bytes > this.#init.maxIndexBytes || this.#peers.size > this.#init.maxPeers) {
+      evicted.push(this.#evictOldest(this.#peers, keep))
+    }
+    return evicted
+  }
+
+  #evictOldest (peers: Map<string, PeerRecord>, keep: PeerRecord): string {
+    const oldest = peers.values().next().value as PeerRecord
+    if (oldest === keep) throw new ShoalError('ERR_INTERNAL', 'tracker eviction reached the announcing peer')
+    this.#remove(oldest)
+    return oldest.peerId
+  }
+
+  #share (rec: PeerRecord): void {
+    let share = this.#ips.get(rec.ip)
+    if (share === undefined) this.#ips.set(rec.ip, share = { bytes: 0, peers: new Map() })
+    share.bytes += rec.charged
+    share.peers.set(rec.peerId, rec)
+  }
+
+  #unshare (rec: PeerRecord): void {
+    const share = this.#ips.get(rec.ip)
+    if (share === undefined) return
+    share.bytes -= rec.charged
+    share.peers.delete(rec.peerId)
+    if (share.peers.size === 0) this.#ips.delete(rec.ip)
   }
 
   /** Records that `rec` holds `fileId`; returns the canonical string instance. */
@@ -252,6 +342,8 @@ export class Registry {
 
   #remove (rec: PeerRecord): void {
     for (const f of [...rec.files]) this.#unlink(rec, f)
+    this.#unshare(rec)
+    this.#peerBytes -= peerBytes(rec.addrs)
     this.#peers.delete(rec.peerId)
   }
 
@@ -264,6 +356,11 @@ export class Registry {
     }
     return [...picked].map(i => items[i] as string)
   }
+}
+
+/** The change of a peer that is gone from the index. */
+export function removal (peerId: string): PeerChange {
+  return { peerId, removed: true, replaced: false, added: [], dropped: [] }
 }
 
 function page<T> (items: Iterable<T>, offset: number, limit: number): T[] {

@@ -4,33 +4,42 @@
  * the rest. Errors leave in one shape (`errors.ts`); a bad request costs its
  * sender a 4xx and nothing else.
  *
- * Announces are rate limited twice: per client address before the body is
- * even read, then per peer ID once the ID is known to be real.
+ * Announces are signed by the announcing peer; `admission.ts` checks them
+ * and applies the rate limits, the registry bounds memory in bytes.
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify'
 import { ERROR_CODES, ShoalError } from '../errors.js'
 import * as C from './constants.js'
-import { errorBody, rateLimitedError } from './errors.js'
-import { clientKey, TokenBucketLimiter } from './rate-limit.js'
+import { Admission } from './admission.js'
+import { errorBody } from './errors.js'
+import { clientKey } from './rate-limit.js'
+import { removal, type AnnounceEvent, type PeerChange, type Registry } from './registry.js'
+import { ANNOUNCE_SIGNATURE_DOMAIN } from './signature.js'
 import { canonicalAddrs, canonicalFileId, canonicalFileIds, canonicalPeerId } from './validate.js'
 import type { TrackerConfig } from './config.js'
-import type { AnnounceEvent, PeerChange, Registry } from './registry.js'
+import type { ReplayGuard } from './replay-guard.js'
 
 /** What the server needs: its configuration, the index, and where changes go. */
 export interface TrackerServerDeps {
   readonly config: TrackerConfig
   readonly registry: Registry
-  /** Called after every applied announce (persistence). */
+  /** Last announce timestamps per peer (seeded from saved state). */
+  readonly guard: ReplayGuard
+  /** Called after every applied announce and eviction (persistence). */
   readonly onChange: (change: PeerChange) => void
 }
 
-/** Body of `POST /announce`. */
+/** Body of `POST /announce`: see `signature.ts` for what is signed. */
 export interface AnnounceBody {
   peerId: string
   addrs: string[]
   files?: string[]
   left?: string[]
   event?: AnnounceEvent
+  /** Milliseconds since the epoch (sender's clock); strictly increasing per peer. */
+  timestamp?: number
+  /** base64url signature by the peer's key; refused when absent. */
+  signature?: string
 }
 
 /** Reply to `POST /announce`. */
@@ -59,7 +68,9 @@ const ANNOUNCE_SCHEMA = {
       addrs: { type: 'array', maxItems: C.MAX_ADDRS_PER_ANNOUNCE, items: { type: 'string', minLength: 1, maxLength: C.MAX_ADDR_LENGTH } },
       files: ID_LIST,
       left: ID_LIST,
-      event: { type: 'string', enum: ['started', 'stopped', 'update'] }
+      event: { type: 'string', enum: ['started', 'stopped', 'update'] },
+      timestamp: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+      signature: { type: 'string', minLength: 1, maxLength: C.MAX_SIGNATURE_LENGTH }
     }
   }
 } as const
@@ -83,10 +94,9 @@ export function buildTrackerServer (deps: TrackerServerDeps): FastifyInstance {
     frameworkErrors: (err, _request, reply) => { sendError(reply, toHttpError(err, config)) }
   })
   app.server.maxConnections = config.maxConnections
-  const peerLimiter = new TokenBucketLimiter({ ...config.peerRateLimit, maxKeys: C.MAX_RATE_LIMIT_KEYS, now: config.now })
-  const ipLimiter = config.ipRateLimit === false
-    ? undefined
-    : new TokenBucketLimiter({ ...config.ipRateLimit, maxKeys: C.MAX_RATE_LIMIT_KEYS, now: config.now })
+  const admission = new Admission(config, registry, deps.guard)
+  /** Requests let past the address ceiling by a peer's lane, and that peer. */
+  const lanes = new WeakMap<object, string>()
 
   app.setErrorHandler((err: FastifyError, _request, reply) => { sendError(reply, toHttpError(err, config)) })
   app.setNotFoundHandler((request, reply) => {
@@ -97,6 +107,7 @@ export function buildTrackerServer (deps: TrackerServerDeps): FastifyInstance {
     name: 'shoal-tracker',
     version: config.version,
     endpoints: TRACKER_ENDPOINTS,
+    announceSignature: ANNOUNCE_SIGNATURE_DOMAIN,
     announceIntervalSeconds: config.announceIntervalSeconds,
     peerTtlSeconds: config.peerTtlSeconds,
     peers: registry.peerCount,
@@ -106,25 +117,31 @@ export function buildTrackerServer (deps: TrackerServerDeps): FastifyInstance {
   app.post<{ Body: AnnounceBody }>('/announce', {
     schema: ANNOUNCE_SCHEMA,
     onRequest: async (request) => {
-      const wait = ipLimiter?.take(clientKey(request.ip)) ?? 0
-      if (wait > 0) throw rateLimitedError('too many announces from this address', Math.ceil(wait / 1000))
+      const claimed = request.headers[C.PEER_ID_HEADER]
+      const lane = admission.check(clientKey(request.ip), typeof claimed === 'string' ? claimed : undefined)
+      if (lane !== undefined) lanes.set(request, lane)
     }
   }, async (request): Promise<AnnounceReply> => {
     const body = request.body
+    const ip = clientKey(request.ip)
     // Registry keys are canonical already: skip re-parsing known IDs.
     const known = registry.peer(body.peerId)
     const peerId = known !== undefined ? body.peerId : canonicalPeerId(body.peerId)
-    const wait = peerLimiter.take(peerId)
-    if (wait > 0) throw rateLimitedError('too many announces for this peer ID', Math.ceil(wait / 1000))
+    await admission.admit(body, peerId, ip, lanes.get(request))
+    const event = body.event ?? 'update'
     const isKnown = (id: string): boolean => registry.hasFile(id)
-    const { change, held } = registry.announce({
-      peerId,
-      addrs: canonicalAddrs(peerId, body.addrs, known?.addrs),
-      files: canonicalFileIds(body.files ?? [], 'files', isKnown),
-      left: canonicalFileIds(body.left ?? [], 'left', isKnown),
-      event: body.event ?? 'update'
-    })
+    const { change, held, evicted } = registry.announce(event === 'stopped'
+      ? { peerId, addrs: [], files: [], left: [], event, ip }
+      : {
+          peerId,
+          addrs: canonicalAddrs(peerId, body.addrs, known?.addrs),
+          files: canonicalFileIds(body.files ?? [], 'files', isKnown),
+          left: canonicalFileIds(body.left ?? [], 'left', isKnown),
+          event,
+          ip
+        })
     deps.onChange(change)
+    for (const id of evicted) deps.onChange(removal(id))
     return { interval: config.announceIntervalSeconds, peers: registry.peerCount, held }
   })
 
@@ -162,14 +179,24 @@ interface HttpError {
   message: string
   statusCode: number
   retryAfterSeconds?: number
+  /** The tracker's clock, sent as the `Date` header of a stale-message reply (clients correct theirs by it). */
+  trackerTime?: number
 }
 
 /** Maps anything thrown in a request to our code, message and status. Fastify's own 4xx keep their status. */
 function toHttpError (err: FastifyError, config: TrackerConfig): HttpError {
   const code = err.code as string | undefined
   if (code !== undefined && code in ERROR_CODES) {
-    const retry = (err as Partial<ShoalError>).details?.retryAfterSeconds
-    return { code, message: err.message, statusCode: err.statusCode ?? 500, ...(typeof retry === 'number' ? { retryAfterSeconds: retry } : {}) }
+    const details = (err as Partial<ShoalError>).details
+    const retry = details?.retryAfterSeconds
+    const time = details?.trackerTime
+    return {
+      code,
+      message: err.message,
+      statusCode: err.statusCode ?? 500,
+      ...(typeof retry === 'number' ? { retryAfterSeconds: retry } : {}),
+      ...(typeof time === 'number' ? { trackerTime: time } : {})
+    }
   }
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return { code: 'ERR_MESSAGE_TOO_LARGE', message: `request body exceeds ${config.bodyLimitBytes} bytes`, statusCode: ERROR_CODES.ERR_MESSAGE_TOO_LARGE }
@@ -182,5 +209,6 @@ function toHttpError (err: FastifyError, config: TrackerConfig): HttpError {
 
 function sendError (reply: FastifyReply, err: HttpError): void {
   if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(err.retryAfterSeconds))
+  if (err.trackerTime !== undefined) void reply.header('date', new Date(err.trackerTime).toUTCString())
   void reply.code(err.statusCode).send(errorBody(err))
 }

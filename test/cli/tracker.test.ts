@@ -5,6 +5,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { signAnnounce } from '../../src/tracker/index.js'
 import { startTracker, tempDir } from '../helpers/cli.js'
 
 test('shoal tracker serves, refuses garbage, persists, stops on SIGINT', async (t) => {
@@ -18,12 +21,14 @@ test('shoal tracker serves, refuses garbage, persists, stops on SIGINT', async (
   assert.equal(garbage.status, 400)
   assert.equal((await garbage.json() as { code: string }).code, 'ERR_INVALID_ARGUMENT')
 
-  const peerId = '12D3KooWRtFpBoDGkWnHb1zWHEBftRKW8komnGmXdX9xebGJJFJc'
+  const key = await generateKeyPair('Ed25519')
+  const peerId = peerIdFromPrivateKey(key).toString()
   const fileId = 'bafyreihwprbfn4omcao7j45rputwjigwpgmhz74x7a4izlkfj45segubfe'
+  const signed = await signAnnounce(key, { addrs: [`/ip4/127.0.0.1/tcp/4001/p2p/${peerId}`], files: [fileId], event: 'started' }, Date.now())
   const ok = await fetch(first.url + '/announce', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ peerId, addrs: [`/ip4/127.0.0.1/tcp/4001/p2p/${peerId}`], files: [fileId], event: 'started' })
+    body: JSON.stringify(signed)
   })
   assert.equal(ok.status, 200, await ok.clone().text())
 

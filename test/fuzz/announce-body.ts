@@ -2,8 +2,8 @@
  * Generators of tracker announce bodies for the fuzz tests: mostly
  * well-formed (real peer IDs, CIDs and multiaddrs, so validation past the
  * schema is reached), some with wrong types, extra keys or junk in any field.
- * When announces are signed, adapt here: sign the well-formed bodies with the
- * announcing peer's key, and add forged, stale and replayed signatures.
+ * The tracker test signs them (or not, or tampers after signing) with the
+ * helpers' keys of the peer IDs.
  */
 import fc from 'fast-check'
 import * as C from '../../src/tracker/constants.js'

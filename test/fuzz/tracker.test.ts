@@ -15,10 +15,10 @@ import fc from 'fast-check'
 import { ERROR_CODES, ShoalError } from '../../src/errors.js'
 import { canonicalAddrs, canonicalFileId, canonicalPeerId } from '../../src/tracker/validate.js'
 import { resolveTrackerConfig } from '../../src/tracker/config.js'
-import { Registry } from '../../src/tracker/registry.js'
+import { createTrackerState } from '../../src/tracker/index.js'
 import { buildTrackerServer } from '../../src/tracker/server.js'
 import * as C from '../../src/tracker/constants.js'
-import { fileIds, peerIds } from '../tracker/helpers.js'
+import { fileIds, peerIds, sign } from '../tracker/helpers.js'
 import { check, outcome } from './fuzz.js'
 import { address, announceBody, junk, type Ids } from './announce-body.js'
 import type { FastifyInstance } from 'fastify'
@@ -59,11 +59,27 @@ describe('fuzz: tracker HTTP surface', () => {
     ids = { peers: await peerIds(4), files: await fileIds(6) }
     // Rate limits off the IP and generous per peer, so the fuzz reaches validation (429s still count as coded).
     const config = resolveTrackerConfig({ ipRateLimit: false, peerRateLimit: { perSecond: 1000, burst: 1000 }, onWarning: (err) => { warnings.push(err) } })
-    const registry = new Registry({ peerTtlMs: config.peerTtlSeconds * 1000, maxPeers: config.maxPeers, maxFilesPerPeer: config.maxFilesPerPeer, maxFileEntries: config.maxFileEntries })
-    app = buildTrackerServer({ config, registry, onChange: () => {} })
+    const { registry, guard } = createTrackerState(config)
+    app = buildTrackerServer({ config, registry, guard, onChange: () => {} })
     await app.ready()
   })
   after(async () => { await app?.close() })
+
+  /**
+   * The body as its peer signs it (when it is an object naming a peer whose
+   * key the helpers hold, and its fields can be signed at all), left
+   * unsigned, or signed and then changed, which must be refused.
+   */
+  async function signed (body: unknown, how: 'signed' | 'unsigned' | 'tampered'): Promise<unknown> {
+    if (how === 'unsigned' || typeof body !== 'object' || body === null || Array.isArray(body)) return body
+    let out: Record<string, any>
+    try {
+      out = await sign(body as Record<string, any>)
+    } catch {
+      return body // fields the signing encoding cannot take: sent unsigned, refused by validation
+    }
+    return how === 'tampered' ? { ...out, files: [...(Array.isArray(out.files) ? out.files : []), ids.files[0]] } : out
+  }
 
   /** A correct answer, or the tracker's error shape with a known code and a 4xx. */
   function assertAnswer (res: { statusCode: number, body: string }): any {
@@ -77,14 +93,20 @@ describe('fuzz: tracker HTTP surface', () => {
   }
 
   it('POST /announce with fuzzed bodies: a correct reply or a coded 4xx', async () => {
-    await check(fc.asyncProperty(announceBody(ids), async (body) => {
-      const res = await app.inject({ method: 'POST', url: '/announce', payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+    const how = fc.constantFrom('signed', 'signed', 'signed', 'unsigned', 'tampered')
+    let accepted = 0
+    await check(fc.asyncProperty(announceBody(ids), how, async (body, signing) => {
+      const res = await app.inject({ method: 'POST', url: '/announce', payload: JSON.stringify(await signed(body, signing)), headers: { 'content-type': 'application/json' } })
       const answer = assertAnswer(res)
       if (res.statusCode === 200) {
+        accepted++
+        assert.notEqual(signing, 'unsigned', 'an unsigned announce was accepted')
+        assert.notEqual(signing, 'tampered', 'an announce changed after signing was accepted')
         assert.equal(typeof answer.interval, 'number')
         assert.ok(answer.held >= 0 && answer.held <= C.MAX_FILES_PER_PEER)
       }
     }), 250)
+    assert.ok(accepted > 0, 'no signed announce got past validation: the fuzz never reached the index')
     // Whatever got in is canonical.
     const peers = assertAnswer(await app.inject({ method: 'GET', url: '/peers?limit=100' }))
     for (const p of peers.peers) {

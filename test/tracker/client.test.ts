@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { createServer, type Socket } from 'node:net'
 import { TrackerClient } from '../../src/tracker/index.js'
 import type { TestContext } from 'node:test'
-import { fileIds, peerIds, tracker } from './helpers.js'
+import { fileIds, keyOf, peerIds, tracker } from './helpers.js'
 
 const code = (c: string) => ({ code: c })
 
@@ -24,10 +24,10 @@ describe('TrackerClient', () => {
 
   it('announces, finds providers and lists peers against a real tracker', async (t) => {
     const { url } = await tracker(t, { announceIntervalSeconds: 20 })
-    const a = new TrackerClient(url)
-    const b = new TrackerClient(`${url}/`)
-    assert.deepEqual(await a.announce({ peerId: id(0), addrs: ['/ip4/10.0.0.1/tcp/4001'], files: [file(0)], event: 'started' }), { interval: 20, peers: 1, held: 1 })
-    assert.deepEqual(await b.announce({ peerId: id(1), addrs: ['/ip4/10.0.0.2/tcp/4001'], files: [file(0), file(1)] }), { interval: 20, peers: 2, held: 2 })
+    const a = new TrackerClient(url, { privateKey: keyOf(id(0)) })
+    const b = new TrackerClient(`${url}/`, { privateKey: keyOf(id(1)) })
+    assert.deepEqual(await a.announce({ addrs: ['/ip4/10.0.0.1/tcp/4001'], files: [file(0)], event: 'started' }), { interval: 20, peers: 1, held: 1 })
+    assert.deepEqual(await b.announce({ addrs: ['/ip4/10.0.0.2/tcp/4001'], files: [file(0), file(1)] }), { interval: 20, peers: 2, held: 2 })
 
     const holders = await b.findPeers(file(0))
     assert.deepEqual(holders.map(p => p.peerId).sort(), [id(0), id(1)].sort())
@@ -39,18 +39,27 @@ describe('TrackerClient', () => {
     assert.equal(typeof listed[0]?.lastSeen, 'number')
     assert.deepEqual((await a.listPeers({ limit: 1, offset: 1 })).map(p => p.peerId), [id(1)])
 
-    await a.announce({ peerId: id(0), addrs: [], event: 'stopped' })
+    await a.announce({ addrs: [], event: 'stopped' })
     assert.deepEqual((await b.findPeers(file(0))).map(p => p.peerId), [id(1)])
   })
 
   it("passes the tracker's error codes through, including rate limits", async (t) => {
     const { url } = await tracker(t, { peerRateLimit: { perSecond: 1, burst: 1 } })
-    const client = new TrackerClient(url)
-    await assert.rejects(client.announce({ peerId: 'not-a-peer', addrs: [] }), code('ERR_INVALID_ID'))
-    await assert.rejects(client.announce({ peerId: id(2), addrs: ['garbage'] }), code('ERR_INVALID_ARGUMENT'))
-    await assert.rejects(client.announce({ peerId: id(2), addrs: [] }), (err: any) =>
+    await assert.rejects(new TrackerClient(url).announce({ addrs: [] }), code('ERR_INVALID_ARGUMENT'), 'no key, no announce')
+    const client = new TrackerClient(url, { privateKey: keyOf(id(2)) })
+    await assert.rejects(client.announce({ addrs: ['garbage'] }), code('ERR_INVALID_ARGUMENT'))
+    await assert.rejects(client.announce({ addrs: [] }), (err: any) =>
       err.code === 'ERR_RATE_LIMITED' && err.details.retryAfterSeconds >= 1)
     await assert.rejects(client.findPeers('not-a-cid'), code('ERR_INVALID_ID'))
+  })
+
+  it('follows the tracker\'s clock when its own is off, once', async (t) => {
+    // The tracker's clock is 10 minutes ahead of ours: the first signed
+    // timestamp is stale, the retry uses the tracker's Date header.
+    const { url } = await tracker(t, { now: () => Date.now() + 600_000 })
+    const client = new TrackerClient(url, { privateKey: keyOf(id(0)) })
+    assert.deepEqual(await client.announce({ addrs: [] }), { interval: 60, peers: 1, held: 0 })
+    assert.deepEqual(await client.announce({ addrs: [] }), { interval: 60, peers: 1, held: 0 }, 'and keeps following it')
   })
 
   it('reports an unreachable tracker, a timeout and an abort distinctly', async (t) => {
@@ -70,11 +79,11 @@ describe('TrackerClient', () => {
   it('refuses answers that are not a tracker reply', async () => {
     const base = 'http://tracker.invalid'
     const answer = (body: string, status = 200, headers: Record<string, string> = {}): TrackerClient =>
-      new TrackerClient(base, { fetch: fakeFetch(() => new Response(body, { status, headers })), maxResponseBytes: 1024 })
+      new TrackerClient(base, { fetch: fakeFetch(() => new Response(body, { status, headers })), maxResponseBytes: 1024, privateKey: keyOf(id(0)) })
     await assert.rejects(answer('<html>hello</html>').listPeers(), code('ERR_PROTOCOL'))
     await assert.rejects(answer('{"peers":"many"}').listPeers(), code('ERR_PROTOCOL'))
-    await assert.rejects(answer('[]').announce({ peerId: id(0), addrs: [] }), code('ERR_PROTOCOL'))
-    await assert.rejects(answer('{"interval":-1,"peers":0,"held":0}').announce({ peerId: id(0), addrs: [] }), code('ERR_PROTOCOL'))
+    await assert.rejects(answer('[]').announce({ addrs: [] }), code('ERR_PROTOCOL'))
+    await assert.rejects(answer('{"interval":-1,"peers":0,"held":0}').announce({ addrs: [] }), code('ERR_PROTOCOL'))
     await assert.rejects(answer('{"error":"Teapot"}', 418).listPeers(), code('ERR_PROTOCOL'))
     await assert.rejects(answer('{}', 429, { 'retry-after': '7' }).listPeers(), (err: any) =>
       err.code === 'ERR_RATE_LIMITED' && err.details.retryAfterSeconds === 7)

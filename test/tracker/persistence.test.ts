@@ -9,11 +9,11 @@ import { hasCode, type ShoalError } from '../../src/errors.js'
 import { FakeClock, tempDir } from './helpers.js'
 
 function registry (clock: FakeClock): Registry {
-  return new Registry({ peerTtlMs: 180_000, maxPeers: 1000, maxFilesPerPeer: 1000, maxFileEntries: 100_000, now: clock.now })
+  return new Registry({ peerTtlMs: 180_000, maxPeers: 1000, maxFilesPerPeer: 1000, maxIndexBytes: 1e9, ipShareBytes: Infinity, now: clock.now })
 }
 
 function ann (peerId: string, files: string[], more: Partial<Announce> = {}): Announce {
-  return { peerId, addrs: [`/ip4/10.0.0.1/tcp/1/p2p/${peerId}`], files, left: [], event: 'update', ...more }
+  return { peerId, addrs: [`/ip4/10.0.0.1/tcp/1/p2p/${peerId}`], files, left: [], event: 'update', ip: '192.0.2.1', ...more }
 }
 
 function open (dataDir: string, reg: Registry, warnings: ShoalError[] = []): ReturnType<typeof openTrackerStore> {

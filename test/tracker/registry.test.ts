@@ -3,17 +3,18 @@ import assert from 'node:assert/strict'
 import { Registry, type Announce, type RegistryInit } from '../../src/tracker/registry.js'
 import { hasCode } from '../../src/errors.js'
 import { FakeClock } from './helpers.js'
+import { FILE_ENTRY_BYTES, FILE_LINK_BYTES, chargedBytes, peerBytes } from '../../src/tracker/budget.js'
 
 const TTL_MS = 180_000
 
 function setup (init: Partial<RegistryInit> = {}): { registry: Registry, clock: FakeClock } {
   const clock = new FakeClock()
-  const registry = new Registry({ peerTtlMs: TTL_MS, maxPeers: 100, maxFilesPerPeer: 100, maxFileEntries: 1000, now: clock.now, ...init })
+  const registry = new Registry({ peerTtlMs: TTL_MS, maxPeers: 100, maxFilesPerPeer: 100, maxIndexBytes: 1e9, ipShareBytes: Infinity, now: clock.now, ...init })
   return { registry, clock }
 }
 
 function ann (peerId: string, files: string[] = [], more: Partial<Announce> = {}): Announce {
-  return { peerId, addrs: [`/ip4/10.0.0.1/tcp/4001/p2p/${peerId}`], files, left: [], event: 'update', ...more }
+  return { peerId, addrs: [`/ip4/10.0.0.1/tcp/4001/p2p/${peerId}`], files, left: [], event: 'update', ip: '192.0.2.1', ...more }
 }
 
 const quota = (err: unknown): boolean => hasCode(err, 'ERR_QUOTA_EXCEEDED')
@@ -91,30 +92,59 @@ describe('Registry', () => {
     assert.equal(registry.entryCount, 0)
   })
 
-  it('refuses a new peer beyond maxPeers but lets known peers announce, and makes room once peers expire', () => {
-    const { registry, clock } = setup({ maxPeers: 2 })
+  it('evicts the least recently announced peer beyond maxPeers, never the one announcing', () => {
+    const { registry } = setup({ maxPeers: 2 })
     registry.announce(ann('A'))
     registry.announce(ann('B'))
-    assert.throws(() => registry.announce(ann('C')), quota)
-    assert.equal(registry.peer('C'), undefined)
     registry.announce(ann('A', ['f1']))
-    clock.advance(TTL_MS)
-    assert.deepEqual(registry.sweep(), ['B', 'A'])
-    registry.announce(ann('C'))
-    assert.deepEqual(registry.peers(0, 10).map(p => p.peerId), ['C'])
+    const { evicted } = registry.announce(ann('C'))
+    assert.deepEqual(evicted, ['B'])
+    assert.deepEqual(registry.peers(0, 10).map(p => p.peerId), ['A', 'C'])
   })
 
-  it('refuses an announce beyond maxFilesPerPeer or maxFileEntries and leaves the index untouched', () => {
-    const { registry } = setup({ maxFilesPerPeer: 3, maxFileEntries: 5 })
+  it('refuses an announce beyond maxFilesPerPeer and leaves the index untouched', () => {
+    const { registry } = setup({ maxFilesPerPeer: 3 })
     registry.announce(ann('A', ['f1', 'f2']))
     assert.throws(() => registry.announce(ann('A', ['f3', 'f4'])), quota)
     assert.throws(() => registry.announce(ann('A', ['f1', 'f2', 'f3', 'f4'], { event: 'started' })), quota)
     assert.deepEqual([...registry.peer('A')?.files ?? []], ['f1', 'f2'])
-    registry.announce(ann('A', ['f3', 'f4'], { left: ['f1'] }))
-    registry.announce(ann('B', ['f1', 'f2']))
-    assert.throws(() => registry.announce(ann('C', ['f9'])), quota)
-    assert.equal(registry.peer('C'), undefined)
-    assert.equal(registry.entryCount, 5)
+    assert.equal(registry.entryCount, 2)
+  })
+
+  it('keeps the index within its byte budget by evicting the least recently announced peers', () => {
+    const addrs = ann('X').addrs
+    const perPeer = chargedBytes(addrs, 10)
+    const { registry } = setup({ maxIndexBytes: perPeer * 5 })
+    const files = (p: string): string[] => Array.from({ length: 10 }, (_, i) => `${p}-f${i}`)
+    for (const p of ['A', 'B', 'C', 'D', 'E']) assert.deepEqual(registry.announce(ann(p, files(p))).evicted, [])
+    registry.announce(ann('A'))
+    assert.deepEqual(registry.announce(ann('F', files('F'))).evicted, ['B'], 'B, not A which just announced')
+    assert.ok(registry.bytes <= perPeer * 5)
+    assert.equal(registry.bytes, 5 * (peerBytes(addrs) + 10 * (FILE_LINK_BYTES + FILE_ENTRY_BYTES)))
+    assert.equal(registry.hasFile('B-f0'), false)
+    for (const p of ['A', 'C', 'D', 'E', 'F']) registry.announce(ann(p, [], { event: 'stopped' }))
+    assert.equal(registry.bytes, 0, 'accounting returns to zero')
+  })
+
+  it('evicts within an address over its share, leaving other addresses and its fresh peers alone', () => {
+    const addrs = ann('X').addrs
+    const share = chargedBytes(addrs, 100) * 3
+    const { registry } = setup({ ipShareBytes: share, maxFilesPerPeer: 1000 })
+    const big = (p: string): string[] => Array.from({ length: 100 }, (_, i) => `${p}-f${i}`)
+    registry.announce(ann('honest', ['h1'], { ip: '198.51.100.1' }))
+    registry.announce(ann('neighbour', ['n1'], { ip: '198.51.100.2' }))
+    registry.announce(ann('sybil0', big('s0'), { ip: '198.51.100.2' }))
+    registry.announce(ann('sybil1', big('s1'), { ip: '198.51.100.2' }))
+    registry.announce(ann('neighbour', ['n1'], { ip: '198.51.100.2' })) // re-announces: now the most recent of its address
+    const { evicted } = registry.announce(ann('sybil2', big('s2'), { ip: '198.51.100.2' }))
+    assert.deepEqual(evicted, ['sybil0'])
+    assert.ok(registry.ipBytes('198.51.100.2') <= share)
+    assert.ok(registry.peer('honest') !== undefined && registry.peer('neighbour') !== undefined)
+    assert.throws(() => registry.announce(ann('huge', [...big('a'), ...big('b'), ...big('c'), ...big('d')], { ip: '198.51.100.3' })), quota,
+      'a peer larger than a share is refused, not let in to evict everyone')
+    // Moving to another address moves its charge.
+    registry.announce(ann('sybil2', [], { ip: '198.51.100.3' }))
+    assert.equal(registry.ipBytes('198.51.100.3'), chargedBytes(ann('sybil2').addrs, 100))
   })
 
   it('returns all holders up to the maximum and a uniform sample of distinct holders beyond it', () => {
