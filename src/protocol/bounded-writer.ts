@@ -1,0 +1,215 @@
+/**
+ * A bounded writer for the outbound side of any protocol stream.
+ *
+ * libp2p 3 streams accept every `send()`: data beyond the muxer's window
+ * waits in the stream's own write buffer, and `onDrain()` only waits once
+ * (its promise is never renewed, so after the first drain it resolves at
+ * once). A server that trusts either buffers without bound for a peer that
+ * stops reading. This writer instead
+ *
+ * - waits before each write until the stream has handed everything earlier
+ *   to the muxer (`writeBufferLength` 0, no drain pending), watching the
+ *   stream's own `drain`, `idle` and `close` events, so a stream holds at
+ *   most one write unsent (and libp2p's `maxWriteBufferLength` backs this up);
+ * - charges the bytes it holds (reserved ahead with `reserve`, or unsent in
+ *   the stream) to the peer's `PeerBudget`, shared by all of that peer's
+ *   streams across protocols;
+ * - aborts the stream with ERR_TIMEOUT when a write or flush makes no
+ *   progress (no drain, no bytes leaving the buffer) for the inactivity
+ *   timeout, which frees whatever the peer pinned.
+ *
+ * One writer per stream; nothing else may send on it. A write that finds the
+ * window open costs no more than `stream.send`: no timers, no copies.
+ */
+import * as varint from 'uint8-varint'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { ShoalError } from '../errors.js'
+import type { PeerBudget } from './peer-budget.js'
+import type { Stream } from '@libp2p/interface'
+
+/** How long a write may make no progress before the stream is aborted, unless configured. */
+export const DEFAULT_WRITE_INACTIVITY_TIMEOUT_MS = 30_000
+
+/** Settings of a BoundedWriter. */
+export interface BoundedWriterInit {
+  /** The peer's budget (see PeerBudgets.lease). */
+  budget: PeerBudget
+  /** Largest single write; also set as the stream's `maxWriteBufferLength`. */
+  maxStreamBufferedBytes: number
+  /** Abort the stream after this long without write progress. */
+  inactivityTimeoutMs: number
+}
+
+/** Writes to one stream under backpressure, per-stream and per-peer caps, and an inactivity timeout. */
+export class BoundedWriter {
+  readonly #stream: Stream
+  readonly #budget: PeerBudget
+  readonly #maxBytes: number
+  readonly #timeoutMs: number
+  /** Reserved from the budget and not written yet. */
+  #credit = 0
+  /** Written and charged to the budget, possibly still in the stream's buffer. */
+  #unsent = 0
+  #waiting = 0
+  #wakers: Array<() => void> = []
+  #timer: NodeJS.Timeout | undefined
+  #closed = false
+  readonly #onProgress = (): void => { this.#progress() }
+  readonly #onClose = (): void => { this.dispose() }
+
+  constructor (stream: Stream, init: BoundedWriterInit) {
+    this.#stream = stream
+    this.#budget = init.budget
+    this.#maxBytes = init.maxStreamBufferedBytes
+    this.#timeoutMs = init.inactivityTimeoutMs
+    stream.maxWriteBufferLength = init.maxStreamBufferedBytes
+    stream.addEventListener('drain', this.#onProgress)
+    stream.addEventListener('idle', this.#onProgress)
+    stream.addEventListener('close', this.#onClose)
+  }
+
+  /** Bytes this writer holds in the peer's budget now. */
+  get held (): number { return this.#credit + this.#unsent }
+
+  /**
+   * Takes `bytes` of the peer's budget ahead of the writes that will use them
+   * (e.g. before reading a chunk from disk), waiting while the peer is over
+   * budget. What is left unwritten is given back by `flush` or `unreserve`.
+   */
+  async reserve (bytes: number, signal?: AbortSignal): Promise<void> {
+    this.#assertOpen()
+    await this.#budget.acquire(bytes, signal)
+    if (this.#closed) {
+      this.#budget.release(bytes)
+      this.#assertOpen()
+    }
+    this.#credit += bytes
+  }
+
+  /** Gives back reserved bytes not written. */
+  unreserve (): void {
+    this.#budget.release(this.#credit)
+    this.#credit = 0
+  }
+
+  /** Sends `data` once everything written before has left the stream's buffer. */
+  async write (data: Uint8Array | Uint8ArrayList, signal?: AbortSignal): Promise<void> {
+    const bytes = data.byteLength
+    if (bytes > this.#maxBytes) throw new ShoalError('ERR_INTERNAL', `a write of ${bytes} bytes exceeds the stream's ${this.#maxBytes}-byte cap`)
+    while (!this.#writable()) await this.#nextProgress(signal)
+    if (this.#credit < bytes) {
+      const more = bytes - this.#credit
+      await this.#budget.acquire(more, signal)
+      if (this.#closed) { this.#budget.release(more); this.#assertOpen() }
+      this.#credit += more
+      // Another write may have gone first while we waited for the budget.
+      while (!this.#writable()) await this.#nextProgress(signal)
+    }
+    this.#credit -= bytes
+    this.#unsent += bytes
+    this.#stream.send(data)
+    this.#sync()
+  }
+
+  /** Frames `payloads` (varint length prefixes) and writes them as one write. */
+  async writeFrames (payloads: ReadonlyArray<Uint8Array | Uint8ArrayList>, signal?: AbortSignal): Promise<void> {
+    await this.write(encodeFrames(payloads), signal)
+  }
+
+  /**
+   * Waits until every byte written is handed to the muxer and the stream
+   * needs no drain (the bytes are on the wire, not in our memory), then gives
+   * back any reservation left.
+   */
+  async flush (signal?: AbortSignal): Promise<void> {
+    while (this.#stream.writeBufferLength > 0 || this.#stream.writableNeedsDrain) {
+      await this.#nextProgress(signal)
+    }
+    this.#sync()
+    this.unreserve()
+  }
+
+  /** Releases everything this writer holds; idempotent, and called by the stream's `close`. */
+  dispose (): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#stream.removeEventListener('drain', this.#onProgress)
+    this.#stream.removeEventListener('idle', this.#onProgress)
+    this.#stream.removeEventListener('close', this.#onClose)
+    clearTimeout(this.#timer)
+    this.#budget.release(this.#credit + this.#unsent)
+    this.#credit = 0
+    this.#unsent = 0
+    this.#wakeAll()
+  }
+
+  #writable (): boolean {
+    this.#assertOpen()
+    return this.#stream.writeBufferLength === 0 && !this.#stream.writableNeedsDrain
+  }
+
+  #assertOpen (): void {
+    if (this.#closed || this.#stream.status !== 'open' || this.#stream.writeStatus !== 'writable') {
+      throw new ShoalError('ERR_ABORTED', 'the stream is closed for writing')
+    }
+  }
+
+  /** Charges the budget with what is still in the stream's buffer, no more. */
+  #sync (): void {
+    const unsent = Math.min(this.#unsent, this.#stream.writeBufferLength)
+    this.#budget.release(this.#unsent - unsent)
+    this.#unsent = unsent
+  }
+
+  #progress (): void {
+    this.#sync()
+    if (this.#waiting > 0) this.#timer?.refresh()
+    this.#wakeAll()
+  }
+
+  #wakeAll (): void {
+    const wakers = this.#wakers
+    if (wakers.length === 0) return
+    this.#wakers = []
+    for (const wake of wakers) wake()
+  }
+
+  /** Resolves at the stream's next drain/idle (or rejects: close, abort, inactivity). */
+  async #nextProgress (signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted()
+    if (this.#waiting++ === 0) {
+      // The inactivity clock runs only while someone waits on the stream.
+      if (this.#timer == null) this.#timer = setTimeout(() => { this.#inactive() }, this.#timeoutMs).unref()
+      else this.#timer.refresh()
+    }
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => { reject(signal?.reason ?? new ShoalError('ERR_ABORTED', 'write aborted')) }
+        signal?.addEventListener('abort', onAbort, { once: true })
+        this.#wakers.push(() => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
+        })
+      })
+    } finally {
+      // The timer is left armed (a cleared Timeout cannot be refreshed); it checks #waiting.
+      this.#waiting--
+    }
+    this.#assertOpen()
+  }
+
+  #inactive (): void {
+    if (this.#waiting === 0 || this.#closed) return
+    this.#stream.abort(new ShoalError('ERR_TIMEOUT', `no write progress for ${this.#timeoutMs} ms: the peer stopped reading`))
+  }
+}
+
+/** Varint length-prefixes each payload into one list, without copying the payloads. */
+export function encodeFrames (payloads: ReadonlyArray<Uint8Array | Uint8ArrayList>): Uint8ArrayList {
+  const list = new Uint8ArrayList()
+  for (const payload of payloads) {
+    list.append(varint.encode(payload.byteLength))
+    list.append(payload)
+  }
+  return list
+}
