@@ -22,7 +22,7 @@ import { chunkRange } from '../content/chunk-size.js'
 import { ShoalError, hasCode } from '../errors.js'
 import { logger } from '../util/log.js'
 import type { PeerBudgets } from './peer-budget.js'
-import type { FileProvider } from './served-file.js'
+import type { FileProvider, ServedFile } from './served-file.js'
 import type { UploadGate } from './upload-gate.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
@@ -141,7 +141,9 @@ class ChunkUploadSession {
 
   /** Requests and unsent answers waiting on this stream are capped: a peer that floods it is reset. */
   #checkQueue (): void {
-    if (this.#queued.size + this.#replies >= MAX_QUEUED_REQUESTS_PER_STREAM) {
+    // #queue, not #queued: cancelled requests stay in it until the loop reaches them,
+    // so a peer repeating GET and CANCEL would otherwise grow it without bound.
+    if (this.#queue.length + this.#replies >= MAX_QUEUED_REQUESTS_PER_STREAM) {
       throw new ShoalError('ERR_PROTOCOL', `more than ${MAX_QUEUED_REQUESTS_PER_STREAM} requests queued`)
     }
   }
@@ -166,15 +168,7 @@ class ChunkUploadSession {
         const urgent = this.#queued.get(index)
         if (urgent === undefined) continue // cancelled while queued
         this.#queued.delete(index)
-        const release = await this.#gate.acquire(this.#peer, signal)
-        try {
-          await this.#serve(index, urgent, signal)
-          // The slot (and the chunk's budget) is held until its bytes are on the wire.
-          await this.#writer.flush(signal)
-        } finally {
-          this.#writer.unreserve()
-          release()
-        }
+        await this.#serve(index, urgent, signal)
       }
       this.#reader.stop()
       await this.#writer.flush(signal)
@@ -215,34 +209,49 @@ class ChunkUploadSession {
     this.#current = index
     this.#cancelCurrent = false
     try {
-      // The chunk's bytes count against the peer's budget from before they are read.
+      // The chunk's bytes count against the peer's budget from before they are
+      // read; the budget is taken before the slot, so a peer's streams waiting
+      // on their own budget hold no slot that other peers could use.
       const length = chunkRange(file.manifest.size, file.manifest.chunkSize, index).length
       await this.#writer.reserve(length + Math.ceil(length / BLOCK_SIZE_BYTES) * MAX_BLOCK_HEADER_BYTES, signal)
-      let data: Uint8Array
+      const release = await this.#gate.acquire(this.#peer, signal)
       try {
-        data = await file.readChunk(index)
-      } catch (err) {
-        // NOT_FOUND tells the peer not to ask again until we announce the
-        // chunk anew; anything else (an I/O error, a download being swapped
-        // for its finished copy) may pass, so the peer retries after a back-off.
-        const gone = hasCode(err, 'ERR_CHUNK_NOT_AVAILABLE') || hasCode(err, 'ERR_FILE_CHANGED')
-        await this.#send([ChunkResponse.encode(status(gone ? ChunkResponse.Status.NOT_FOUND : ChunkResponse.Status.ERROR, index))], signal)
-        return
-      }
-      for (let offset = 0; offset < data.byteLength; offset += BLOCK_SIZE_BYTES) {
-        if (this.#cancelCurrent) {
-          await this.#send([ChunkResponse.encode(status(ChunkResponse.Status.CANCELLED, index))], signal)
-          return
-        }
-        const block = data.subarray(offset, Math.min(offset + BLOCK_SIZE_BYTES, data.byteLength))
-        const last = offset + block.byteLength === data.byteLength
-        const header = ChunkResponse.encode({ status: ChunkResponse.Status.DATA, index, offset, length: block.byteLength, last })
-        await this.#gate.throttle(this.#peer, block.byteLength, signal)
-        await this.#writer.writeFrames([header, block], signal)
-        this.#observer?.onUploaded(this.#peer, file.id, block.byteLength)
+        await this.#sendChunk(file, index, signal)
+        // The slot (and the budget) is held until the chunk's bytes are on the wire.
+        await this.#writer.flush(signal)
+      } finally {
+        release()
       }
     } finally {
+      this.#writer.unreserve()
       this.#current = -1
+    }
+  }
+
+  /** Reads one chunk and writes it block by block (or the answer saying why not). */
+  async #sendChunk (file: ServedFile, index: number, signal: AbortSignal): Promise<void> {
+    let data: Uint8Array
+    try {
+      data = await file.readChunk(index)
+    } catch (err) {
+      // NOT_FOUND tells the peer not to ask again until we announce the
+      // chunk anew; anything else (an I/O error, a download being swapped
+      // for its finished copy) may pass, so the peer retries after a back-off.
+      const gone = hasCode(err, 'ERR_CHUNK_NOT_AVAILABLE') || hasCode(err, 'ERR_FILE_CHANGED')
+      await this.#send([ChunkResponse.encode(status(gone ? ChunkResponse.Status.NOT_FOUND : ChunkResponse.Status.ERROR, index))], signal)
+      return
+    }
+    for (let offset = 0; offset < data.byteLength; offset += BLOCK_SIZE_BYTES) {
+      if (this.#cancelCurrent) {
+        await this.#send([ChunkResponse.encode(status(ChunkResponse.Status.CANCELLED, index))], signal)
+        return
+      }
+      const block = data.subarray(offset, Math.min(offset + BLOCK_SIZE_BYTES, data.byteLength))
+      const last = offset + block.byteLength === data.byteLength
+      const header = ChunkResponse.encode({ status: ChunkResponse.Status.DATA, index, offset, length: block.byteLength, last })
+      await this.#gate.throttle(this.#peer, block.byteLength, signal)
+      await this.#writer.writeFrames([header, block], signal)
+      this.#observer?.onUploaded(this.#peer, file.id, block.byteLength)
     }
   }
 
