@@ -11,9 +11,12 @@
  *   to the muxer (`writeBufferLength` 0, no drain pending), watching the
  *   stream's own `drain`, `idle` and `close` events, so a stream holds at
  *   most one write unsent (and libp2p's `maxWriteBufferLength` backs this up);
- * - charges the bytes it holds (reserved ahead with `reserve`, or unsent in
- *   the stream) to the peer's `PeerBudget`, shared by all of that peer's
- *   streams across protocols;
+ * - charges the bytes waiting in the stream to the peer's `PeerBudget`,
+ *   shared by all of that peer's streams across protocols (a caller that
+ *   reads data ahead, like a chunk, takes budget for it itself and writes it
+ *   `prepaid`);
+ * - tells when given bytes have left the stream's buffer (`flush(upTo)`),
+ *   so a caller can hold an upload slot until its bytes are out;
  * - aborts the stream with ERR_TIMEOUT when a write or flush makes no
  *   progress (no drain, no bytes leaving the buffer) for the inactivity
  *   timeout, which frees whatever the peer pinned.
@@ -46,9 +49,9 @@ export class BoundedWriter {
   readonly #budget: PeerBudget
   readonly #maxBytes: number
   readonly #timeoutMs: number
-  /** Reserved from the budget and not written yet. */
-  #credit = 0
-  /** Written and charged to the budget, possibly still in the stream's buffer. */
+  /** Bytes written since the start: the stream's position. */
+  #written = 0
+  /** Bytes of charged writes possibly still in the stream's buffer (charged to the budget). */
   #unsent = 0
   #waiting = 0
   #wakers: Array<() => void> = []
@@ -68,65 +71,53 @@ export class BoundedWriter {
     stream.addEventListener('close', this.#onClose)
   }
 
-  /** Bytes this writer holds in the peer's budget now. */
-  get held (): number { return this.#credit + this.#unsent }
+  /** Bytes written so far (handed to this writer, sent or not); a position for `flush`. */
+  get written (): number { return this.#written }
 
   /**
-   * Takes `bytes` of the peer's budget ahead of the writes that will use them
-   * (e.g. before reading a chunk from disk), waiting while the peer is over
-   * budget. What is left unwritten is given back by `flush` or `unreserve`.
+   * Sends `data` once everything written before has left the stream's
+   * buffer. Its bytes are charged to the peer's budget while they wait in the
+   * stream, unless `prepaid`: the caller holds budget for them already (e.g.
+   * a whole chunk, taken before reading it) and gives it back itself.
    */
-  async reserve (bytes: number, signal?: AbortSignal): Promise<void> {
-    this.#assertOpen()
-    await this.#budget.acquire(bytes, signal)
-    if (this.#closed) {
-      this.#budget.release(bytes)
-      this.#assertOpen()
-    }
-    this.#credit += bytes
-  }
-
-  /** Gives back reserved bytes not written. */
-  unreserve (): void {
-    this.#budget.release(this.#credit)
-    this.#credit = 0
-  }
-
-  /** Sends `data` once everything written before has left the stream's buffer. */
-  async write (data: Uint8Array | Uint8ArrayList, signal?: AbortSignal): Promise<void> {
+  async write (data: Uint8Array | Uint8ArrayList, options: { signal?: AbortSignal, prepaid?: boolean } = {}): Promise<void> {
+    const { signal, prepaid = false } = options
     const bytes = data.byteLength
     if (bytes > this.#maxBytes) throw new ShoalError('ERR_INTERNAL', `a write of ${bytes} bytes exceeds the stream's ${this.#maxBytes}-byte cap`)
     while (!this.#writable()) await this.#nextProgress(signal)
-    if (this.#credit < bytes) {
-      const more = bytes - this.#credit
-      await this.#budget.acquire(more, signal)
-      if (this.#closed) { this.#budget.release(more); this.#assertOpen() }
-      this.#credit += more
-      // Another write may have gone first while we waited for the budget.
-      while (!this.#writable()) await this.#nextProgress(signal)
+    if (!prepaid) {
+      if (!this.#budget.tryAcquire(bytes)) {
+        await this.#budget.acquire(bytes, signal)
+        if (this.#closed) { this.#budget.release(bytes); this.#assertOpen() }
+        try {
+          // Another write may have gone first while we waited for the budget.
+          while (!this.#writable()) await this.#nextProgress(signal)
+        } catch (err) {
+          this.#budget.release(bytes)
+          throw err
+        }
+      }
+      this.#unsent += bytes
     }
-    this.#credit -= bytes
-    this.#unsent += bytes
+    this.#written += bytes
     this.#stream.send(data)
     this.#sync()
   }
 
   /** Frames `payloads` (varint length prefixes) and writes them as one write. */
-  async writeFrames (payloads: ReadonlyArray<Uint8Array | Uint8ArrayList>, signal?: AbortSignal): Promise<void> {
-    await this.write(encodeFrames(payloads), signal)
+  async writeFrames (payloads: ReadonlyArray<Uint8Array | Uint8ArrayList>, options: { signal?: AbortSignal, prepaid?: boolean } = {}): Promise<void> {
+    await this.write(encodeFrames(payloads), options)
   }
 
   /**
-   * Waits until every byte written is handed to the muxer and the stream
-   * needs no drain (the bytes are on the wire, not in our memory), then gives
-   * back any reservation left.
+   * Waits until the first `upTo` bytes written (default: all so far) have
+   * left the stream's buffer for the muxer, so they no longer sit in our
+   * memory. Later writes may go on meanwhile.
    */
-  async flush (signal?: AbortSignal): Promise<void> {
-    while (this.#stream.writeBufferLength > 0 || this.#stream.writableNeedsDrain) {
+  async flush (upTo: number = this.#written, signal?: AbortSignal): Promise<void> {
+    while (this.#written - this.#stream.writeBufferLength < upTo) {
       await this.#nextProgress(signal)
     }
-    this.#sync()
-    this.unreserve()
   }
 
   /** Releases everything this writer holds; idempotent, and called by the stream's `close`. */
@@ -137,8 +128,7 @@ export class BoundedWriter {
     this.#stream.removeEventListener('idle', this.#onProgress)
     this.#stream.removeEventListener('close', this.#onClose)
     clearTimeout(this.#timer)
-    this.#budget.release(this.#credit + this.#unsent)
-    this.#credit = 0
+    this.#budget.release(this.#unsent)
     this.#unsent = 0
     this.#wakeAll()
   }
@@ -156,6 +146,7 @@ export class BoundedWriter {
 
   /** Charges the budget with what is still in the stream's buffer, no more. */
   #sync (): void {
+    if (this.#unsent === 0) return
     const unsent = Math.min(this.#unsent, this.#stream.writeBufferLength)
     this.#budget.release(this.#unsent - unsent)
     this.#unsent = unsent
@@ -177,6 +168,7 @@ export class BoundedWriter {
   /** Resolves at the stream's next drain/idle (or rejects: close, abort, inactivity). */
   async #nextProgress (signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted()
+    this.#assertOpen()
     if (this.#waiting++ === 0) {
       // The inactivity clock runs only while someone waits on the stream.
       if (this.#timer == null) this.#timer = setTimeout(() => { this.#inactive() }, this.#timeoutMs).unref()

@@ -21,7 +21,7 @@ import { BoundedWriter } from './bounded-writer.js'
 import { chunkRange } from '../content/chunk-size.js'
 import { ShoalError, hasCode } from '../errors.js'
 import { logger } from '../util/log.js'
-import type { PeerBudgets } from './peer-budget.js'
+import type { PeerBudget, PeerBudgets } from './peer-budget.js'
 import type { FileProvider, ServedFile } from './served-file.js'
 import type { UploadGate } from './upload-gate.js'
 import type { Connection, Stream } from '@libp2p/interface'
@@ -62,7 +62,7 @@ export async function handleChunksStream (stream: Stream, connection: Connection
     inactivityTimeoutMs: services.writeTimeoutMs
   })
   try {
-    await new ChunkUploadSession(stream, peer, provider, services, writer).run()
+    await new ChunkUploadSession(stream, peer, provider, services, lease.budget, writer).run()
   } finally {
     writer.dispose()
     lease.done()
@@ -78,6 +78,9 @@ class ChunkUploadSession {
   readonly #observer: UploadObserver | undefined
   readonly #reader: FrameReader
   readonly #writer: BoundedWriter
+  readonly #budget: PeerBudget
+  /** The last chunk sent, until its bytes have left the stream's buffer (then its slot and budget are freed). */
+  #settling: Promise<void> = Promise.resolve()
   /** Answers (CANCELLED) written outside the serving loop and not sent yet; they count as queued. */
   #replies = 0
   readonly #abort = new AbortController()
@@ -91,10 +94,11 @@ class ChunkUploadSession {
   #remoteDone = false
   #wake: (() => void) | undefined
 
-  constructor (stream: Stream, peer: string, provider: FileProvider, services: UploadServices, writer: BoundedWriter) {
+  constructor (stream: Stream, peer: string, provider: FileProvider, services: UploadServices, budget: PeerBudget, writer: BoundedWriter) {
     this.#stream = stream
     this.#peer = peer
     this.#provider = provider
+    this.#budget = budget
     this.#writer = writer
     this.#gate = services.gate
     this.#spread = services.spread
@@ -152,7 +156,7 @@ class ChunkUploadSession {
   #reply (response: ChunkResponse): void {
     this.#checkQueue()
     this.#replies++
-    this.#writer.writeFrames([ChunkResponse.encode(response)], this.#abort.signal)
+    this.#writer.writeFrames([ChunkResponse.encode(response)], { signal: this.#abort.signal })
       .catch((err) => { log('reply to %s not sent: %s', this.#peer, (err as Error).message) })
       .finally(() => { this.#replies-- })
   }
@@ -171,7 +175,7 @@ class ChunkUploadSession {
         await this.#serve(index, urgent, signal)
       }
       this.#reader.stop()
-      await this.#writer.flush(signal)
+      await this.#settling
       await this.#stream.close({ signal })
     } catch (err) {
       this.#reader.stop()
@@ -208,24 +212,35 @@ class ChunkUploadSession {
     this.#spread?.started(file.id, index, this.#peer)
     this.#current = index
     this.#cancelCurrent = false
+    // The chunk's bytes count against the peer's budget from before they are
+    // read; the budget is taken before the slot, so a peer's streams waiting
+    // on their own budget hold no slot that other peers could use.
+    const length = chunkRange(file.manifest.size, file.manifest.chunkSize, index).length
+    const bytes = length + Math.ceil(length / BLOCK_SIZE_BYTES) * MAX_BLOCK_HEADER_BYTES
+    let release: (() => void) | undefined
     try {
-      // The chunk's bytes count against the peer's budget from before they are
-      // read; the budget is taken before the slot, so a peer's streams waiting
-      // on their own budget hold no slot that other peers could use.
-      const length = chunkRange(file.manifest.size, file.manifest.chunkSize, index).length
-      await this.#writer.reserve(length + Math.ceil(length / BLOCK_SIZE_BYTES) * MAX_BLOCK_HEADER_BYTES, signal)
-      const release = await this.#gate.acquire(this.#peer, signal)
+      await this.#budget.acquire(bytes, signal)
       try {
+        release = await this.#gate.acquire(this.#peer, signal)
         await this.#sendChunk(file, index, signal)
-        // The slot (and the budget) is held until the chunk's bytes are on the wire.
-        await this.#writer.flush(signal)
-      } finally {
-        release()
+      } catch (err) {
+        release?.()
+        this.#budget.release(bytes)
+        throw err
       }
     } finally {
-      this.#writer.unreserve()
       this.#current = -1
     }
+    // The slot and the budget are held until the chunk's bytes have left the
+    // stream's buffer, not merely been queued; meanwhile the next request is
+    // prepared (budget, slot, disk read), so reads overlap the network. The
+    // next write waits for this one to drain, so at most two chunks per stream.
+    const free = release
+    this.#settling = this.#writer.flush(this.#writer.written, signal).finally(() => {
+      free()
+      this.#budget.release(bytes)
+    })
+    this.#settling.catch((err) => { log('chunk %d to %s not flushed: %s', index, this.#peer, (err as Error).message) })
   }
 
   /** Reads one chunk and writes it block by block (or the answer saying why not). */
@@ -250,13 +265,13 @@ class ChunkUploadSession {
       const last = offset + block.byteLength === data.byteLength
       const header = ChunkResponse.encode({ status: ChunkResponse.Status.DATA, index, offset, length: block.byteLength, last })
       await this.#gate.throttle(this.#peer, block.byteLength, signal)
-      await this.#writer.writeFrames([header, block], signal)
+      await this.#writer.writeFrames([header, block], { signal, prepaid: true })
       this.#observer?.onUploaded(this.#peer, file.id, block.byteLength)
     }
   }
 
   async #send (frames: Uint8Array[], signal?: AbortSignal): Promise<void> {
-    await this.#writer.writeFrames(frames, signal)
+    await this.#writer.writeFrames(frames, { signal })
   }
 }
 

@@ -51,3 +51,9 @@ export const OUTBOUND_REQUEST_TIMEOUT_MS = 10_000
 
 /** Have updates are batched over this window to keep frames and wakeups few. */
 export const HAVE_UPDATE_BATCH_MS = 100
+
+/**
+ * A have subscriber that leaves updates unread this long is cut off: its
+ * stream is aborted rather than kept open with updates held for it.
+ */
+export const HAVE_STALL_TIMEOUT_MS = 30_000

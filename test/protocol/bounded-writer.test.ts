@@ -135,20 +135,30 @@ test('one budget for all streams of a peer: a stalled stream holds back the othe
   assert.equal(budgets.size, 0)
 })
 
-test('reserve holds budget ahead of writes and flush gives back what was not used', async (t) => {
+test('prepaid writes are not charged; flush(upTo) waits for those bytes to leave the stream only', async (t) => {
   const [pair] = await streamPairs(t, 1)
-  const { server, received } = pair as Pair
+  const { server, client, received } = pair as Pair
+  client.pause()
   const budget = new PeerBudget(2 * BLOCK)
   const writer = new BoundedWriter(server, { budget, maxStreamBufferedBytes: BLOCK + KiB, inactivityTimeoutMs: 60_000 })
   t.after(() => { writer.dispose() })
-  await writer.reserve(2 * BLOCK)
-  assert.equal(budget.used, 2 * BLOCK)
-  assert.equal(budget.tryAcquire(1), false, 'a full budget took more')
-  await writer.write(block())
+  // The caller holds budget for what it writes prepaid (a chunk read ahead), so it is not charged twice.
+  await budget.acquire(BLOCK)
+  await writer.write(block(), { prepaid: true })
+  assert.equal(budget.used, BLOCK)
+  const mark = writer.written
+  // Fill the paused reader's window: a prepaid block waits in the stream.
+  const { pending, written } = await fillWindow(writer)
+  assert.ok(server.writeBufferLength > 0)
+  assert.equal(await settles(writer.flush(writer.written), SETTLE_MS), false, 'flushed with bytes still in the stream')
+  await writer.flush(mark) // the first block left long ago
+  client.resume()
+  await pending
   await writer.flush()
+  budget.release(BLOCK)
   assert.equal(budget.used, 0)
   await sleep(SETTLE_MS)
-  assert.equal(received(), BLOCK)
+  assert.equal(received(), (written + 2) * BLOCK)
 })
 
 test('a write that makes no progress for the inactivity timeout aborts the stream and frees its budget', async (t) => {
@@ -177,9 +187,10 @@ test('a reader that keeps reading, however slowly, is never timed out', async (t
   const [pair] = await streamPairs(t, 1)
   const { server, client, received } = pair as Pair
   const budget = new PeerBudget(64 * BLOCK)
-  const writer = new BoundedWriter(server, { budget, maxStreamBufferedBytes: BLOCK + KiB, inactivityTimeoutMs: 400 })
+  const writer = new BoundedWriter(server, { budget, maxStreamBufferedBytes: BLOCK + KiB, inactivityTimeoutMs: 2_000 })
   t.after(() => { writer.dispose() })
-  // The reader takes a little at a time: pauses, and resumes every 200 ms (each resume grants window).
+  // The reader takes a little at a time: pauses, and resumes every 200 ms (each resume grants
+  // window), well within the inactivity timeout even on a loaded machine.
   client.pause()
   const ticker = setInterval(() => { client.resume(); setTimeout(() => { if (client.status === 'open') client.pause() }, 5) }, 200)
   t.after(() => { clearInterval(ticker) })

@@ -122,7 +122,7 @@ test('peers that never read cannot grow the seeder\'s memory or starve an honest
   // a few at a time per peer (its budget), so within a bounded number of rounds.
   const rounds = STREAMS_PER_ATTACKER
   const deadline = attackStarted + rounds * (STALL_TIMEOUT_MS + 2_000)
-  const results = await Promise.all(endings.map(async e => await Promise.race([e, new Promise<undefined>(resolve => setTimeout(resolve, Math.max(0, deadline - performance.now())).unref())])))
+  const results = await Promise.all(endings.map(async e => await Promise.race([e, new Promise<undefined>(resolve => { setTimeout(() => { resolve(undefined) }, Math.max(0, deadline - performance.now())).unref() })])))
   const open = results.filter(r => r == null).length
   assert.equal(open, 0, `${open} of ${streams.length} paused streams still open`)
   const finished = results as Array<{ at: number, reset: boolean }>
