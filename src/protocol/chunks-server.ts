@@ -209,7 +209,6 @@ class ChunkUploadSession {
       await this.#send([ChunkResponse.encode(status(ChunkResponse.Status.BUSY, index))], signal)
       return
     }
-    this.#spread?.started(file.id, index, this.#peer)
     this.#current = index
     this.#cancelCurrent = false
     // The chunk's bytes count against the peer's budget from before they are
@@ -222,6 +221,9 @@ class ChunkUploadSession {
       await this.#budget.acquire(bytes, signal)
       try {
         release = await this.#gate.acquire(this.#peer, signal)
+        // Recorded only now: a request still waiting for budget or a slot is
+        // not on its way, and must not turn other peers away (BUSY).
+        this.#spread?.started(file.id, index, this.#peer)
         await this.#sendChunk(file, index, signal)
       } catch (err) {
         release?.()
