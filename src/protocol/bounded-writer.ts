@@ -24,11 +24,11 @@
  * One writer per stream; nothing else may send on it. A write that finds the
  * window open costs no more than `stream.send`: no timers, no copies.
  */
-import * as varint from 'uint8-varint'
-import { Uint8ArrayList } from 'uint8arraylist'
 import { ShoalError } from '../errors.js'
+import { encodeFrames } from './framing.js'
 import type { PeerBudget } from './peer-budget.js'
 import type { Stream } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
 /** How long a write may make no progress before the stream is aborted, unless configured. */
 export const DEFAULT_WRITE_INACTIVITY_TIMEOUT_MS = 30_000
@@ -194,14 +194,4 @@ export class BoundedWriter {
     if (this.#waiting === 0 || this.#closed) return
     this.#stream.abort(new ShoalError('ERR_TIMEOUT', `no write progress for ${this.#timeoutMs} ms: the peer stopped reading`))
   }
-}
-
-/** Varint length-prefixes each payload into one list, without copying the payloads. */
-export function encodeFrames (payloads: ReadonlyArray<Uint8Array | Uint8ArrayList>): Uint8ArrayList {
-  const list = new Uint8ArrayList()
-  for (const payload of payloads) {
-    list.append(varint.encode(payload.byteLength))
-    list.append(payload)
-  }
-  return list
 }

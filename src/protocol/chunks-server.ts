@@ -5,8 +5,8 @@
  *
  * What a peer can make us hold is bounded: each chunk sent holds an upload
  * slot (UploadGate, per peer and in total) and its bytes in the peer's
- * PeerBudget from before it is read until it is on the wire, not merely
- * queued; every block waits for the stream to drain (BoundedWriter), and a
+ * PeerBudget from before it is read until all of it has left the stream's
+ * buffer for the muxer (is on its way, not merely queued); every block waits for the stream to drain (BoundedWriter), and a
  * peer that stops reading has the stream aborted after the write inactivity
  * timeout. Requests queued per stream are capped; more reset the stream. A
  * chunk just sent to another peer may be answered BUSY (spread), to be
