@@ -58,7 +58,8 @@ export async function handleChunksStream (stream: Stream, connection: Connection
   const lease = services.budgets.lease(peer)
   const writer = new BoundedWriter(stream, {
     budget: lease.budget,
-    maxStreamBufferedBytes: BLOCK_SIZE_BYTES + MAX_BLOCK_HEADER_BYTES,
+    // Two blocks: one going out, the next queued behind it (see BoundedWriter.#writable).
+    maxStreamBufferedBytes: 2 * (BLOCK_SIZE_BYTES + MAX_BLOCK_HEADER_BYTES),
     inactivityTimeoutMs: services.writeTimeoutMs
   })
   try {
