@@ -28,6 +28,15 @@ import type { Connection, Stream } from '@libp2p/interface'
 
 const log = logger('chunks')
 
+/**
+ * Blocks a chunks stream may hold unsent. More than one keeps yamux frames
+ * large (see BoundedWriter.#writable); four (a 1 MiB chunk) give the disk
+ * read of the next chunk, which starts once the last block of this one is
+ * queued, a whole chunk's sending time to finish before the stream runs dry.
+ * The bytes are the chunk's own, already counted in the peer's budget.
+ */
+const STREAM_QUEUE_BLOCKS = 4
+
 /** Observes uploads, for statistics. */
 export interface UploadObserver {
   onUploaded: (peer: string, fileId: string, bytes: number) => void
@@ -58,8 +67,7 @@ export async function handleChunksStream (stream: Stream, connection: Connection
   const lease = services.budgets.lease(peer)
   const writer = new BoundedWriter(stream, {
     budget: lease.budget,
-    // Two blocks: one going out, the next queued behind it (see BoundedWriter.#writable).
-    maxStreamBufferedBytes: 2 * (BLOCK_SIZE_BYTES + MAX_BLOCK_HEADER_BYTES),
+    maxStreamBufferedBytes: STREAM_QUEUE_BLOCKS * (BLOCK_SIZE_BYTES + MAX_BLOCK_HEADER_BYTES),
     inactivityTimeoutMs: services.writeTimeoutMs
   })
   try {
