@@ -9,7 +9,7 @@
  * buffer for the muxer (is on its way, not merely queued); every block waits for the stream to drain (BoundedWriter), and a
  * peer that stops reading has the stream aborted after the write inactivity
  * timeout. Requests queued per stream are capped; more reset the stream. A
- * chunk just sent to another peer may be answered BUSY (spread), to be
+ * chunk just sent whole to another peer may be answered BUSY (spread), to be
  * fetched from that peer instead. A malformed or oversized frame resets this
  * stream only.
  */
@@ -226,14 +226,12 @@ class ChunkUploadSession {
     const length = chunkRange(file.manifest.size, file.manifest.chunkSize, index).length
     const bytes = length + Math.ceil(length / BLOCK_SIZE_BYTES) * MAX_BLOCK_HEADER_BYTES
     let release: (() => void) | undefined
+    let sent = false
     try {
       await this.#budget.acquire(bytes, signal)
       try {
         release = await this.#gate.acquire(this.#peer, signal)
-        // Recorded only now: a request still waiting for budget or a slot is
-        // not on its way, and must not turn other peers away (BUSY).
-        this.#spread?.started(file.id, index, this.#peer)
-        await this.#sendChunk(file, index, signal)
+        sent = await this.#sendChunk(file, index, signal)
       } catch (err) {
         release?.()
         this.#budget.release(bytes)
@@ -247,15 +245,20 @@ class ChunkUploadSession {
     // prepared (budget, slot, disk read), so reads overlap the network. The
     // next write waits for this one to drain, so at most two chunks per stream.
     const free = release
-    this.#settling = this.#writer.flush(this.#writer.written, signal).finally(() => {
+    this.#settling = this.#writer.flush(this.#writer.written, signal).then(() => {
+      // Recorded once the whole chunk is out, not when it starts: a peer that
+      // stops reading must not get other peers turned away (BUSY) for chunks
+      // it will never pass on.
+      if (sent) this.#spread?.started(file.id, index, this.#peer)
+    }).finally(() => {
       free()
       this.#budget.release(bytes)
     })
     this.#settling.catch((err) => { log('chunk %d to %s not flushed: %s', index, this.#peer, (err as Error).message) })
   }
 
-  /** Reads one chunk and writes it block by block (or the answer saying why not). */
-  async #sendChunk (file: ServedFile, index: number, signal: AbortSignal): Promise<void> {
+  /** Reads one chunk and writes it block by block (or the answer saying why not); true if it wrote all of it. */
+  async #sendChunk (file: ServedFile, index: number, signal: AbortSignal): Promise<boolean> {
     let data: Uint8Array
     try {
       data = await file.readChunk(index)
@@ -265,12 +268,12 @@ class ChunkUploadSession {
       // for its finished copy) may pass, so the peer retries after a back-off.
       const gone = hasCode(err, 'ERR_CHUNK_NOT_AVAILABLE') || hasCode(err, 'ERR_FILE_CHANGED')
       await this.#send([ChunkResponse.encode(status(gone ? ChunkResponse.Status.NOT_FOUND : ChunkResponse.Status.ERROR, index))], signal)
-      return
+      return false
     }
     for (let offset = 0; offset < data.byteLength; offset += BLOCK_SIZE_BYTES) {
       if (this.#cancelCurrent) {
         await this.#send([ChunkResponse.encode(status(ChunkResponse.Status.CANCELLED, index))], signal)
-        return
+        return false
       }
       const block = data.subarray(offset, Math.min(offset + BLOCK_SIZE_BYTES, data.byteLength))
       const last = offset + block.byteLength === data.byteLength
@@ -279,6 +282,7 @@ class ChunkUploadSession {
       await this.#writer.writeFrames([header, block], { signal, prepaid: true })
       this.#observer?.onUploaded(this.#peer, file.id, block.byteLength)
     }
+    return true
   }
 
   async #send (frames: Uint8Array[], signal?: AbortSignal): Promise<void> {
