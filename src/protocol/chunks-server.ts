@@ -242,8 +242,8 @@ class ChunkUploadSession {
     }
     // The slot and the budget are held until the chunk's bytes have left the
     // stream's buffer, not merely been queued; meanwhile the next request is
-    // prepared (budget, slot, disk read), so reads overlap the network. The
-    // next write waits for this one to drain, so at most two chunks per stream.
+    // prepared (budget, slot, disk read), so reads overlap the network. What
+    // a stream has in flight is bounded by its write cap and the peer's budget.
     const free = release
     this.#settling = this.#writer.flush(this.#writer.written, signal).then(() => {
       // Recorded once the whole chunk is out, not when it starts: a peer that
