@@ -93,6 +93,8 @@ export const SCHEMA = {
     downloadRateLimit: integer({ min: 0, default: 0, doc: 'Download limit in bytes per second, over all downloads and peers; 0 means unlimited.' }),
     peerUploadRateLimit: integer({ min: 0, default: 0, doc: 'Upload limit in bytes per second to any one peer; 0 means unlimited.' }),
     peerDownloadRateLimit: integer({ min: 0, default: 0, doc: 'Download limit in bytes per second from any one peer; 0 means unlimited.' }),
+    uploadStallTimeoutMs: integer({ min: 100, max: DAY_MS, default: 30_000, doc: 'Milliseconds an upload to a peer may make no progress (the peer stopped reading) before its stream is closed.' }),
+    peerUploadBufferBytes: integer({ min: 64 * KiB, max: GiB, default: 4 * MiB, doc: 'Most bytes of outgoing data held in memory for one peer at once (chunks read for it and not yet sent), over all its streams.' }),
     noProviderTimeoutMs: integer({ min: 1, max: DAY_MS, default: 20_000, doc: 'Milliseconds `get` looks for a peer with the file before failing with ERR_NO_PROVIDERS.' })
   },
   storage: {

@@ -27,11 +27,21 @@ export const BLOCK_SIZE_BYTES = 256 * 1024
 /** Largest raw data frame: one block. */
 export const MAX_DATA_FRAME_BYTES = BLOCK_SIZE_BYTES
 
+/** Bound on one block's framing: its ChunkResponse header and both varint length prefixes. */
+export const MAX_BLOCK_HEADER_BYTES = 64
+
 /** Requests a peer may queue on one chunks stream before we treat it as abuse. */
 export const MAX_QUEUED_REQUESTS_PER_STREAM = 512
 
 /** Inbound streams per protocol per connection (libp2p's default is 32). */
 export const MAX_INBOUND_STREAMS = 16
+
+/**
+ * Inbound streams per protocol per peer, over all its connections (libp2p
+ * counts per connection only; see stream-limits.ts). An honest downloader
+ * opens one chunks stream and one have stream per file it fetches from us.
+ */
+export const MAX_INBOUND_STREAMS_PER_PEER = 32
 
 /** How long an inbound request/response exchange may take before we give up. */
 export const INBOUND_REQUEST_TIMEOUT_MS = 10_000
@@ -41,3 +51,9 @@ export const OUTBOUND_REQUEST_TIMEOUT_MS = 10_000
 
 /** Have updates are batched over this window to keep frames and wakeups few. */
 export const HAVE_UPDATE_BATCH_MS = 100
+
+/**
+ * A have subscriber that leaves updates unread this long is cut off: its
+ * stream is aborted rather than kept open with updates held for it.
+ */
+export const HAVE_STALL_TIMEOUT_MS = 30_000

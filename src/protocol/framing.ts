@@ -5,7 +5,8 @@
  * events, so a long-lived stream (chunks, have-updates) never buffers more than
  * the remote was asked to send, and a frame above the cap aborts that stream
  * alone. `sendFrames` writes several frames in one `send` without copying the
- * payloads, and waits for `drain` when the muxer pushes back.
+ * payloads, and waits for `drain` when the muxer pushes back (bulk data goes
+ * through bounded-writer.ts, which also caps what a stream and a peer hold).
  */
 import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
@@ -96,15 +97,45 @@ export class FrameDecoder {
   }
 }
 
-/** Frames one or more payloads and sends them in a single write, honouring backpressure. */
-export async function sendFrames (stream: Stream, payloads: ReadonlyArray<Uint8Array | Uint8ArrayList>, options?: AbortOptions): Promise<void> {
+/** Varint length-prefixes each payload into one list, without copying the payloads. */
+export function encodeFrames (payloads: ReadonlyArray<Uint8Array | Uint8ArrayList>): Uint8ArrayList {
   const list = new Uint8ArrayList()
   for (const payload of payloads) {
     list.append(varint.encode(payload.byteLength))
     list.append(payload)
   }
-  if (!stream.send(list)) {
-    await stream.onDrain(options)
+  return list
+}
+
+/**
+ * Frames one or more payloads and sends them in a single write, then waits
+ * while the stream needs a drain. For small or occasional messages; a
+ * stream that carries bulk data goes through a BoundedWriter instead.
+ */
+export async function sendFrames (stream: Stream, payloads: ReadonlyArray<Uint8Array | Uint8ArrayList>, options?: AbortOptions): Promise<void> {
+  if (!stream.send(encodeFrames(payloads))) await waitForDrain(stream, options)
+}
+
+/**
+ * Resolves once `stream` needs no drain; rejects if it closes first or on
+ * abort. Not `stream.onDrain()`: in @libp2p/utils 7 its promise is created
+ * once and never renewed, so after the first drain it resolves at once.
+ */
+export async function waitForDrain (stream: Stream, options?: AbortOptions): Promise<void> {
+  while (stream.writableNeedsDrain) {
+    options?.signal?.throwIfAborted()
+    if (stream.status !== 'open') throw new ShoalError('ERR_ABORTED', 'the stream closed while waiting to drain')
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        stream.removeEventListener('drain', done)
+        stream.removeEventListener('close', done)
+        options?.signal?.removeEventListener('abort', done)
+        resolve()
+      }
+      stream.addEventListener('drain', done)
+      stream.addEventListener('close', done)
+      options?.signal?.addEventListener('abort', done)
+    })
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { pbStream } from '@libp2p/utils'
 import { Have, HaveRequest, type PeerHint as PeerHintPb } from './pb/shoal.js'
-import { HAVE_PROTOCOL, HAVE_UPDATE_BATCH_MS, INBOUND_REQUEST_TIMEOUT_MS, MAX_CONTROL_FRAME_BYTES, MAX_HAVE_FRAME_BYTES, OUTBOUND_REQUEST_TIMEOUT_MS } from './constants.js'
+import { HAVE_PROTOCOL, HAVE_STALL_TIMEOUT_MS, HAVE_UPDATE_BATCH_MS, INBOUND_REQUEST_TIMEOUT_MS, MAX_CONTROL_FRAME_BYTES, MAX_HAVE_FRAME_BYTES, OUTBOUND_REQUEST_TIMEOUT_MS } from './constants.js'
 import { fileIdFromBytes, fileIdToBytes } from './file-id.js'
 import { FrameReader, asProtocolError, sendFrames } from './framing.js'
 import { anySignal } from './manifest.js'
@@ -45,8 +45,19 @@ export async function handleHaveStream (stream: Stream, conn: Connection, provid
     pb.unwrap()
     const hints = new HintQueue(conn)
     let added: number[] = []
+    let stalledSince = 0
     const flush = (): void => {
       timer = undefined
+      if (stream.writeBufferLength > 0 || stream.writableNeedsDrain) {
+        // The subscriber is not reading: updates wait here (merged into the next
+        // batch) rather than pile up in the stream, until the stall timeout.
+        stalledSince ||= Date.now()
+        if (Date.now() - stalledSince < HAVE_STALL_TIMEOUT_MS) { later(); return }
+        stop()
+        stream.abort(new ShoalError('ERR_TIMEOUT', `have updates unread for ${HAVE_STALL_TIMEOUT_MS} ms`))
+        return
+      }
+      stalledSince = 0
       const peers = swarm == null ? [] : hints.take(swarm)
       if (added.length === 0 && peers.length === 0) return
       const message = { status: Have.Status.OK, chunkCount: 0, bitfield: new Uint8Array(0), added, peers }

@@ -12,7 +12,11 @@ interface Waiter {
   grant: () => void
 }
 
-/** Counting semaphore with a per-peer cap and a global cap. */
+/**
+ * Counting semaphore with a per-peer cap and a global cap. It is the chunks
+ * server's `UploadGate` (src/protocol/upload-gate.ts), structurally: the
+ * protocol side holds a slot until the chunk's bytes have left its buffers.
+ */
 export class UploadLimiter {
   readonly #perPeer: number
   readonly #total: number
