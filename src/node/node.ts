@@ -198,17 +198,11 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const t = this.config.transfer
       const limiter = new n.UploadLimiter({ maxPerPeer: t.maxUploadsPerPeer, maxTotal: t.maxUploadsTotal, rateBytesPerSecond: t.uploadRateLimit, peerRateBytesPerSecond: t.peerUploadRateLimit })
       this.#rates = new n.DownloadLimiter({ rateBytesPerSecond: t.downloadRateLimit, peerRateBytesPerSecond: t.peerDownloadRateLimit })
-      // libp2p caps streams per connection; `streams` caps them per peer, over its connections.
-      const opts = { maxInboundStreams: n.MAX_INBOUND_STREAMS, maxOutboundStreams: n.MAX_INBOUND_STREAMS }
-      const streams = new n.PeerStreamLimits(n.MAX_INBOUND_STREAMS_PER_PEER)
-      const budgets = new n.PeerBudgets(t.peerUploadBufferBytes)
-      await libp2p.handle(n.MANIFEST_PROTOCOL, streams.guard(n.MANIFEST_PROTOCOL, async (stream) => { await n.handleManifestStream(stream, library) }), opts)
       const swarm = this.#swarm = new n.SwarmDirectory(libp2p, (peer) => { this.#peerBook.found(peer.toString(), 'pex') })
-      await libp2p.handle(n.HAVE_PROTOCOL, streams.guard(n.HAVE_PROTOCOL, async (stream, conn) => { await n.handleHaveStream(stream, conn, library, swarm) }), opts)
       const spread = new n.UploadSpread({ connected: (peer) => libp2p.getConnections(n.peerIdFromString(peer)).length > 0 })
       const observer = { onUploaded: (peer: string, _id: string, bytes: number) => { this.#peerBook.uploaded(peer, bytes) } }
-      const uploads = { gate: limiter, budgets, writeTimeoutMs: t.uploadStallTimeoutMs, observer, spread }
-      await libp2p.handle(n.CHUNKS_PROTOCOL, streams.guard(n.CHUNKS_PROTOCOL, async (stream, conn) => { await n.handleChunksStream(stream, conn, library, uploads) }), opts)
+      const budgets = new n.PeerBudgets(t.peerUploadBufferBytes)
+      await n.serveShoalProtocols(libp2p, { provider: library, swarm, uploads: { gate: limiter, budgets, writeTimeoutMs: t.uploadStallTimeoutMs, observer, spread } })
       libp2p.addEventListener('connection:open', (evt) => {
         if (evt.detail.direction === 'inbound') this.#peerBook.found(evt.detail.remotePeer.toString(), 'inbound')
       })

@@ -19,6 +19,7 @@ import { chunkRange } from '../../src/content/chunk-size.js'
 import { hashFile } from '../../src/content/chunker.js'
 import { createManifest, encodeManifest, fileIdFromManifestBytes, manifestChunkCount } from '../../src/content/manifest.js'
 import * as n from '../../src/node/networking.js'
+import { DEFAULT_CONFIG } from '../../src/config/index.js'
 import type { FileProvider, ServedFile } from '../../src/protocol/served-file.js'
 
 /** The path of this module, to run it as a process. */
@@ -57,10 +58,7 @@ export async function startLyingSeeder (path: string, listen = '/ip4/127.0.0.1/t
   const libp2p = await n.createShoalLibp2p({ privateKey: await generateKeyPair('Ed25519'), listen: [listen], maxConnections: 50, mdns: false, bootstrap: [] })
   const limiter = new n.UploadLimiter({ maxPerPeer: 4, maxTotal: 16 })
   const swarm = new n.SwarmDirectory(libp2p, () => {})
-  const opts = { maxInboundStreams: n.MAX_INBOUND_STREAMS, maxOutboundStreams: n.MAX_INBOUND_STREAMS }
-  await libp2p.handle(n.MANIFEST_PROTOCOL, async (stream) => { await n.handleManifestStream(stream, provider) }, opts)
-  await libp2p.handle(n.HAVE_PROTOCOL, async (stream, conn) => { await n.handleHaveStream(stream, conn, provider, swarm) }, opts)
-  await libp2p.handle(n.CHUNKS_PROTOCOL, async (stream, conn) => { await n.handleChunksStream(stream, conn, provider, { limiter }) }, opts)
+  await n.serveShoalProtocols(libp2p, { provider, swarm, uploads: { gate: limiter, budgets: new n.PeerBudgets(DEFAULT_CONFIG.transfer.peerUploadBufferBytes), writeTimeoutMs: DEFAULT_CONFIG.transfer.uploadStallTimeoutMs } })
   await libp2p.start()
   return {
     peerId: libp2p.peerId.toString(),
