@@ -24,9 +24,8 @@ export interface CompletionSpec {
 /** The tree of `cmd` as completion sees it; `help` completes command names. */
 export function completionSpec (cmd: Command): CompletionSpec {
   const subcommands = cmd.commands.map(completionSpec)
-  if (cmd.commands.length > 0 && cmd.parent == null) {
-    subcommands.push({ name: 'help', summary: 'show a command\'s help and examples', flags: [], choices: cmd.commands.map(c => c.name()), subcommands: [] })
-  }
+  const help = subcommands.find(c => c.name === 'help')
+  if (help != null) help.choices = cmd.commands.map(c => c.name()).filter(n => n !== 'help')
   const flags = cmd.options.map(o => ({
     flag: o.long ?? o.short ?? '',
     ...(o.long != null && o.short != null ? { short: o.short } : {}),

@@ -49,6 +49,26 @@ function rootHelp (cmd: Command, helper: Help): string {
 }
 
 /**
+ * Adds `help [command...]`: the help of `shoal help swarm-key new` is that of
+ * `shoal swarm-key new --help`, on stdout; an unknown name is a usage error
+ * with a suggestion (commander's own help command printed the whole root help).
+ */
+export function addHelpCommand (program: Command): void {
+  program.helpCommand(false)
+  program.command('help').argument('[command...]', 'the command (and subcommand)')
+    .description('show a command\'s help and examples')
+    .action((words: string[]) => {
+      let target = program
+      for (const word of words) {
+        const next = target.commands.find(c => c.name() === word || c.aliases().includes(word))
+        if (next == null) throw new UsageError(target, new CommanderError(EXIT_USAGE, 'commander.unknownCommand', `error: unknown command '${word}'`))
+        target = next
+      }
+      target.outputHelp()
+    })
+}
+
+/**
  * Sets up help on the whole tree: grouped root help, EXAMPLES on each
  * command, and usage errors thrown as {@link UsageError} instead of printed.
  * Call after every command is defined.
@@ -86,7 +106,6 @@ export function usageMessage (err: UsageError): string {
   const unknown = /^unknown command '(.*)'/.exec(message)?.[1]
   if (err.commander.code === 'commander.unknownCommand' && unknown != null) {
     const names = err.command.commands.flatMap(c => [c.name(), ...c.aliases()])
-    if (err.command.commands.length > 0) names.push('help')
     const similar = suggest(unknown, names)
     return `unknown command '${unknown}'${similar.length > 0 ? ` (did you mean ${similar.join(' or ')}?)` : ''}`
   }

@@ -8,16 +8,15 @@ import './heap-tuning.js'
 import '../polyfill.js'
 import { resolve } from 'node:path'
 import { Argument, Command } from 'commander'
-import { printError, EXIT_USAGE } from './output.js'
+import { printError } from './output.js'
 import { collect, common, globals, network, networkOverrides, rateLimits, rateOverrides, type NetworkFlags, type RateFlags } from './flags.js'
-import { helpHint, reportUsage, setUpHelp, UsageError, wantsJson } from './help.js'
+import { addHelpCommand, reportUsage, setUpHelp, UsageError, wantsJson } from './help.js'
 import { versionText } from './version.js'
 import { SHELLS, type Shell } from './completion.js'
 
 const program = new Command('shoal')
   .description('Peer-to-peer file sharing: content-addressed, verified, multi-source.')
   .version(versionText(), '-V, --version', 'print the versions of shoal, libp2p and Node')
-  .helpCommand('help [command]', 'show a command\'s help and examples')
   // Set before the commands are added: they inherit it.
   .helpOption('-h, --help', 'show help and examples')
 
@@ -33,13 +32,10 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 interface Common { dataDir?: string, json?: boolean }
 
 let jsonMode = false
-/** The command being run: named in the hint after a usage error it throws. */
-let running: Command = program
 function action<A extends unknown[]> (fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     // Commander passes (...arguments, options, command).
     const opts = args[args.length - 2] as { json?: boolean } | undefined
-    running = args[args.length - 1] as Command
     jsonMode = opts?.json === true
     await fn(...args)
   }
@@ -135,6 +131,7 @@ program.command('completion').addArgument(new Argument('<shell>', 'the shell').c
     process.stdout.write(completionScript(shell, completionSpec(program)))
   }))
 
+addHelpCommand(program)
 setUpHelp(program)
 
 try {
@@ -144,9 +141,8 @@ try {
     process.exitCode = reportUsage(err, wantsJson(process.argv))
   } else {
     const quiet = (err as { details?: { quiet?: boolean } }).details?.quiet === true
+    // A bad value a command finds itself (a bad rate or multiaddr) stays one line naming the flag.
     process.exitCode = quiet ? 1 : printError(err, jsonMode)
-    // A bad value the command itself found (a truncated link, a bad rate) is bad usage too.
-    if (process.exitCode === EXIT_USAGE && (err as { code?: string }).code === 'ERR_INVALID_ARGUMENT') process.stderr.write(helpHint(running) + '\n')
   }
 }
 // The command is over and its output written (stdout and stderr are
