@@ -29,7 +29,7 @@ export async function statusCommand (job: string | undefined, flags: StatusFlags
     while (!signal.aborted) {
       const jobs = await snapshots(backend, job)
       if (flags.json) printResult(true, job == null ? { downloads: jobs } : jobs[0], () => '')
-      else if (terminal) process.stdout.write(`${CLEAR_SCREEN}${new Date().toLocaleTimeString()}  shoal status${job == null ? '' : ` ${job}`} (Ctrl-C to stop)\n\n${describe(jobs, job != null)}\n`)
+      else if (terminal) process.stdout.write(`${CLEAR_SCREEN}${new Date().toTimeString().slice(0, 8)}  shoal status${job == null ? '' : ` ${job}`} (Ctrl-C to stop)\n\n${describe(jobs, job != null)}\n`)
       else process.stdout.write(watchLines(jobs) + '\n')
       await sleep(WATCH_INTERVAL_MS, signal)
     }
