@@ -32,3 +32,9 @@ test('get --listen /ip4/127.0.0.1/tcp/0 --no-mdns keeps get\'s own node on loopb
   assert.equal(bad.code, 2)
   assert.match(bad.stderr, /network\.listen.*ERR_INVALID_CONFIG/)
 })
+
+test('start --announce advertises the given address instead of the listen ones', async (t) => {
+  const dir = await tempDir(t)
+  const node = await startNode(t, join(dir, 'a'), { args: ['--announce', '/ip4/192.0.2.99/tcp/4001'] })
+  assert.deepEqual(node.addrs, [`/ip4/192.0.2.99/tcp/4001/p2p/${node.peerId}`])
+})
