@@ -12,7 +12,8 @@ import { printError } from './output.js'
 import { collect, common, globals, network, networkOverrides, rateLimits, rateOverrides, type NetworkFlags, type RateFlags } from './flags.js'
 import { addHelpCommand, reportUsage, setUpHelp, UsageError, wantsJson } from './help.js'
 import { versionText } from './version.js'
-import { SHELLS, type Shell } from './completion.js'
+import { completionScript, completionSpec, SHELLS, type Shell } from './completion.js'
+import { SCHEMA } from '../config/schema.js'
 
 const program = new Command('shoal')
   .description('Peer-to-peer file sharing: content-addressed, verified, multi-source.')
@@ -42,7 +43,7 @@ function action<A extends unknown[]> (fn: (...args: A) => Promise<void>): (...ar
 }
 
 rateLimits(network(common(program.command('start').description('run a node (libp2p + API) in the foreground'))))
-  .option('--api <host:port>', 'API listen address (port 0 picks one) (default: 127.0.0.1:7878)')
+  .option('--api <host:port>', `API listen address (port 0 picks one) (default: ${SCHEMA.api.listen.default})`)
   .action(action(async (opts: NetworkFlags & RateFlags & Common & { api?: string }) => {
     const { startCommand } = await import('./commands/start.js')
     await startCommand({ ...globals(opts), api: opts.api, network: networkOverrides(opts), transfer: await rateOverrides(opts) }, controller.signal)
@@ -127,7 +128,6 @@ program.command('tracker').description('run a tracker: peers announce the files 
 program.command('completion').addArgument(new Argument('<shell>', 'the shell').choices(SHELLS))
   .description('print a shell completion script (bash, zsh or fish)')
   .action(action(async (shell: Shell) => {
-    const { completionScript, completionSpec } = await import('./completion.js')
     process.stdout.write(completionScript(shell, completionSpec(program)))
   }))
 
