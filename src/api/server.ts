@@ -12,8 +12,10 @@ import { logger } from '../util/log.js'
 import { MAX_ERROR_MESSAGE_CHARS, MAX_PARAM_LENGTH, toApiError } from './errors.js'
 import { assertPathInput } from './path-input.js'
 import { registerEventStream } from './events.js'
-import { chunkStatusReport } from './chunk-status.js'
+import { chunkReport, chunkStatusReport, finishedChunkStates } from './chunk-status.js'
 import type { ShoalNode } from '../node/node.js'
+import type { ChunkProgress } from '../transfer/job-progress.js'
+import type { JobSnapshot } from '../transfer/download-job.js'
 
 /** What the API needs to run. */
 export interface ApiInit {
@@ -91,7 +93,7 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
 
   app.get('/api/peers', async () => ({ peers: await node.peers() }))
 
-  app.get('/api/downloads', async () => ({ downloads: node.downloads() }))
+  app.get('/api/downloads', async () => ({ downloads: node.downloads().map(downloadView) }))
 
   app.post<{ Body: { target: string, output?: string, cwd?: string, peers?: string[], sequential?: boolean } }>('/api/downloads', {
     schema: {
@@ -112,13 +114,13 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
     if (req.body.output !== undefined) assertPathInput('output', req.body.output)
     if (req.body.cwd !== undefined) assertPathInput('cwd', req.body.cwd)
     const { job } = await node.startDownload(req.body.target, req.body)
-    return await reply.status(201).send(job.snapshot())
+    return await reply.status(201).send(downloadView(job.snapshot()))
   })
 
   app.get<{ Params: { id: string } }>('/api/downloads/:id', { schema: { params: idParam } }, async (req) => {
     const snap = node.download(req.params.id)
     if (snap == null) throw new ShoalError('ERR_JOB_NOT_FOUND', `no download ${req.params.id}`, { id: req.params.id })
-    return snap
+    return downloadView(snap)
   })
 
   app.delete<{ Params: { id: string } }>('/api/downloads/:id', { schema: { params: idParam } }, async (req) => {
@@ -126,11 +128,14 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
     return { success: true, id: req.params.id }
   })
 
-  // Seed 000's per-chunk status, with its field names.
+  // Seed 000's per-chunk status, with its path and field names; running, finished or persisted jobs.
   app.get<{ Params: { id: string } }>('/api/download/:id/chunks_status', { schema: { params: idParam } }, async (req) => {
-    const job = node.job(req.params.id)
-    if (job == null) throw new ShoalError('ERR_JOB_NOT_FOUND', `no running download ${req.params.id}`, { id: req.params.id })
-    return chunkStatusReport(job.chunkStates())
+    return chunkStatusReport(chunkStatesOf(node, req.params.id))
+  })
+
+  // The same report in the camelCase every other route uses.
+  app.get<{ Params: { id: string } }>('/api/downloads/:id/chunks', { schema: { params: idParam } }, async (req) => {
+    return chunkReport(chunkStatesOf(node, req.params.id))
   })
 
   // Seed 000: fetch one chunk over HTTP (bytes are verified before they are served).
@@ -143,6 +148,24 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
 
   registerEventStream(app, node)
   return app
+}
+
+/**
+ * A job as the API answers it: the snapshot, plus `output`, the same path as
+ * `dest` under the name the download request uses (`POST /api/downloads`
+ * takes `output`), so a client reads back the field it sent.
+ */
+export function downloadView (snap: JobSnapshot): JobSnapshot & { output: string } {
+  return { ...snap, output: snap.dest }
+}
+
+/** Every chunk's state of a job: live while it runs, else rebuilt from the catalog (completed jobs: all chunks). */
+function chunkStatesOf (node: ShoalNode, id: string): ChunkProgress[] {
+  const job = node.job(id)
+  if (job != null) return job.chunkStates()
+  const snap = node.download(id)
+  if (snap == null) throw new ShoalError('ERR_JOB_NOT_FOUND', `no download ${id}`, { id })
+  return finishedChunkStates(snap.chunkCount, snap.state === 'completed', snap.state === 'completed' ? [] : node.catalog.verifiedChunks(id))
 }
 
 /** Starts the API on host:port (port 0 picks one) and returns its URL. */

@@ -4,6 +4,10 @@
  */
 import { withBackend, type GlobalOptions } from '../backend.js'
 import { printResult, formatBytes } from '../output.js'
+import { formatTable } from '../table.js'
+import { percentDone } from './downloads.js'
+import type { FileListing } from '../../node/node.js'
+import type { JobSnapshot } from '../../transfer/download-job.js'
 import { ShoalError } from '../../errors.js'
 
 /** `shoal share PATH`. */
@@ -18,14 +22,31 @@ export async function shareCommand (path: string, flags: GlobalOptions): Promise
   })
 }
 
-/** `shoal ls`. */
+/** `shoal ls`: each file, complete or partial (a download not finished), and where. */
 export async function lsCommand (flags: GlobalOptions): Promise<void> {
   await withBackend(flags, { networked: false }, async (backend) => {
     const files = await backend.list()
+    // --json stays the catalogue as it was; the partial view needs the downloads.
+    const downloads = flags.json ? [] : await backend.downloads()
     printResult(flags.json, { files }, () => files.length === 0
       ? 'No files.'
-      : files.map(f => `${f.id}  ${formatBytes(f.size).padStart(10)}  ${f.name}${f.paths.length > 0 ? `  (${f.paths.join(', ')})` : ''}`).join('\n'))
+      : formatTable(
+        [{ header: 'ID' }, { header: 'SIZE', right: true }, { header: 'STATE' }, { header: 'NAME' }, { header: 'WHERE' }],
+        files.map(f => fileRow(f, downloads.filter(d => d.fileId === f.id && d.state !== 'completed')))
+      ))
   })
+}
+
+/** A row of `ls`: complete where a verified copy is, else partial with the download's progress. */
+function fileRow (f: FileListing, partial: readonly JobSnapshot[]): string[] {
+  const first = partial[0]
+  const state = f.paths.length > 0
+    ? 'complete'
+    : first != null
+      ? `partial ${percentDone(first)}%${first.state === 'running' ? '' : ` (${first.state})`}`
+      : 'no copy'
+  const where = [...f.paths, ...partial.map(d => f.paths.length > 0 ? `${d.dest} (partial)` : d.dest)]
+  return [f.id, formatBytes(f.size), state, f.name, where.join(', ') || '-']
 }
 
 /** `shoal rm ID`. */

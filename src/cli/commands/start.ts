@@ -13,9 +13,8 @@ import { ShoalError } from '../../errors.js'
 
 /** Flags of `start`. */
 export interface StartFlags extends GlobalOptions {
-  listen: string[]
   api?: string
-  /** Discovery overrides from flags. */
+  /** Listen, announce and discovery overrides from flags. */
   network: NonNullable<DeepPartial<ShoalConfig>['network']>
   /** Rate-limit overrides from flags. */
   transfer: NonNullable<DeepPartial<ShoalConfig>['transfer']>
@@ -28,7 +27,7 @@ export async function startCommand (flags: StartFlags, signal: AbortSignal): Pro
     throw new ShoalError('ERR_NODE_ALREADY_RUNNING', `a node already runs in ${flags.dataDir} (pid ${running.pid}, API ${running.api})`)
   }
   const config = await configFor(flags.dataDir, {
-    network: { ...flags.network, ...(flags.listen.length > 0 ? { listen: flags.listen } : {}) },
+    network: flags.network,
     api: flags.api != null ? { listen: flags.api } : undefined,
     transfer: flags.transfer
   })
