@@ -116,9 +116,11 @@ rateLimits(discovery(common(program.command('get').argument('<id-or-link>', 'fil
   .option('-o, --output <path>', 'destination file or directory')
   .option('--peer <multiaddr>', 'a peer to fetch from (repeatable)', collect, [])
   .option('--sequential', 'fetch chunks in order', false)
-  .action(action(async (target: string, opts: DiscoveryFlags & RateFlags & { output?: string, peer: string[], sequential: boolean, dataDir?: string, json?: boolean }) => {
+  .option('-q, --quiet', 'print nothing but errors (and the result with --json)', false)
+  .option('-v, --verbose', 'also print peers as they are found and each peer\'s share at the end', false)
+  .action(action(async (target: string, opts: DiscoveryFlags & RateFlags & { output?: string, peer: string[], sequential: boolean, quiet: boolean, verbose: boolean, dataDir?: string, json?: boolean }) => {
     const { getCommand } = await import('./commands/get.js')
-    await getCommand(target, { ...globals(opts), output: opts.output, peer: opts.peer, sequential: opts.sequential, network: discoveryOverrides(opts), transfer: await rateOverrides(opts) }, controller.signal)
+    await getCommand(target, { ...globals(opts), output: opts.output, peer: opts.peer, sequential: opts.sequential, quiet: opts.quiet, verbose: opts.verbose && !opts.quiet, network: discoveryOverrides(opts), transfer: await rateOverrides(opts) }, controller.signal)
   }))
 
 common(program.command('ls').description('list shared and downloaded files'))
