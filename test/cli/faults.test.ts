@@ -99,7 +99,7 @@ test('with no peer left the error says so, and a later get resumes', async (t) =
   await waitFor(() => verifiedChunks(join(dir, 'b')) >= 4, 60_000, 'progress')
   await a.stop()
   const r = await done
-  assert.equal(r.code, 1)
+  assert.equal(r.code, 3, 'exit 3: no source')
   assert.match(r.stderr, /ERR_NO_SOURCES_LEFT/)
   assert.match(r.stderr, /no peer left for \d+ of 24 chunks/)
   assert.match(r.stderr, /run the same command again to resume/)

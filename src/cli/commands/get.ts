@@ -52,11 +52,12 @@ export async function getCommand (target: string, flags: GetFlags, signal: Abort
   // A malformed or truncated link is bad usage (exit 2), said before any node starts.
   const parsed = parseTarget(target)
   const label = parsed.name ?? `${parsed.id.slice(0, 16)}…`
+  const since = Date.now()
   const created = await prepareOutput(flags.output, process.cwd())
   const display = progressDisplay({ quiet: flags.quiet })
   try {
     await withBackend(flags, { networked: true }, async (backend) => {
-      const first = await lookUp(backend, target, flags, label, display, signal)
+      const first = await lookUp(backend, target, flags, { label, since }, display, signal)
       const startedAt = Date.now()
       const done = await follow(backend, first.id, signal, display, flags.verbose)
       display.done()
@@ -75,9 +76,9 @@ export async function getCommand (target: string, flags: GetFlags, signal: Abort
   }
 }
 
-/** Starts the download, showing the search for peers while the manifest is looked for. */
-async function lookUp (backend: Backend, target: string, flags: GetFlags, label: string, display: ProgressDisplay, signal: AbortSignal): Promise<JobSnapshot> {
-  const since = Date.now()
+/** Starts the download, showing the search for peers (time since the command began) while the manifest is looked for. */
+async function lookUp (backend: Backend, target: string, flags: GetFlags, shown: { label: string, since: number }, display: ProgressDisplay, signal: AbortSignal): Promise<JobSnapshot> {
+  const { label, since } = shown
   // A node of our own reports how many peers it asked; through the API only the time is known.
   let asked: number | undefined = backend.ownNode ? 0 : undefined
   const show = (): void => { display.update({ kind: 'lookup', label, asked, elapsedMs: Date.now() - since }) }
@@ -157,5 +158,5 @@ function noSourcesLeft (s: JobSnapshot): ShoalError {
   ]
   // A source that lied is named as such, never as gone: it is up, and sent bad bytes.
   const code = banned.length > 0 && s.missingPeers.length === 0 ? 'ERR_PEER_BANNED' : 'ERR_NO_SOURCES_LEFT'
-  return new ShoalError(code, `no peer left for ${left} of ${s.chunkCount} chunks of ${s.name}${who.length > 0 ? ` (${who.join('; ')})` : ''}; verified chunks are kept, run the same command to resume`, { job: s.id, bannedPeers: banned })
+  return new ShoalError(code, `no peer left for ${left} of ${s.chunkCount} chunks of ${s.name}${who.length > 0 ? ` (${who.join('; ')})` : ''}; verified chunks are kept, run the same command again to resume`, { job: s.id, bannedPeers: banned })
 }
