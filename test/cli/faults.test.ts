@@ -143,7 +143,7 @@ test('get from a lying peer only: fails naming it as banned for corrupt data (ER
   t.after(async () => { await liar.stop() })
   const env = { SHOAL_TRANSFER_NO_PROVIDER_TIMEOUT_MS: '3000' }
   const r = await runShoal(['get', liar.fileId, '--peer', liar.addrs[0] as string, '-o', join(dir, 'out.bin'), '--data-dir', join(dir, 'b'), '--json'], { env })
-  assert.equal(r.code, 1, r.stderr)
+  assert.equal(r.code, 3, r.stderr)
   assert.match(r.stderr, /ERR_PEER_BANNED/)
   assert.match(r.stderr, new RegExp(`banned for sending corrupt data: ${liar.peerId}`))
   assert.doesNotMatch(r.stderr, /gone/)
