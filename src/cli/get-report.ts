@@ -2,8 +2,8 @@
  * What `get` prints when the file is in: the path, then one summary line
  * (`done: trip.mkv 1.5 GiB in 12.3 s (124 MiB/s) from 3 peers, verified`)
  * and, with --verbose, each peer's share. The time is the download's (from the
- * job's start, after the manifest was found); the speed is what this run
- * fetched over that time; the peer count is the bar's: peers that sent bytes.
+ * job's start, after the manifest was found); the speed is what peers sent
+ * in this run over that time (a resume's chunks already on disk are named apart); the peer count is the bar's: peers that sent bytes.
  */
 import { formatBytes, formatDuration } from './output.js'
 import { plural, sendingPeers } from './progress-line.js'
@@ -16,8 +16,6 @@ export interface GetOutcome {
   snapshot: JobSnapshot
   /** Milliseconds from the job's start to its completion. */
   elapsedMs: number
-  /** Bytes that were already verified on disk when this run started (a resume). */
-  resumedBytes: number
 }
 
 /** "12.3 s" under a minute, "1m05s" beyond. */
@@ -28,9 +26,10 @@ export function formatElapsed (ms: number): string {
 /** The one-line summary. */
 export function summaryLine (o: GetOutcome, pal: Palette): string {
   const s = o.snapshot
-  const fetched = Math.max(0, s.bytesDone - o.resumedBytes)
+  // What peers sent in this run; the rest was verified on disk already (a resume).
+  const fetched = Math.min(s.size, s.peers.reduce((n, p) => n + p.bytes, 0))
   const rate = o.elapsedMs > 0 ? fetched * 1000 / o.elapsedMs : 0
-  const resumed = o.resumedBytes > 0 ? `, ${formatBytes(o.resumedBytes)} were already here` : ''
+  const resumed = s.size - fetched > 0 ? `, ${formatBytes(s.size - fetched)} were already here` : ''
   return `${pal.green(pal.bold('done:'))} ${pal.bold(printable(s.name))} ${formatBytes(s.size)} in ${formatElapsed(o.elapsedMs)} ` +
     `(${formatBytes(rate)}/s) from ${plural(sendingPeers(s), 'peer')}${resumed}, verified`
 }

@@ -61,7 +61,7 @@ export async function getCommand (target: string, flags: GetFlags, signal: Abort
       const startedAt = Date.now()
       const done = await follow(backend, first.id, signal, display, flags.verbose)
       display.done()
-      const outcome: GetOutcome = { snapshot: done, elapsedMs: Date.now() - startedAt, resumedBytes: first.bytesDone }
+      const outcome: GetOutcome = { snapshot: done, elapsedMs: Date.now() - startedAt }
       const peers = done.peers.filter(p => p.bytes > 0).map(p => ({ peerId: p.peerId, bytes: p.bytes }))
       if (flags.json || !flags.quiet) {
         printResult(flags.json, { id: done.fileId, path: done.dest, size: done.size, peers }, () =>
