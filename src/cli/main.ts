@@ -61,9 +61,11 @@ rateLimits(network(common(program.command('get').argument('<id-or-link>', 'file 
   .option('-o, --output <path>', 'destination file or directory')
   .option('--peer <multiaddr>', 'a peer to fetch from (repeatable)', collect)
   .option('--sequential', 'fetch chunks in order', false)
-  .action(action(async (target: string, opts: NetworkFlags & RateFlags & Common & { output?: string, peer?: string[], sequential: boolean }) => {
+  .option('-q, --quiet', 'print nothing but errors (and the result with --json)', false)
+  .option('-v, --verbose', 'also print peers as they are found and each peer\'s share at the end', false)
+  .action(action(async (target: string, opts: NetworkFlags & RateFlags & Common & { output?: string, peer?: string[], sequential: boolean, quiet: boolean, verbose: boolean }) => {
     const { getCommand } = await import('./commands/get.js')
-    await getCommand(target, { ...globals(opts), output: opts.output, peer: opts.peer ?? [], sequential: opts.sequential, network: networkOverrides(opts), transfer: await rateOverrides(opts) }, controller.signal)
+    await getCommand(target, { ...globals(opts), output: opts.output, peer: opts.peer ?? [], sequential: opts.sequential, quiet: opts.quiet, verbose: opts.verbose && !opts.quiet, network: networkOverrides(opts), transfer: await rateOverrides(opts) }, controller.signal)
   }))
 
 common(program.command('ls').description('list files: size, complete or partial, and where'))

@@ -7,6 +7,7 @@
  * query parameters are ignored so that newer links still work here.
  */
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { ShoalError } from '../errors.js'
 import { isSafeFileName, parseFileId } from './manifest.js'
 
@@ -131,5 +132,14 @@ function canonicalMultiaddr (address: string, code: 'ERR_INVALID_ARGUMENT' | 'ER
   }
   // "" and "/" parse as the empty multiaddr, which addresses nothing.
   if (parsed.getComponents().length === 0) throw new ShoalError(code, `empty peer multiaddr: ${JSON.stringify(address)}`, { peer: address })
+  // A link cut short usually ends inside the peer ID, which still parses as a multiaddr: check the ID itself.
+  for (const c of parsed.getComponents()) {
+    if (c.name !== 'p2p') continue
+    try {
+      peerIdFromString(c.value ?? '')
+    } catch (err) {
+      throw new ShoalError(code, `invalid peer ID in ${String(address)} (a truncated link?)`, { peer: address }, { cause: err })
+    }
+  }
   return parsed.toString()
 }

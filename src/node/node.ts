@@ -81,6 +81,8 @@ export interface GetOptions {
   peers?: readonly string[]
   sequential?: boolean
   signal?: AbortSignal
+  /** Hears how many peers have been asked for the manifest while it is looked for (the CLI shows it). */
+  onLookup?: (progress: { asked: number }) => void
 }
 
 /** A file in the catalog, as `ls` shows it. */
@@ -364,7 +366,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     const hints = n.parsePeerAddrs([...target.peers, ...(options.peers ?? [])])
     this.#need(this.#finder).addHints(target.id, hints)
     const manifest = this.catalog.getFile(target.id)?.manifest ??
-      await n.resolveManifest(this.libp2p, this.#need(this.#sources), target.id, { timeoutMs: this.config.transfer.noProviderTimeoutMs, signal: this.#bound(options.signal) })
+      await n.resolveManifest(this.libp2p, this.#need(this.#sources), target.id, { timeoutMs: this.config.transfer.noProviderTimeoutMs, signal: this.#bound(options.signal), onAsked: options.onLookup })
     this.catalog.putFile(target.id, manifest)
     const dest = await destinationFor(manifest.name, options)
     for (const entry of this.#jobs.values()) {

@@ -22,8 +22,9 @@ export const MANIFEST_RETRY_MS = 1_000
 /**
  * Resolves the verified manifest of `fileId`; throws ERR_INVALID_MANIFEST at
  * once when the ID names an invalid manifest, ERR_NO_PROVIDERS after `timeoutMs`.
+ * `onAsked` hears how many peers have been asked so far, each time it grows.
  */
-export async function resolveManifest (libp2p: Libp2p, finder: SourceFinder, fileId: string, options: { timeoutMs: number, signal?: AbortSignal }): Promise<Manifest> {
+export async function resolveManifest (libp2p: Libp2p, finder: SourceFinder, fileId: string, options: { timeoutMs: number, signal?: AbortSignal, onAsked?: (progress: { asked: number }) => void }): Promise<Manifest> {
   const deadline = AbortSignal.timeout(options.timeoutMs)
   const signal = options.signal == null ? deadline : AbortSignal.any([options.signal, deadline])
   const asked = new Set<string>()
@@ -35,6 +36,7 @@ export async function resolveManifest (libp2p: Libp2p, finder: SourceFinder, fil
     try {
       for await (const peer of finder.findSources(fileId, { signal: AbortSignal.any([signal, round.signal]) })) {
         asked.add(peer.toString())
+        options.onAsked?.({ asked: asked.size })
         try {
           const manifest = await fetchManifest(libp2p, peer, fileId, { signal })
           if (manifest != null) return manifest

@@ -99,7 +99,7 @@ test('with no peer left the error says so, and a later get resumes', async (t) =
   await waitFor(() => verifiedChunks(join(dir, 'b')) >= 4, 60_000, 'progress')
   await a.stop()
   const r = await done
-  assert.equal(r.code, 1)
+  assert.equal(r.code, 3, 'exit 3: no source')
   assert.match(r.stderr, /ERR_NO_SOURCES_LEFT/)
   assert.match(r.stderr, /no peer left for \d+ of 24 chunks/)
   assert.match(r.stderr, /run the same command again to resume/)
@@ -143,7 +143,7 @@ test('get from a lying peer only: fails naming it as banned for corrupt data (ER
   t.after(async () => { await liar.stop() })
   const env = { SHOAL_TRANSFER_NO_PROVIDER_TIMEOUT_MS: '3000' }
   const r = await runShoal(['get', liar.fileId, '--peer', liar.addrs[0] as string, '-o', join(dir, 'out.bin'), '--data-dir', join(dir, 'b'), '--json'], { env })
-  assert.equal(r.code, 1, r.stderr)
+  assert.equal(r.code, 3, r.stderr)
   assert.match(r.stderr, /ERR_PEER_BANNED/)
   assert.match(r.stderr, new RegExp(`banned for sending corrupt data: ${liar.peerId}`))
   assert.doesNotMatch(r.stderr, /gone/)

@@ -147,7 +147,7 @@ test('a shared file modified afterwards is never served stale: the node unshares
   const r = await runShoal(['get', shared.link, '-o', out, '--data-dir', join(dir, 'b')], {
     env: { SHOAL_TRANSFER_NO_PROVIDER_TIMEOUT_MS: '1500' }
   })
-  assert.equal(r.code, 1)
+  assert.equal(r.code, 3, 'exit 3: no source')
   assert.match(r.stderr, /ERR_NO_SOURCES_LEFT/)
   await assert.rejects(stat(out), 'nothing under the final name')
   const ls = lastJson<{ files: Array<{ id: string, paths: string[] }> }>(await runShoal(['ls', '--data-dir', a.dataDir, '--json']))
