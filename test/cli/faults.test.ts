@@ -190,7 +190,7 @@ test('two gets of one ID into one path at once: the second is refused, the first
   const first = collect(spawnShoal(['get', link, '-o', out, '--data-dir', join(dir, 'b1'), '--json']))
   await waitFor(() => verifiedChunks(join(dir, 'b1')) >= 1, 60_000, 'first get running')
   const second = await runShoal(['get', link, '-o', out, '--data-dir', join(dir, 'b2')])
-  assert.equal(second.code, 1)
+  assert.equal(second.code, 1, second.stderr)
   assert.match(second.stderr, /ERR_DOWNLOAD_IN_PROGRESS/)
   const r = await first
   assert.equal(r.code, 0, r.stderr)
@@ -202,8 +202,9 @@ test('two gets of one ID into one path at once: the second is refused, the first
   const one = collect(spawnShoal(['get', link, '-o', out2, '--data-dir', b.dataDir]))
   await waitFor(async () => { try { await stat(out2 + '.shoal-part'); return true } catch { return false } }, 30_000, 'part file')
   const two = await runShoal(['get', link, '-o', out2, '--data-dir', b.dataDir])
-  assert.equal(two.code, 1)
+  assert.equal(two.code, 1, two.stderr)
   assert.match(two.stderr, /ERR_DOWNLOAD_IN_PROGRESS/)
-  assert.equal((await one).code, 0)
+  const oneResult = await one
+  assert.equal(oneResult.code, 0, oneResult.stderr)
   assert.equal(await sha256File(out2), await sha256File(src))
 })
