@@ -514,7 +514,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
 
   /** Where a peer we are not connected to was last heard to listen. */
   async #knownAddrs (id: string): Promise<string[]> {
-    const peer = await this.libp2p.peerStore.get(this.#need(this.#net).peerIdFromString(id)).catch(() => undefined)
+    const peer = await this.libp2p.peerStore.get(this.#need(this.#net).peerIdFromString(id)).catch(() => undefined) // never heard of: no addresses
     return peer?.addresses.map(a => a.multiaddr.toString()) ?? []
   }
 

@@ -19,6 +19,7 @@ import { anySignal } from './manifest.js'
 import { OUTBOUND_REQUEST_TIMEOUT_MS } from './constants.js'
 import { chunkRange } from '../content/chunk-size.js'
 import { ShoalError } from '../errors.js'
+import { closeStream } from './close-stream.js'
 import type { Manifest } from '../content/manifest.js'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -112,7 +113,7 @@ export class ChunkChannel {
   /** Closes the channel gracefully. */
   close (): void {
     if (this.#closed) return
-    this.#stream.close().catch(() => {})
+    void closeStream(this.#stream)
   }
 
   /** Aborts the channel at once (a misbehaving or stalled peer). */

@@ -13,6 +13,7 @@ import { anySignal } from './manifest.js'
 import { Bitfield } from '../content/bitfield.js'
 import { ShoalError } from '../errors.js'
 import { MAX_PEX_PEERS, decodeHints, encodeHint, type PeerHint, type SwarmView } from './peer-exchange.js'
+import { closeStream } from './close-stream.js'
 import type { FileProvider } from './served-file.js'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 
@@ -30,7 +31,7 @@ export async function handleHaveStream (stream: Stream, conn: Connection, provid
   }
   stream.addEventListener('close', stop, { once: true })
   // The subscriber ends the subscription by closing its side.
-  stream.addEventListener('remoteCloseWrite', () => { stop(); stream.close().catch(() => {}) }, { once: true })
+  stream.addEventListener('remoteCloseWrite', () => { stop(); void closeStream(stream) }, { once: true })
   try {
     const signal = AbortSignal.timeout(INBOUND_REQUEST_TIMEOUT_MS)
     const pb = pbStream(stream, { maxDataLength: MAX_CONTROL_FRAME_BYTES })
@@ -137,7 +138,7 @@ export async function subscribeHave (
     await pb.write({ fileId: fileIdToBytes(fileId) as Uint8Array<ArrayBuffer> }, HaveRequest, { signal })
     const first = await pb.read(Have, { signal })
     if (first.status === Have.Status.NOT_FOUND) {
-      await stream.close().catch(() => {})
+      await closeStream(stream)
       return undefined
     }
     if (first.chunkCount !== chunkCount) {
@@ -161,7 +162,7 @@ export async function subscribeHave (
       handlers.onClose?.(evt.error)
     }, { once: true })
     if (first.peers.length > 0) queueMicrotask(() => { handlers.onPeers?.(decodeHints(first.peers)) })
-    return { bitfield, close: () => { reader.stop(); stream.close().catch(() => {}) } }
+    return { bitfield, close: () => { reader.stop(); void closeStream(stream) } }
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)))
     throw err instanceof ShoalError ? err : asProtocolError(err)

@@ -9,6 +9,7 @@ import { fileIdFromBytes, fileIdToBytes } from './file-id.js'
 import { asProtocolError } from './framing.js'
 import { verifyManifestBytes, type Manifest } from '../content/manifest.js'
 import { ShoalError } from '../errors.js'
+import { closeStream } from './close-stream.js'
 import type { FileProvider } from './served-file.js'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 
@@ -40,7 +41,7 @@ export async function fetchManifest (libp2p: Libp2p, peer: PeerId, fileId: strin
     const pb = pbStream(stream, { maxDataLength: MAX_MANIFEST_FRAME_BYTES })
     await pb.write({ fileId: fileIdToBytes(fileId) as Uint8Array<ArrayBuffer> }, ManifestRequest, { signal })
     const res = await pb.read(ManifestResponse, { signal })
-    await stream.close({ signal }).catch(() => {})
+    await closeStream(stream, { signal })
     if (res.status === ManifestResponse.Status.NOT_FOUND) return undefined
     return verifyManifestBytes(fileId, res.manifest)
   } catch (err) {

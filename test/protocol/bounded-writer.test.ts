@@ -187,7 +187,7 @@ test('a reader that keeps reading, however slowly, is never timed out', async (t
   const [pair] = await streamPairs(t, 1)
   const { server, client, received } = pair as Pair
   const budget = new PeerBudget(64 * BLOCK)
-  const writer = new BoundedWriter(server, { budget, maxStreamBufferedBytes: BLOCK + KiB, inactivityTimeoutMs: 2_000 })
+  const writer = new BoundedWriter(server, { budget, maxStreamBufferedBytes: BLOCK + KiB, inactivityTimeoutMs: 5_000 })
   t.after(() => { writer.dispose() })
   // The reader takes a little at a time: pauses, and resumes every 200 ms (each resume grants
   // window), well within the inactivity timeout even on a loaded machine.
