@@ -18,7 +18,7 @@ export function churnRows (f: ChurnFigures): Row[] {
   const clean = f.unexpected.length === 0 && f.crashes.length === 0
   const warnings = Object.entries(f.warnings).map(([w, n]) => `${n}× ${w}`).join('; ')
   return [
-    row('downloads finished', `${f.downloadsFinished} finished, ${f.downloadsVerified} verified, ${f.unfinished.length} unfinished; ${f.interrupted} interrupted, ${f.interruptedFinished} of them finished (${f.resumedWithBytes} resumed from kept chunks); last done ${f.finishSeconds.toFixed(0)} s after churn`,
+    row('downloads finished', `${f.downloadsFinished} finished, ${f.downloadsVerified} verified, ${f.unfinished.length} unfinished; ${f.interrupted} interrupted, ${f.interruptedFinished} of them finished (${f.resumedWithBytes} resumed from kept chunks; ${f.autoResumed} resumed by a restarted node by itself); last done ${f.finishSeconds.toFixed(0)} s after churn`,
       'all finish, all verify', f.unfinished.length === 0 && f.corrupt.length === 0 && f.downloadsVerified === f.downloadsFinished && f.interruptedFinished === f.interrupted),
     row('restarts survived', `${f.restartsSurvived} of ${kills} kills (${f.kills.seeder} seeders, ${f.kills.get} gets, ${f.kills.node} downloader nodes); ${f.unexpected.length} unexpected exits, ${f.crashes.length} crashes (seed ${f.seed})`,
       'all; no exit we did not cause', clean && f.restartsSurvived === kills),

@@ -24,6 +24,14 @@ export interface SoakFile { name: string, path: string, size: number, sha256: st
  */
 export type Attempt = { kind: 'done', fetchedBytes: number | undefined } | { kind: 'interrupted' } | { kind: 'failed', why: string }
 
+/**
+ * True when an error says the destination already holds the file: the run
+ * before, cut by a kill of ours after the file was complete, finished it.
+ */
+export function alreadyComplete (error: string): boolean {
+  return error.includes('ERR_DEST_EXISTS') && error.includes('already holds this file')
+}
+
 /** Runs a download of `file` to `out` once. */
 export type AttemptFn = (file: SoakFile, out: string) => Promise<Attempt>
 

@@ -10,9 +10,9 @@
  * file always has a seeder. Hosts g1–g3 download with `shoal get` processes,
  * each running a node of its own: a killed get is re-run, same command, and
  * resumes from the verified chunks of its part file. Hosts n1 and n2 run
- * downloader nodes and download through their API: a killed node is
- * restarted, resumes its downloads by itself, and the follower joins the
- * resumed job. Downloaders are given the seeders' addresses only; they find
+ * downloader nodes and download through their API (churn-follow.ts): a
+ * killed node is restarted, must go on with its downloads by itself, and the
+ * next follower joins the resumed job. Downloaders are given the seeders' addresses only; they find
  * each other by peer exchange. Every upload is capped with tbf, so a
  * transfer lasts seconds and kills land mid-transfer.
  *
@@ -37,11 +37,12 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createNetwork, type Host, type Network } from './netns.js'
-import { collect, lastJson, sha256File, writeRandomFile } from './cli.js'
-import { followDownload, shareOn, spawnShoalOn, startNodeOn, type HostNode } from './host-nodes.js'
+import { collect, sha256File, writeRandomFile } from './cli.js'
+import { shareOn, spawnShoalOn, startNodeOn, type HostNode } from './host-nodes.js'
 import { ProcessWatch, type Kind, type Proc } from './churn-watch.js'
 import { between, prng, type Range } from './churn-draws.js'
-import { Downloaders, type Attempt, type DownloadTally, type SoakFile } from './churn-downloads.js'
+import { Downloaders, alreadyComplete, type Attempt, type DownloadTally, type SoakFile } from './churn-downloads.js'
+import { NodeDownloads } from './churn-follow.js'
 
 const MIB = 1024 * 1024
 /** Several files of a few MiB to tens of MiB: at the caps below, seconds to a minute each. */
@@ -99,6 +100,8 @@ export interface ChurnFigures extends DownloadTally {
   kills: Record<Kind, number>
   /** Kills after which the victim came back: its node restarted, or its get ran again. */
   restartsSurvived: number
+  /** Downloads a restarted downloader node went on with by itself, before a follower asked. */
+  autoResumed: number
   /** TCP payload received by the downloader hosts. */
   receivedBytes: number
   /** receivedBytes − deliveredBytes. */
@@ -214,9 +217,11 @@ class Soak {
       finding: (line) => { this.#watch.finding(line) },
       trace: this.#opts.trace
     })
+    const peers = (): string[] => this.#seeders.map(s => s.node.addr)
+    const viaNodes = nodes.map(slot => new NodeDownloads({ slot, peers, overdue: () => this.#overdue, finding: (line) => { this.#watch.finding(line) } }))
     const downloads = [
       ...getters.map(async g => { await downloaders.run(g.label, async (file, out) => await this.#getAttempt(g, file, out)) }),
-      ...nodes.map(async n => { await downloaders.run(n.label, async (file, out) => await this.#followAttempt(n, file, out)) })
+      ...viaNodes.map(async (n, i) => { await downloaders.run(NODES[i] as string, async (file, out) => await n.attempt(file, out)) })
     ]
     await this.#churn()
     this.#log(`churn soak: kills over (${this.#kills.seeder + this.#kills.get + this.#kills.node}); finishing the downloads under way`)
@@ -237,6 +242,7 @@ class Soak {
       files: this.#files.length,
       kills: { ...this.#kills },
       restartsSurvived: this.#survived,
+      autoResumed: viaNodes.reduce((n, d) => n + d.autoResumed, 0),
       receivedBytes: received,
       refetchedBytes: received - tally.deliveredBytes,
       peakRssBytes: rss.peakBytes,
@@ -360,7 +366,13 @@ class Soak {
     while (!ready() && !this.#overdue) await sleep(POLL_MS)
   }
 
-  /** One run of `shoal get` with the host's own data dir: completed, killed by us, or failed by itself. */
+  /**
+   * One run of `shoal get` with the host's own data dir: completed, killed by
+   * us, or failed by itself. A kill can land after the file is complete: after
+   * the result was printed (done), or after the rename and before the print,
+   * when the next run finds the file there (done as well; the bytes are
+   * checked against the source either way).
+   */
   async #getAttempt (g: Victim & { current: Proc | undefined }, file: SoakFile, out: string): Promise<Attempt> {
     await this.#waitUntil(() => !g.down)
     if (this.#overdue) return { kind: 'interrupted' }
@@ -369,27 +381,14 @@ class Soak {
     const proc = g.current = this.#watch.add(`${g.label} get ${file.name}`, 'get', child)
     const r = await collect(child, GET_TIMEOUT_MS)
     g.current = undefined
-    if (r.code === 0) return { kind: 'done', fetchedBytes: sumBytes(lastJson<{ peers: Array<{ bytes: number }> }>(r).peers) }
-    if (proc.ours) return { kind: 'interrupted' }
-    return { kind: 'failed', why: `${g.label}: get ${file.name} exited ${r.code ?? r.signal}: ${r.stderr.trim().split('\n').pop() ?? ''}` }
-  }
-
-  /** One follower of a download on a downloader node: done, cut by a kill of the node, or failed by itself. */
-  async #followAttempt (slot: NodeSlot, file: SoakFile, out: string): Promise<Attempt> {
-    await this.#waitUntil(() => !slot.down)
-    if (this.#overdue) return { kind: 'interrupted' }
-    const generation = slot.generation
-    try {
-      const trace = await (await followDownload(slot.node, file.id, out, this.#seeders.map(s => s.node.addr))).done
-      if (trace.final.state === 'completed') return { kind: 'done', fetchedBytes: sumBytes(trace.final.peers) }
-      return { kind: 'failed', why: `${slot.label}: download of ${file.name} ended ${trace.final.state}: ${trace.final.error ?? ''}` }
-    } catch (err) {
-      if (slot.generation !== generation || this.#overdue) return { kind: 'interrupted' }
-      const message = (err as Error).message
-      // The node finished the resumed job before a follower joined it.
-      if (message.includes('ERR_DEST_EXISTS') && message.includes('already holds this file')) return { kind: 'done', fetchedBytes: undefined }
-      return { kind: 'failed', why: `${slot.label}: following ${file.name} failed: ${message}` }
+    const result = r.stdout.split('\n').filter(l => l.startsWith('{"id"')).pop()
+    if (r.code === 0 || (proc.ours && result != null)) {
+      if (result == null) throw new Error(`${g.label}: get ${file.name} exited 0 with no result: ${r.stdout}`)
+      return { kind: 'done', fetchedBytes: sumBytes((JSON.parse(result) as { peers: Array<{ bytes: number }> }).peers) }
     }
+    if (proc.ours) return { kind: 'interrupted' }
+    if (alreadyComplete(r.stderr)) return { kind: 'done', fetchedBytes: undefined }
+    return { kind: 'failed', why: `${g.label}: get ${file.name} exited ${r.code ?? r.signal}: ${r.stderr.trim().split('\n').pop() ?? ''}` }
   }
 
   /** Ends a node with SIGINT; anything but a prompt exit 0 is a finding. */

@@ -50,7 +50,7 @@ export class ProcessWatch {
   readonly unexpected: string[] = []
   /** Stack traces and fatal errors, with the process that printed them. */
   readonly crashes: string[] = []
-  /** Warnings, digits folded (so one leak is one key), with counts. */
+  /** Warnings by the kind of process, digits folded (so one leak is one key), with counts. */
   readonly warnings: Record<string, number> = {}
   readonly rss: RssPeaks = { peakBytes: 0, peakLabel: '', byKind: { seeder: 0, get: 0, node: 0 } }
   readonly #live = new Set<Proc>()
@@ -84,7 +84,7 @@ export class ProcessWatch {
     }
     const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
       this.#live.delete(proc)
-      this.#scan(label, stderr)
+      this.#scan(label, kind, stderr)
       if (!proc.ours && kind !== 'get') {
         this.unexpected.push(`${label} (${kind}) exited by itself, ${code ?? signal}: ${lastLine(stderr)}`)
         onCrash?.()
@@ -113,11 +113,11 @@ export class ProcessWatch {
     clearInterval(this.#timer)
   }
 
-  #scan (label: string, stderr: string): void {
+  #scan (label: string, kind: Kind, stderr: string): void {
     const crash = CRASH.exec(stderr)
     if (crash != null) this.crashes.push(`${label}: ${stderr.slice(Math.max(0, crash.index - CRASH_CONTEXT_CHARS), crash.index + CRASH_CONTEXT_CHARS)}`)
     for (const [, type, message] of stderr.matchAll(WARNING)) {
-      const key = `${type}: ${(message ?? '').replace(/\d+/g, 'N')}`
+      const key = `${kind}: ${type}: ${(message ?? '').replace(/\d+/g, 'N')}`
       this.warnings[key] = (this.warnings[key] ?? 0) + 1
     }
   }

@@ -42,5 +42,6 @@ test(`churn soak: ${CHURN_S} s of kill -9 and restarts on 8 hosts; every downloa
   for (const kind of ['seeder', 'get', 'node'] as const) assert.ok(f.kills[kind] >= 1, `no ${kind} was killed ${replay}`)
   assert.ok(f.interrupted >= 3, `only ${f.interrupted} downloads were interrupted ${replay}`)
   assert.ok(f.resumedWithBytes >= 1, `no interrupted download resumed from kept chunks ${replay}`)
+  assert.ok(f.autoResumed >= 1, `no restarted downloader node was seen resuming a download by itself ${replay}`)
   assert.ok(f.peakRssBytes <= SOAK_RSS_BOUND_BYTES, `peak RSS ${(f.peakRssBytes / MIB).toFixed(0)} MiB (${f.peakRssProcess}) ${replay}`)
 })
