@@ -11,10 +11,11 @@
  * each running a node of its own: a killed get is re-run, same command, and
  * resumes from the verified chunks of its part file. Hosts n1 and n2 run
  * downloader nodes and download through their API (churn-follow.ts): a
- * killed node is restarted, must go on with its downloads by itself, and the
- * next follower joins the resumed job. Downloaders are given the seeders' addresses only; they find
- * each other by peer exchange. Every upload is capped with tbf, so a
- * transfer lasts seconds and kills land mid-transfer.
+ * killed node is restarted, must go on with its downloads by itself, and
+ * the next follower joins the resumed job. Downloaders are given the
+ * seeders' addresses only; they find each other by peer exchange. Every
+ * upload is capped with tbf, so a transfer lasts seconds and kills land
+ * mid-transfer.
  *
  * Churn. A seeded PRNG (the seed is printed; `SHOAL_SOAK_SEED` replays it)
  * draws when the next kill comes, whom it hits and how long the victim stays
