@@ -6,6 +6,7 @@
  * node did resume the job by itself: with nobody asking, the job's verified
  * bytes grow within AUTO_RESUME_WAIT_MS of the restart.
  */
+import { existsSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { followDownload, shoalOn, type FollowedDownload, type HostNode } from './host-nodes.js'
 import { alreadyComplete, type Attempt, type SoakFile } from './churn-downloads.js'
@@ -55,7 +56,7 @@ export class NodeDownloads {
     const generation = slot.generation
     const job = this.#jobs.get(out)
     if (job != null && job.generation !== generation) {
-      if (await this.#resumedByItself(job.id, generation)) this.autoResumed++
+      if (await this.#resumedByItself(job.id, out, generation)) this.autoResumed++
       if (slot.generation !== generation) return { kind: 'interrupted' }
     }
     let followed: FollowedDownload | undefined
@@ -80,10 +81,11 @@ export class NodeDownloads {
    * True once job `id` progresses on the restarted node with nobody
    * following it (its verified bytes grow between two looks); false,
    * recorded as a finding, if it does not in time. A job complete at the
-   * first look, or a new kill of the node while we look, ends the check
-   * (false, no finding).
+   * first look (or gone, its file at `out`: it completed before the kill),
+   * or a new kill of the node while we look, ends the check (false, no
+   * finding).
    */
-  async #resumedByItself (id: string, generation: number): Promise<boolean> {
+  async #resumedByItself (id: string, out: string, generation: number): Promise<boolean> {
     const { slot, overdue } = this.#init
     const deadline = Date.now() + AUTO_RESUME_WAIT_MS
     let first: number | undefined
@@ -100,6 +102,8 @@ export class NodeDownloads {
         first ??= s.bytesDone
       } else {
         last = r.stderr.trim()
+        // A completed job leaves the catalog: it finished before the kill.
+        if (last.includes('ERR_JOB_NOT_FOUND') && existsSync(out)) return false
       }
       await sleep(AUTO_RESUME_POLL_MS)
     }
