@@ -7,16 +7,17 @@
  * `lib/import.ts`), memory (downloader peak RSS at the bench size, from the
  * transfer runs, and at 4 GiB, one run), the scheduler simulation
  * (`scheduler-sim.ts`), the multi-host swarm scenarios (`multi-host.ts`;
- * needs root), the tracker (`tracker.ts`) and DHT lookups in swarms of 25,
- * 50 and 100 nodes (`dht.ts`). Files live in a fresh directory under
+ * needs root), the churn soak (`churn.ts`: 10 minutes of kill -9 and
+ * restarts on eight namespace hosts; needs root), the tracker (`tracker.ts`)
+ * and DHT lookups in swarms of 25, 50 and 100 nodes (`dht.ts`). Files live in a fresh directory under
  * `os.tmpdir()` (on disk, not tmpfs), removed at the end.
  *
  * Options (flag, or environment variable):
  *   --size N      BENCH_SIZE    bytes per transfer/import: "1GiB" (default), "256MiB", …
  *   --runs N      BENCH_RUNS    rounds per figure, medians reported (default 3)
- *   --quick       BENCH_QUICK=1 256 MiB, 3 runs, no 4 GiB download, DHT of 25 and 50 nodes
+ *   --quick       BENCH_QUICK=1 256 MiB, 3 runs, no 4 GiB download, 2 minutes of churn, DHT of 25 and 50 nodes
  *   --cold        BENCH_CACHE=cold  drop the page cache before every run instead of warming the source
- *   --only LIST   BENCH_ONLY    comma-separated sections: transfer,import,memory,scheduler,hosts,tracker,dht
+ *   --only LIST   BENCH_ONLY    comma-separated sections: transfer,import,memory,scheduler,hosts,churn,tracker,dht
  *
  * Prints the table and the machine, writes `bench/results/<date>.json`,
  * `latest.json` and `latest.md` (the table for the README). Exits 0 when
@@ -43,7 +44,7 @@ import { makeSelfSignedCert } from './tls-baseline.js'
 import { runTrackerBench } from './tracker.js'
 import { runLargeDownload, runTransferBench } from './transfer.js'
 
-const SECTIONS = ['transfer', 'import', 'memory', 'scheduler', 'hosts', 'tracker', 'dht'] as const
+const SECTIONS = ['transfer', 'import', 'memory', 'scheduler', 'hosts', 'churn', 'tracker', 'dht'] as const
 type Section = typeof SECTIONS[number]
 
 /** How this run was asked to measure. */
@@ -65,6 +66,9 @@ const QUICK_TRACKER_PEERS = 10_000
 /** The quick DHT run: 25 is the smallest swarm where a searcher can lack the record (`dht.ts`); 100 nodes take minutes to join. */
 const QUICK_DHT_SIZES = [25, 50]
 const QUICK_DHT_LOOKUPS = 5
+/** The churn soak's kill phase: the issue's 10 minutes, or the test suite's 2 with --quick. */
+const CHURN_MS = 10 * 60_000
+const QUICK_CHURN_MS = 2 * 60_000
 const RESULTS_DIR = join(REPO, 'bench', 'results')
 
 function fail (message: string): never {
@@ -164,6 +168,11 @@ async function measure (o: BenchOptions, workDir: string, signal: AbortSignal): 
     log('multi-host scenarios (network namespaces, tc caps)…')
     const { runMultiHostBench } = await import('./multi-host.js')
     results.multiHost = await runMultiHostBench({ runs: o.quick ? 1 : o.runs, log })
+  })
+  await section('churn', async () => {
+    log(`churn soak, ${(o.quick ? QUICK_CHURN_MS : CHURN_MS) / 60_000} minutes of kills (network namespaces, tc caps)…`)
+    const { runChurnBench } = await import('./churn.js')
+    results.churn = await runChurnBench({ churnMs: o.quick ? QUICK_CHURN_MS : CHURN_MS, log })
   })
   await section('tracker', async () => {
     log('tracker…')

@@ -4,6 +4,8 @@
  * ≤ 1.3× `openssl dgst -sha256`; downloader peak RSS ≤ 200 MiB and flat in
  * file size (here: the bigger file's peak within 10 % of the smaller's).
  */
+import { churnRows } from './churn-rows.js'
+import type { ChurnFigures } from '../../test/helpers/churn-soak.js'
 import type { DhtBenchResult } from '../dht.js'
 import type { MultiHostResult } from '../multi-host.js'
 import { dhtRows } from './dht-rows.js'
@@ -37,6 +39,7 @@ export interface BenchResults {
   memory?: { base: LargeDownloadResult, large?: LargeDownloadResult }
   scheduler?: SchedulerSimResult
   multiHost?: MultiHostResult
+  churn?: ChurnFigures
   tracker?: TrackerBenchResult
   dht?: DhtBenchResult
   /** Sections that failed, with their error. */
@@ -56,6 +59,7 @@ export function tableRows (r: BenchResults): Row[] {
     ...(r.memory === undefined ? [] : memoryRows(r.memory, r.transfer)),
     ...(r.scheduler === undefined ? [] : schedulerRows(r.scheduler)),
     ...(r.multiHost === undefined ? [] : multiHostRows(r.multiHost)),
+    ...(r.churn === undefined ? [] : churnRows(r.churn)),
     ...(r.tracker === undefined ? [] : trackerRows(r.tracker)),
     ...(r.dht === undefined ? [] : dhtRows(r.dht)),
     ...Object.entries(r.errors).map(([section, message]): Row => ({ figure: section, measured: `ERROR: ${message}`, target: '', verdict: 'ERROR' }))

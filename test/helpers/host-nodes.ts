@@ -26,11 +26,16 @@ export interface HostNode {
   kill: () => Promise<void>
 }
 
+/** Spawns `shoal …args` inside `host` (`ip netns exec` execs, so the child's pid is shoal's own). */
+export function spawnShoalOn (host: Host, args: string[], env: Record<string, string> = {}): ChildProcess {
+  return host.exec([process.execPath, SHOAL_BIN, ...args], {
+    cwd: REPO, env: { ...process.env, ...TEST_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe']
+  })
+}
+
 /** Runs `shoal …args` inside `host` to completion. */
 export async function shoalOn (host: Host, args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<RunResult> {
-  return await collect(host.exec([process.execPath, SHOAL_BIN, ...args], {
-    cwd: REPO, env: { ...process.env, ...TEST_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe']
-  }), timeoutMs)
+  return await collect(spawnShoalOn(host, args, env), timeoutMs)
 }
 
 /**
