@@ -12,6 +12,8 @@ import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { Catalog, CATALOG_FILE, type FileRecord } from '../store/catalog.js'
 import { prepareDataDir } from '../store/data-dir.js'
+import { PART_SUFFIX } from '../store/partial-file.js'
+import { verifyLocalCopy } from './verify.js'
 import { Library, type FileChangedEvent } from './library.js'
 import { PeerBook } from './peer-book.js'
 import { BufferPool } from '../transfer/buffer-pool.js'
@@ -231,7 +233,9 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       }
       library.startWatching()
       for (const id of this.#heldFiles()) this.#provide(id)
-      if (this.config.chunking.autoResumeDownloads && options.resume !== false) this.#resumeDownloads()
+      if (this.config.chunking.autoResumeDownloads && options.resume !== false) {
+        this.#resumeDownloads().catch((err: unknown) => { log.error('resuming downloads failed: %s', err) })
+      }
     } catch (err) {
       await this.#teardown()
       throw err
@@ -434,14 +438,31 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     return entry
   }
 
-  #resumeDownloads (): void {
+  async #resumeDownloads (): Promise<void> {
     for (const d of this.catalog.listDownloads()) {
       if (d.state !== 'running' && d.state !== 'stalled' && d.state !== 'paused') continue
       const record = this.catalog.getFile(d.fileId)
       if (record == null) continue
+      if (await this.#committedBeforeCrash(d.id, d.fileId, record.manifest, d.dest)) continue
       this.#need(this.#finder).addHints(d.fileId, this.#need(this.#net).parsePeerAddrs(d.hints))
       this.#run(d.id, d.fileId, record.manifest, d.dest, {}, false)
     }
+  }
+
+  /**
+   * A download whose part file is gone while the catalog still lists its
+   * chunks, and whose destination holds the file, was committed by a run that
+   * died before its cleanup: once the destination verifies, it is finished
+   * (a local copy) rather than downloaded again over it.
+   */
+  async #committedBeforeCrash (jobId: string, fileId: string, manifest: FileRecord['manifest'], dest: string): Promise<boolean> {
+    if (this.catalog.verifiedChunks(jobId).length === 0 || await isFile(dest + PART_SUFFIX) || !await isFile(dest)) return false
+    const report = await verifyLocalCopy(manifest, dest, { signal: this.#lifetime.signal })
+    if (!report.ok) return false
+    await this.#need(this.#library).addDownloaded(fileId, dest)
+    this.catalog.deleteDownload(jobId)
+    log('download %s had been committed to %s before the last run ended; finished', jobId, dest)
+    return true
   }
 
   /** A running job by ID. */

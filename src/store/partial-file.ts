@@ -18,13 +18,16 @@ export const PART_SUFFIX = '.shoal-part'
 export class PartialFile {
   readonly dest: string
   readonly path: string
+  /** True when this open made the part file: nothing from an earlier run is in it. */
+  readonly created: boolean
   readonly #fh: FileHandle
   #dirty = false
   #closed = false
 
-  private constructor (dest: string, fh: FileHandle) {
+  private constructor (dest: string, fh: FileHandle, created: boolean) {
     this.dest = dest
     this.path = dest + PART_SUFFIX
+    this.created = created
     this.#fh = fh
   }
 
@@ -34,8 +37,15 @@ export class PartialFile {
    */
   static async open (dest: string, size: number): Promise<PartialFile> {
     let fh: FileHandle
+    let created = false
     try {
-      fh = await open(dest + PART_SUFFIX, constants.O_RDWR | constants.O_CREAT, 0o644)
+      try {
+        fh = await open(dest + PART_SUFFIX, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o644)
+        created = true
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'EEXIST') throw err
+        fh = await open(dest + PART_SUFFIX, constants.O_RDWR, 0o644)
+      }
     } catch (err) {
       throw destError(dest, err)
     }
@@ -46,7 +56,7 @@ export class PartialFile {
       await fh.close()
       throw toShoalError(err)
     }
-    return new PartialFile(dest, fh)
+    return new PartialFile(dest, fh, created)
   }
 
   /** Writes a verified chunk at its offset. */

@@ -227,6 +227,11 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     const { catalog, jobId, manifest, library } = this.#init
     this.#lock = await lockDestination(this.dest)
     this.#partial = await PartialFile.open(this.dest, manifest.size)
+    if (this.#partial.created) {
+      // Chunks recorded for a part file that is gone (a run that died between
+      // its commit and its cleanup, or a part file removed by hand) are not here.
+      for (const index of catalog.verifiedChunks(jobId)) catalog.forgetChunk(jobId, index)
+    }
     const unsynced = new Set(catalog.unsyncedChunks(jobId))
     for (const index of catalog.verifiedChunks(jobId)) {
       const { offset, length } = chunkRange(manifest.size, manifest.chunkSize, index)
