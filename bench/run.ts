@@ -17,7 +17,7 @@
  *   --runs N      BENCH_RUNS    rounds per figure, medians reported (default 3)
  *   --quick       BENCH_QUICK=1 256 MiB, 3 runs, no 4 GiB download, 2 minutes of churn, DHT of 25 and 50 nodes
  *   --cold        BENCH_CACHE=cold  drop the page cache before every run instead of warming the source
- *   --only LIST   BENCH_ONLY    comma-separated sections: transfer,import,memory,scheduler,hosts,churn,tracker,dht
+ *   --only LIST   BENCH_ONLY    comma-separated sections: transfer,import,memory,scheduler,placement,hosts,churn,tracker,dht
  *
  * Prints the table and the machine, writes `bench/results/<date>.json`,
  * `latest.json` and `latest.md` (the table for the README). Exits 0 when
@@ -44,7 +44,7 @@ import { makeSelfSignedCert } from './tls-baseline.js'
 import { runTrackerBench } from './tracker.js'
 import { runLargeDownload, runTransferBench } from './transfer.js'
 
-const SECTIONS = ['transfer', 'import', 'memory', 'scheduler', 'hosts', 'churn', 'tracker', 'dht'] as const
+const SECTIONS = ['transfer', 'import', 'memory', 'scheduler', 'placement', 'hosts', 'churn', 'tracker', 'dht'] as const
 type Section = typeof SECTIONS[number]
 
 /** How this run was asked to measure. */
@@ -163,6 +163,11 @@ async function measure (o: BenchOptions, workDir: string, signal: AbortSignal): 
   await section('scheduler', async () => {
     log('scheduler simulation…')
     results.scheduler = await runSchedulerSim()
+  })
+  await section('placement', async () => {
+    log('placement simulation…')
+    const { runPlacementSim } = await import('./placement-sim.js')
+    results.placement = await runPlacementSim()
   })
   await section('hosts', async () => {
     log('multi-host scenarios (network namespaces, tc caps)…')

@@ -5,6 +5,8 @@
  * file size (here: the bigger file's peak within 10 % of the smaller's).
  */
 import { churnRows } from './churn-rows.js'
+import { placementRows } from './placement-rows.js'
+import type { PlacementSimBenchResult } from '../placement-sim.js'
 import type { ChurnFigures } from '../../test/helpers/churn-soak.js'
 import type { DhtBenchResult } from '../dht.js'
 import type { MultiHostResult } from '../multi-host.js'
@@ -38,6 +40,7 @@ export interface BenchResults {
   import?: ImportBenchResult
   memory?: { base: LargeDownloadResult, large?: LargeDownloadResult }
   scheduler?: SchedulerSimResult
+  placement?: PlacementSimBenchResult
   multiHost?: MultiHostResult
   churn?: ChurnFigures
   tracker?: TrackerBenchResult
@@ -58,6 +61,7 @@ export function tableRows (r: BenchResults): Row[] {
     ...(r.import === undefined ? [] : importRows(r.import)),
     ...(r.memory === undefined ? [] : memoryRows(r.memory, r.transfer)),
     ...(r.scheduler === undefined ? [] : schedulerRows(r.scheduler)),
+    ...(r.placement === undefined ? [] : placementRows(r.placement)),
     ...(r.multiHost === undefined ? [] : multiHostRows(r.multiHost)),
     ...(r.churn === undefined ? [] : churnRows(r.churn)),
     ...(r.tracker === undefined ? [] : trackerRows(r.tracker)),
