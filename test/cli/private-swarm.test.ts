@@ -62,7 +62,7 @@ test('a malformed, missing or unreadable key file: ERR_INVALID_SWARM_KEY naming 
   assert.ok(started.stderr.includes(bad), started.stderr)
 
   // A relative flag is relative to the working directory.
-  const missing = await runShoal(['get', 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', '--data-dir', join(dir, 'b'), '--swarm-key', 'none.key'], { cwd: dir })
+  const missing = await runShoal(['get', 'bafyreigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi', '--data-dir', join(dir, 'b'), '--swarm-key', 'none.key'], { cwd: dir })
   assertFailed(missing, 'ERR_INVALID_SWARM_KEY')
   assert.ok(missing.stderr.includes(join(dir, 'none.key')), missing.stderr)
 
