@@ -302,12 +302,16 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
 
   /** A complete copy on this node's disk is a source like a peer, named LOCAL_SOURCE. */
   async #addLocal (): Promise<void> {
-    if (this.#sources.has(LOCAL_SOURCE) || this.#scheduler.peer(LOCAL_SOURCE)?.state === 'banned') return
+    if (this.#abort.signal.aborted || this.#sources.has(LOCAL_SOURCE) || this.#scheduler.peer(LOCAL_SOURCE)?.state === 'banned') return
     const { library, manifest } = this.#init
     const channel = await openLocalSource(library, this.fileId, manifest, this.dest, {
       onChunk: (index, data, digest) => { this.#onChunk(LOCAL_SOURCE, index, data, digest) },
       onProgress: (index, received, blockBytes) => { this.#onBlock(LOCAL_SOURCE, index, received, blockBytes) },
-      onClose: () => { this.#dropSource(LOCAL_SOURCE) }
+      onClose: () => {
+        this.#dropSource(LOCAL_SOURCE)
+        // The copy changed or did not match (it is unshared now): the next one, if any, takes over.
+        this.#addLocal().catch((err: unknown) => { log.error('opening a local copy of %s failed: %O', this.fileId, err) })
+      }
     })
     if (channel == null) return
     if (this.#abort.signal.aborted) { channel.close(); return }
