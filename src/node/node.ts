@@ -25,6 +25,7 @@ import type { SourceFinder } from '../transfer/sources.js'
 import type { TrackerAnnouncer } from '../discovery/tracker-announcer.js'
 import type { DownloadJob, JobSnapshot } from '../transfer/download-job.js'
 import { checkFile } from '../content/file-check.js'
+import { LOCAL_SOURCE } from '../transfer/local-source.js'
 import { verifyLocalCopy } from './verify.js'
 import { formatLink, parseTarget, MAX_LINK_PEERS } from '../content/link.js'
 import { manifestChunkCount } from '../content/manifest.js'
@@ -470,7 +471,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     })
     job.on('progress', (s) => { this.emit('download:progress', s) })
     job.on('chunk', (c) => {
-      if (c.status === 'completed' && c.peer != null) this.#peerBook.downloaded(c.peer, chunkRange(manifest.size, manifest.chunkSize, c.index).length)
+      // A chunk copied from our own disk came from no peer.
+      if (c.status === 'completed' && c.peer != null && c.peer !== LOCAL_SOURCE) this.#peerBook.downloaded(c.peer, chunkRange(manifest.size, manifest.chunkSize, c.index).length)
     })
     job.on('state', () => { this.emit('download:state', job.snapshot()) })
     const done = job.run(options.signal).finally(() => {

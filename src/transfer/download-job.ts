@@ -307,10 +307,10 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     const channel = await openLocalSource(library, this.fileId, manifest, this.dest, {
       onChunk: (index, data, digest) => { this.#onChunk(LOCAL_SOURCE, index, data, digest) },
       onProgress: (index, received, blockBytes) => { this.#onBlock(LOCAL_SOURCE, index, received, blockBytes) },
-      onClose: () => {
+      onClose: (replaced) => {
         this.#dropSource(LOCAL_SOURCE)
         // The copy changed or did not match (it is unshared now): the next one, if any, takes over.
-        this.#addLocal().catch((err: unknown) => { log.error('opening a local copy of %s failed: %O', this.fileId, err) })
+        if (replaced) this.#addLocal().catch((err: unknown) => { log.error('opening a local copy of %s failed: %O', this.fileId, err) })
       }
     })
     if (channel == null) return

@@ -25,7 +25,8 @@ export const LOCAL_SOURCE = 'local'
 export interface LocalSourceHandlers {
   onChunk: (index: number, data: Buffer, digest: Uint8Array) => void
   onProgress: (index: number, received: number, blockBytes: number) => void
-  onClose: () => void
+  /** `replaced`: the copy was unshared (changed or corrupt), so another copy may take over at once. */
+  onClose: (replaced: boolean) => void
 }
 
 /** Reads chunks from a local copy as requests come, each hashed before it is handed over. */
@@ -50,9 +51,10 @@ export class LocalSource {
     if (this.#closed) return
     this.#read(index).catch((err: unknown) => {
       const e = toShoalError(err)
-      if (hasCode(e, 'ERR_FILE_CHANGED')) this.#copy.unshare(e.details.check === 'deleted' ? 'deleted' : 'changed')
+      const changed = hasCode(e, 'ERR_FILE_CHANGED')
+      if (changed) this.#copy.unshare(e.details.check === 'deleted' ? 'deleted' : 'changed')
       else log.error('reading chunk %d of %s failed: %s', index, this.path, e.message)
-      this.close()
+      this.#end(changed)
     })
   }
 
@@ -61,10 +63,14 @@ export class LocalSource {
 
   /** Stops the source: reads still running are dropped, and the job hears it closed. */
   close (): void {
+    this.#end(false)
+  }
+
+  #end (replaced: boolean): void {
     if (this.#closed) return
     this.#closed = true
     this.#copy.close().catch((err: unknown) => { log.error('closing %s failed: %s', this.path, toShoalError(err).message) })
-    this.#handlers.onClose()
+    this.#handlers.onClose(replaced)
   }
 
   async #read (index: number): Promise<void> {
@@ -75,7 +81,7 @@ export class LocalSource {
     if (this.#closed) return
     if (!equalBytes(digest, chunkHash(this.#manifest, index))) {
       this.#copy.unshare('corrupt', `chunk ${index} does not match the manifest`)
-      this.close()
+      this.#end(true)
       return
     }
     this.#handlers.onProgress(index, length, length)

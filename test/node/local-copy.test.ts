@@ -53,6 +53,7 @@ test('with two verified local copies and the seeder gone, a get elsewhere copies
   assert.deepEqual(await readFile(join(out, 'f.bin')), data)
   assert.deepEqual(await readdir(out), ['f.bin'], 'no .shoal-part or .shoal-lock left')
   assert.deepEqual(node.list().find(f => f.id === id)?.paths.sort(), [...copies, join(out, 'f.bin')].sort(), 'the new copy is registered')
+  assert.ok(!(await node.peers()).some(p => p.peerId === LOCAL_SOURCE), 'the local copy is no peer')
 })
 
 test('a local copy found corrupt on the way is unshared, and the next copy finishes the job', async (t) => {
