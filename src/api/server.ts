@@ -95,7 +95,7 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
 
   app.get('/api/downloads', async () => ({ downloads: node.downloads().map(downloadView) }))
 
-  app.post<{ Body: { target: string, output?: string, cwd?: string, peers?: string[], sequential?: boolean } }>('/api/downloads', {
+  app.post<{ Body: { target: string, output?: string, cwd?: string, peers?: string[], sequential?: boolean, downloadLimit?: number } }>('/api/downloads', {
     schema: {
       body: {
         type: 'object',
@@ -104,7 +104,9 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
           output: { type: 'string', minLength: 1, maxLength: 4096 },
           cwd: { type: 'string', minLength: 1, maxLength: 4096 },
           peers: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 1024 } },
-          sequential: { type: 'boolean' }
+          sequential: { type: 'boolean' },
+          // This download's own limit, bytes/s, on top of the node's (0: none).
+          downloadLimit: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }
         },
         required: ['target'],
         additionalProperties: false

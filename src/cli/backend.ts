@@ -36,8 +36,12 @@ export interface GlobalOptions {
   json: boolean
 }
 
-/** The running node's backend, or undefined when no node runs in `dataDir`. */
-export async function connectToRunningNode (dataDir: string, config: ShoalConfig): Promise<Backend | undefined> {
+/**
+ * The running node's backend, or undefined when no node runs in `dataDir`.
+ * `downloadLimit` (bytes/s) is given to every download started through it
+ * that names none: that download's own limit, on top of the node's.
+ */
+export async function connectToRunningNode (dataDir: string, config: ShoalConfig, defaults: { downloadLimit?: number } = {}): Promise<Backend | undefined> {
   const info = await readNodeInfo(dataDir)
   if (info == null) return undefined
   const token = (await readFile(info.tokenFile, 'utf8')).trim()
@@ -50,7 +54,7 @@ export async function connectToRunningNode (dataDir: string, config: ShoalConfig
     remove: async (id) => { await api.request('DELETE', `/api/files/${encodeURIComponent(id)}`) },
     verify: async (id) => (await api.request<{ copies: VerifyReport[] }>('POST', `/api/files/${encodeURIComponent(id)}/verify`)).copies,
     startDownload: async (target, o) => await api.request<JobSnapshot>('POST', '/api/downloads', {
-      target, output: o.output, cwd: o.cwd, peers: o.peers, sequential: o.sequential
+      target, output: o.output, cwd: o.cwd, peers: o.peers, sequential: o.sequential, downloadLimit: o.downloadLimit ?? defaults.downloadLimit
     }, { signal: o.signal }),
     download: async (id) => await api.request<JobSnapshot>('GET', `/api/downloads/${encodeURIComponent(id)}`),
     downloads: async () => (await api.request<{ downloads: JobSnapshot[] }>('GET', '/api/downloads')).downloads,
@@ -86,10 +90,54 @@ export async function configFor (dataDir: string, overrides: DeepPartial<ShoalCo
   return await loadConfig({ dataDir, overrides })
 }
 
-/** The running node if any, else a node of our own. */
-export async function openBackend (opts: GlobalOptions, need: { networked: boolean }, overrides: DeepPartial<ShoalConfig> = {}): Promise<Backend> {
+/**
+ * The running node if any, else a node of our own. `overrides` are the
+ * command's flags: a node of our own starts with them; a running node keeps
+ * its own settings, except the download limit, which becomes the download's
+ * own (see connectToRunningNode). Every other flag is then ignored, and a
+ * one-line warning on stderr says so and why (`warn` replaces it in tests).
+ */
+export async function openBackend (opts: GlobalOptions, need: { networked: boolean }, overrides: DeepPartial<ShoalConfig> = {}, warn = warnOnStderr): Promise<Backend> {
   const config = await configFor(opts.dataDir, overrides)
-  return await connectToRunningNode(opts.dataDir, config) ?? await startOwnNode(opts.dataDir, config, need.networked)
+  const running = await connectToRunningNode(opts.dataDir, config, { downloadLimit: overrides.transfer?.downloadRateLimit })
+  if (running == null) return await startOwnNode(opts.dataDir, config, need.networked)
+  const ignored = startOnlyFlags(overrides)
+  if (ignored.length > 0) {
+    warn(`${ignored.join(', ')} ignored: a node already runs in ${opts.dataDir} and keeps the settings it started with ` +
+      '(give them to `shoal start`, or stop that node so this command runs its own)')
+  }
+  return running
+}
+
+/** Flags named by the config key they override. */
+const FLAG_OF: Record<string, string> = {
+  'transfer.uploadRateLimit': '--upload-limit',
+  'transfer.peerUploadRateLimit': '--peer-upload-limit',
+  'transfer.peerDownloadRateLimit': '--peer-download-limit',
+  'network.trackers': '--tracker',
+  'network.bootstrap': '--bootstrap',
+  'network.mdns': '--no-mdns',
+  'network.dht': '--no-dht',
+  'network.swarmKey': '--swarm-key',
+  'network.listen': '--listen',
+  'network.announce': '--announce'
+}
+
+/** The flags in `overrides` that only a node's start can apply (all but the download limit). */
+export function startOnlyFlags (overrides: DeepPartial<ShoalConfig>): string[] {
+  const out: string[] = []
+  for (const [section, values] of Object.entries(overrides)) {
+    for (const [key, value] of Object.entries(values ?? {})) {
+      const path = `${section}.${key}`
+      if (value === undefined || path === 'transfer.downloadRateLimit') continue
+      out.push(FLAG_OF[path] ?? path)
+    }
+  }
+  return out
+}
+
+function warnOnStderr (message: string): void {
+  process.stderr.write(`shoal: warning: ${message}\n`)
 }
 
 /** Runs `fn` on the right backend and closes it afterwards, however `fn` ends. */

@@ -54,6 +54,16 @@ export interface LibraryEvents {
   'file:changed': [FileChangedEvent]
 }
 
+/** A complete copy on disk opened for a download to copy from (see transfer/local-source.ts). */
+export interface LocalCopy {
+  readonly path: string
+  /** Reads bytes; ERR_FILE_CHANGED once the file changed or went since it was catalogued. */
+  read: (offset: number, length: number) => Promise<Buffer>
+  /** Stops sharing this copy: it no longer matches (see `unshare`). */
+  unshare: (reason: UnshareReason, detail?: string) => void
+  close: () => Promise<void>
+}
+
 /** Handle a download holds on its registration. */
 export interface PartialRegistration {
   /** Announces a newly verified chunk to have-subscribers. */
@@ -103,8 +113,40 @@ export class Library extends EventEmitter<LibraryEvents> implements FileProvider
     await this.#dropEntry(fileId)
   }
 
-  /** Serves a download's verified chunks while it runs. */
+  /**
+   * Opens a complete copy of `id` (other than `exclude`) whose identity on
+   * disk still matches the catalogue, for a download to copy from; copies
+   * found changed or deleted on the way are unshared. Undefined if none.
+   */
+  async openCopy (id: string, exclude?: string): Promise<LocalCopy | undefined> {
+    for (const copy of this.#catalog.localCopies(id)) {
+      if (copy.path === exclude) continue
+      let check
+      try {
+        check = await checkFile(copy.path, copy)
+      } catch (err) {
+        log.error('cannot check %s: %s', copy.path, toShoalError(err).message)
+        continue
+      }
+      if (check !== 'unchanged') { this.unshare(id, copy.path, check); continue }
+      const source = new FileSource(copy.path, copy)
+      return {
+        path: copy.path,
+        read: async (offset, length) => await source.read(offset, length),
+        unshare: (reason, detail) => { this.unshare(id, copy.path, reason, detail) },
+        close: async () => { await source.close() }
+      }
+    }
+    return undefined
+  }
+
+  /**
+   * Serves a download's verified chunks while it runs — unless a complete
+   * copy is served already: it has every chunk the download will have.
+   */
   registerPartial (id: string, manifest: Manifest, have: Bitfield, reader: PartialReader): PartialRegistration {
+    const announce = (index: number): void => { for (const l of this.#listeners.get(id) ?? []) l(index) }
+    if (this.#catalog.localCopies(id).length > 0) return { announce, unregister: () => {} }
     const served = this.#makeServed(id, manifest, have, async (index) => {
       const { offset, length } = chunkRange(manifest.size, manifest.chunkSize, index)
       if (!have.get(index)) throw new ShoalError('ERR_CHUNK_NOT_AVAILABLE', `chunk ${index} not downloaded yet`)
@@ -117,7 +159,7 @@ export class Library extends EventEmitter<LibraryEvents> implements FileProvider
     void this.#dropEntry(id) // a complete copy's source, if one was open: its descriptor is closed, not left to the GC
     this.#entries.set(id, { served, close: async () => {} })
     return {
-      announce: (index) => { for (const l of this.#listeners.get(id) ?? []) l(index) },
+      announce,
       unregister: () => {
         if (this.#entries.get(id)?.served === served) this.#entries.delete(id)
       }

@@ -8,7 +8,7 @@
  */
 import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { randomInt } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { Catalog, CATALOG_FILE, type FileRecord } from '../store/catalog.js'
 import { prepareDataDir } from '../store/data-dir.js'
@@ -26,6 +26,9 @@ import type { DownloadLimiter } from '../transfer/download-limiter.js'
 import type { SourceFinder } from '../transfer/sources.js'
 import type { TrackerAnnouncer } from '../discovery/tracker-announcer.js'
 import type { DownloadJob, JobSnapshot } from '../transfer/download-job.js'
+import { checkFile } from '../content/file-check.js'
+import { LOCAL_SOURCE } from '../transfer/local-source.js'
+import { verifyLocalCopy } from './verify.js'
 import { formatLink, parseTarget, MAX_LINK_PEERS } from '../content/link.js'
 import { manifestChunkCount } from '../content/manifest.js'
 import { assertSafeFileName, quoteName } from '../content/file-name.js'
@@ -82,10 +85,15 @@ export interface GetOptions {
   cwd?: string
   peers?: readonly string[]
   sequential?: boolean
+  /** This download's own rate limit in bytes/s, on top of the node's (0 or absent: none). */
+  downloadLimit?: number
   signal?: AbortSignal
   /** Hears how many peers have been asked for the manifest while it is looked for (the CLI shows it). */
   onLookup?: (progress: { asked: number }) => void
 }
+
+/** What `startDownload` hands back: the job as callers may follow it. */
+export type DownloadHandle = Pick<DownloadJob, 'id' | 'fileId' | 'dest' | 'state' | 'snapshot'>
 
 /** A file in the catalog, as `ls` shows it. */
 export interface FileListing {
@@ -364,7 +372,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
    * Starts (or resumes) a download and returns its job at once; `done`
    * settles when it completes or stops.
    */
-  async startDownload (input: string, options: GetOptions = {}): Promise<{ job: DownloadJob, done: Promise<void> }> {
+  async startDownload (input: string, options: GetOptions = {}): Promise<{ job: DownloadHandle, done: Promise<void> }> {
     const target = parseTarget(input)
     const n = this.#need(this.#net)
     const hints = n.parsePeerAddrs([...target.peers, ...(options.peers ?? [])])
@@ -383,14 +391,64 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       throw new ShoalError('ERR_DOWNLOAD_IN_PROGRESS', `${dest} is already being downloaded (job ${entry.job.id})`, { dest, job: entry.job.id })
     }
     if (await isFile(dest)) {
-      if (this.catalog.localCopies(target.id).some(c => c.path === dest)) {
-        throw new ShoalError('ERR_DEST_EXISTS', `${dest} already holds this file`, { dest, alreadyComplete: true })
-      }
-      throw new ShoalError('ERR_DEST_EXISTS', `${dest} already exists; choose another path with -o`, { dest })
+      // Safe to re-run: the file already there, verified, is the download done.
+      if (await this.#holds(target.id, manifest, dest, options.signal)) return this.#alreadyComplete(target.id, manifest, dest)
+      throw new ShoalError('ERR_DEST_EXISTS', `${dest} already exists and is not this file; choose another path with -o`, { dest })
     }
     const record = this.catalog.findResumable(target.id, dest) ??
       this.catalog.createDownload({ id: newJobId(), fileId: target.id, dest, hints: hints.map(String) })
     return this.#run(record.id, target.id, manifest, dest, options, true)
+  }
+
+  /**
+   * Whether `dest` is a complete, verified copy of the file: a catalogued copy
+   * unchanged on disk, or a file of the right size whose every chunk matches
+   * the manifest (then catalogued as a copy, served like any other).
+   */
+  async #holds (fileId: string, manifest: FileRecord['manifest'], dest: string, signal?: AbortSignal): Promise<boolean> {
+    const copy = this.catalog.localCopies(fileId).find(c => c.path === dest)
+    if (copy != null && await checkFile(dest, copy) === 'unchanged') return true
+    if ((await stat(dest)).size !== manifest.size) return false
+    if (!(await verifyLocalCopy(manifest, dest, { signal: this.#bound(signal) })).ok) return false
+    await this.#need(this.#library).addDownloaded(fileId, dest)
+    return true
+  }
+
+  /** A finished job for a get whose destination holds the file already: nothing to transfer. */
+  #alreadyComplete (fileId: string, manifest: FileRecord['manifest'], dest: string): { job: DownloadHandle, done: Promise<void> } {
+    const chunks = manifestChunkCount(manifest)
+    const snap: JobSnapshot = {
+      id: newJobId(),
+      fileId,
+      name: manifest.name,
+      dest,
+      state: 'completed',
+      size: manifest.size,
+      bytesDone: manifest.size,
+      chunkCount: chunks,
+      chunksDone: chunks,
+      speed: 0,
+      etaSeconds: null,
+      peers: [],
+      peersUsed: 0,
+      missingPeers: [],
+      bannedPeers: [],
+      error: null,
+      errorCode: null,
+      alreadyComplete: true
+    }
+    this.#remember(snap)
+    this.emit('download:started', snap)
+    return { job: { id: snap.id, fileId, dest, state: 'completed', snapshot: () => snap }, done: Promise.resolve() }
+  }
+
+  /** Keeps a finished job's last view for status queries, the newest MAX_FINISHED_JOBS. */
+  #remember (snap: JobSnapshot): void {
+    this.#finished.set(snap.id, snap)
+    for (const old of this.#finished.keys()) {
+      if (this.#finished.size <= MAX_FINISHED_JOBS) break
+      this.#finished.delete(old)
+    }
   }
 
   #run (jobId: string, fileId: string, manifest: FileRecord['manifest'], dest: string, options: GetOptions, claimed: boolean): { job: DownloadJob, done: Promise<void> } {
@@ -405,7 +463,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       library: this.#need(this.#library),
       finder: this.#need(this.#sources),
       swarm: this.#need(this.#swarm),
-      rates: this.#need(this.#rates),
+      rates: this.#need(this.#rates).forJob(options.downloadLimit ?? 0),
       buffers: this.#buffers,
       options: {
         maxRequestsPerPeer: t.requestsInFlightPerPeer,
@@ -417,16 +475,13 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     })
     job.on('progress', (s) => { this.emit('download:progress', s) })
     job.on('chunk', (c) => {
-      if (c.status === 'completed' && c.peer != null) this.#peerBook.downloaded(c.peer, chunkRange(manifest.size, manifest.chunkSize, c.index).length)
+      // A chunk copied from our own disk came from no peer.
+      if (c.status === 'completed' && c.peer != null && c.peer !== LOCAL_SOURCE) this.#peerBook.downloaded(c.peer, chunkRange(manifest.size, manifest.chunkSize, c.index).length)
     })
     job.on('state', () => { this.emit('download:state', job.snapshot()) })
     const done = job.run(options.signal).finally(() => {
       this.#jobs.delete(jobId)
-      this.#finished.set(jobId, job.snapshot())
-      for (const old of this.#finished.keys()) {
-        if (this.#finished.size <= MAX_FINISHED_JOBS) break
-        this.#finished.delete(old)
-      }
+      this.#remember(job.snapshot())
     })
     // Callers that follow the job await `done` themselves; this only keeps a job nobody follows from an unhandled rejection.
     done.catch((err: unknown) => { log('job %s ended: %s', jobId, err) })
@@ -496,6 +551,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
         speed: 0,
         etaSeconds: null,
         peers: [],
+        peersUsed: 0,
         missingPeers: [],
         bannedPeers: [],
         error: d.error,
@@ -593,6 +649,14 @@ async function isFile (path: string): Promise<boolean> {
   }
 }
 
-function newJobId (): string {
-  return randomBytes(6).toString('base64url')
+/** Letters and digits only: an ID never starts with `-` (read as an option) or needs quoting. */
+const JOB_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+/** 8 characters of 62: about 48 bits, as the base64url IDs of earlier versions (which still work). */
+const JOB_ID_LENGTH = 8
+
+/** A fresh job ID. */
+export function newJobId (): string {
+  let id = ''
+  for (let i = 0; i < JOB_ID_LENGTH; i++) id += JOB_ID_ALPHABET[randomInt(JOB_ID_ALPHABET.length)]
+  return id
 }

@@ -30,8 +30,12 @@ import type { Catalog, DownloadState } from '../store/catalog.js'
 import type { Library, PartialRegistration } from '../node/library.js'
 import type { SourceFinder } from './sources.js'
 import type { DownloadLimiter } from './download-limiter.js'
+import { LOCAL_SOURCE, openLocalSource, type LocalSource } from './local-source.js'
+import { logger } from '../util/log.js'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
+
+const log = logger('download-job')
 
 /** How often the job checks for stalls, updates speed and emits progress. */
 export const TICK_MS = 250
@@ -79,7 +83,7 @@ export interface DownloadJobInit {
   library: Library
   finder: SourceFinder
   swarm: SwarmMembership
-  /** The node's download rate limits (shared by its jobs). */
+  /** The node's download rate limits (shared by its jobs), with this job's own if it has one (`forJob`). */
   rates: DownloadLimiter
   /** Chunk buffers, recycled (shared by the node's jobs). */
   buffers: BufferPool
@@ -87,12 +91,25 @@ export interface DownloadJobInit {
   now?: () => number
 }
 
+/**
+ * What a source is doing for the job now: `active` sent data within the last
+ * rate window (its rate is above 0); `idle` is connected (or is the local
+ * copy) and sends nothing now — it has nothing we still need, we are paced by
+ * a limit, or the job is over; `stalled` left our requests unanswered past the
+ * stall timeout; `gone` is no longer connected; `banned` sent chunks that did
+ * not match the manifest.
+ */
+export type SourceState = 'active' | 'idle' | 'stalled' | 'gone' | 'banned'
+
 /** A source's part in the download. */
 export interface PeerContribution {
+  /** The peer's ID, or LOCAL_SOURCE ('local') for a copy on this node's disk. */
   peerId: string
+  /** Verified bytes it gave. */
   bytes: number
+  /** Bytes per second it sent over the last rate window; 0 once the job is over. */
   rate: number
-  state: string
+  state: SourceState
   inFlight: number
 }
 
@@ -107,15 +124,21 @@ export interface JobSnapshot {
   bytesDone: number
   chunkCount: number
   chunksDone: number
+  /** Bytes per second over the last rate window; 0 once the job is over. */
   speed: number
+  /** Seconds left at that speed; null when unknown and once the job is over. */
   etaSeconds: number | null
   peers: PeerContribution[]
+  /** Sources that gave at least one verified byte (`bytes > 0`): what "from N peers" counts. */
+  peersUsed: number
   /** Sources lost (disconnected, or no longer holding the file) while the job is stalled. */
   missingPeers: string[]
   /** Sources banned for sending chunks that did not match the manifest: not gone, lying. */
   bannedPeers: string[]
   error: string | null
   errorCode: string | null
+  /** True when the destination already held the file, verified: nothing was transferred. */
+  alreadyComplete?: boolean
 }
 
 /** Typed events of a job; listeners that throw are isolated from the engine. */
@@ -126,8 +149,7 @@ export interface DownloadJobEvents {
 }
 
 interface Source {
-  peer: PeerId
-  channel: ChunkChannel | undefined
+  channel: ChunkChannel | LocalSource | undefined
   have: HaveSubscription
   leave: () => void
 }
@@ -146,7 +168,8 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   readonly #sources = new Map<string, Source>()
   /** Peers being subscribed to now, so two hints of one peer open one subscription. */
   readonly #joining = new Set<string>()
-  readonly #everSeen = new Set<string>()
+  /** Every source the job subscribed to, with its peer ID (none for the local copy). */
+  readonly #everSeen = new Map<string, PeerId | undefined>()
   readonly #contributed = new Map<string, number>()
   readonly #abort = new AbortController()
   #state: DownloadState = 'running'
@@ -256,6 +279,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     this.#scheduler.resetFailures()
     void (async () => {
       try {
+        await this.#addLocal().catch((err: unknown) => { log.error('opening a local copy of %s failed: %O', this.fileId, err) })
         for await (const peer of this.#init.finder.findSources(this.fileId, { signal: this.#abort.signal })) {
           if (this.#abort.signal.aborted) break
           await this.#addSource(peer).catch(() => {})
@@ -281,6 +305,29 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     }
   }
 
+  /** A complete copy on this node's disk is a source like a peer, named LOCAL_SOURCE. */
+  async #addLocal (): Promise<void> {
+    if (this.#abort.signal.aborted || this.#sources.has(LOCAL_SOURCE) || this.#scheduler.peer(LOCAL_SOURCE)?.state === 'banned') return
+    const { library, manifest } = this.#init
+    const channel = await openLocalSource(library, this.fileId, manifest, this.dest, {
+      onChunk: (index, data, digest) => { this.#onChunk(LOCAL_SOURCE, index, data, digest) },
+      onProgress: (index, received, blockBytes) => { this.#onBlock(LOCAL_SOURCE, index, received, blockBytes) },
+      onClose: (replaced) => {
+        this.#dropSource(LOCAL_SOURCE)
+        // The copy changed or did not match (it is unshared now): the next one, if any, takes over.
+        if (replaced) this.#addLocal().catch((err: unknown) => { log.error('opening a local copy of %s failed: %O', this.fileId, err) })
+      }
+    })
+    if (channel == null) return
+    if (this.#abort.signal.aborted) { channel.close(); return }
+    const all = Bitfield.full(manifestChunkCount(manifest))
+    this.#sources.set(LOCAL_SOURCE, { channel, have: { bitfield: all, close: () => {} }, leave: () => {} })
+    this.#everSeen.set(LOCAL_SOURCE, undefined)
+    this.#scheduler.addPeer(LOCAL_SOURCE, all, this.#now())
+    if (this.#state === 'stalled') this.#setState('running')
+    this.#pump(LOCAL_SOURCE)
+  }
+
   async #subscribe (peer: PeerId): Promise<void> {
     const key = peer.toString()
     const { libp2p, manifest } = this.#init
@@ -294,9 +341,9 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
       onClose: () => { this.#dropSource(key) }
     }, { signal })
     if (have == null || signal.aborted) { have?.close(); return }
-    const source: Source = { peer, channel: undefined, have, leave: this.#init.swarm.join(this.fileId, peer) }
+    const source: Source = { channel: undefined, have, leave: this.#init.swarm.join(this.fileId, peer) }
     this.#sources.set(key, source)
-    this.#everSeen.add(key)
+    this.#everSeen.set(key, peer)
     this.#scheduler.addPeer(key, have.bitfield, this.#now())
     const rtt = await libp2p.services.ping.ping(peer, { signal }).catch(() => undefined)
     if (typeof rtt === 'number') this.#scheduler.onRtt(key, rtt)
@@ -344,10 +391,12 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     const budget = this.#chunkBudget - this.#scheduler.inFlight - this.#pendingWrites
     if (budget <= 0) return
     const { manifest, rates } = this.#init
-    const allowed = rates.grant(key, budget, manifest.chunkSize)
+    // Rate limits are for the network: a copy from our own disk is not paced.
+    const local = key === LOCAL_SOURCE
+    const allowed = local ? budget : rates.grant(key, budget, manifest.chunkSize)
     if (allowed === 0) return // the tick pumps again
     const picked = this.#scheduler.assign(key, this.#now(), allowed)
-    rates.refund(key, allowed - picked.length, manifest.chunkSize)
+    if (!local) rates.refund(key, allowed - picked.length, manifest.chunkSize)
     const urgent = this.#scheduler.missingCount <= this.#urgentTail
     for (const index of picked) {
       channel.request(index, urgent)
@@ -363,7 +412,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   #onBlock (key: string, index: number, received: number, blockBytes: number): void {
     this.#scheduler.onData(key, blockBytes, this.#now())
     if (this.#state === 'stalled') this.#setState('running')
-    this.#progress.received(index, key, received, blockBytes)
+    this.#progress.received(index, key, received, blockBytes, this.#now())
   }
 
   /** A chunk arrived whole, hashed on arrival: keep it if it matches the manifest, or count it against its sender. */
@@ -505,12 +554,20 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     await this.#lock?.release()
   }
 
-  /** The job as the API and CLI show it. */
+  /** The job as the API and CLI show it; a job that is over has no speed, rates or ETA. */
   snapshot (): JobSnapshot {
-    const banned = [...this.#everSeen].filter(k => this.#scheduler.peer(k)?.state === 'banned')
+    const seen = [...this.#everSeen.keys()]
+    const banned = seen.filter(k => this.#scheduler.peer(k)?.state === 'banned')
     const missing = this.#state === 'stalled'
-      ? [...this.#everSeen].filter(k => !this.#sources.has(k) && !banned.includes(k))
+      ? seen.filter(k => !this.#sources.has(k) && !banned.includes(k))
       : []
+    const live = this.#state === 'running' || this.#state === 'stalled'
+    const peers = seen.map((id) => {
+      const state = this.#sourceState(id, live ? this.#progress.peerRate(id) : 0, live)
+      // Only a source sending now has a rate: a gone peer's last bytes are not a speed.
+      const rate = state === 'active' ? Math.round(this.#progress.peerRate(id)) : 0
+      return { peerId: id, bytes: this.#contributed.get(id) ?? 0, rate, state, inFlight: this.#scheduler.peer(id)?.inFlight.size ?? 0 }
+    })
     return {
       id: this.id,
       fileId: this.fileId,
@@ -521,17 +578,32 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
       bytesDone: this.#progress.bytesDone,
       chunkCount: this.#progress.chunkCount,
       chunksDone: this.#progress.chunksDone,
-      speed: Math.round(this.#progress.speed),
-      etaSeconds: this.#progress.etaSeconds ?? null,
-      peers: [...this.#everSeen].map((id) => {
-        const p = this.#scheduler.peer(id)
-        return { peerId: id, bytes: this.#contributed.get(id) ?? 0, rate: Math.round(p?.rate ?? 0), state: p?.state ?? 'gone', inFlight: p?.inFlight.size ?? 0 }
-      }),
+      speed: live ? Math.round(this.#progress.speed) : 0,
+      etaSeconds: live ? this.#progress.etaSeconds ?? null : null,
+      peers,
+      peersUsed: peers.filter(p => p.bytes > 0).length,
       missingPeers: missing,
       bannedPeers: banned,
       error: this.#error?.message ?? null,
       errorCode: this.#error?.code ?? null
     }
+  }
+
+  /**
+   * See SourceState. A peer the job let go of (it ended, or the peer stopped
+   * offering the file) is `gone` only if it is no longer connected; the local
+   * copy is gone if it was dropped while the job ran (changed on disk).
+   */
+  #sourceState (id: string, rate: number, live: boolean): SourceState {
+    const stats = this.#scheduler.peer(id)
+    if (stats?.state === 'banned') return 'banned'
+    const peer = this.#everSeen.get(id)
+    const present = this.#sources.has(id) || (peer == null
+      ? !live
+      : this.#init.libp2p.getConnections(peer).length > 0)
+    if (!present) return 'gone'
+    if (rate > 0) return 'active'
+    return stats?.state === 'stalled' && this.#sources.has(id) ? 'stalled' : 'idle'
   }
 
   /** Per-chunk states, for chunks_status. */

@@ -1,8 +1,17 @@
 /**
  * Progress bookkeeping of one download: the state of every chunk (pending,
  * downloading with bytes, completed, failed; with the peer involved), totals,
- * speed as a moving average and ETA. Pure: time is passed in.
+ * the job's speed and each peer's, and the ETA. Pure: time is passed in.
+ *
+ * Speeds are what arrived over the last RATE_WINDOW_MS of wall time (see
+ * RateMeter), not a peer's capacity while busy (the scheduler's PeerStats.rate,
+ * which sizes request windows): a peer paced by a rate limit sends in bursts,
+ * and only time-averaged bytes give the figure a user expects. A peer that
+ * sent nothing for a whole window shows exactly 0.
  */
+import { RateMeter } from './rate-meter.js'
+
+export { RATE_WINDOW_MS } from './rate-meter.js'
 
 /** Per-chunk states shown to users (seed 000's chunks_status). */
 export type ChunkStatus = 'pending' | 'downloading' | 'completed' | 'failed'
@@ -15,10 +24,6 @@ export interface ChunkProgress {
   total?: number
 }
 
-/** Speed is averaged over windows of this length. */
-export const SPEED_WINDOW_MS = 1000
-const SPEED_ALPHA = 0.5
-
 /** Tracks chunk states and transfer speed for one job. */
 export class JobProgress {
   readonly chunkCount: number
@@ -26,28 +31,33 @@ export class JobProgress {
   readonly #active = new Map<number, ChunkProgress>()
   readonly #failed = new Map<number, string | undefined>()
   readonly #completedBy = new Map<number, string | undefined>()
+  readonly #meter: RateMeter
+  readonly #peerMeters = new Map<string, RateMeter>()
   #bytesDone = 0
   #received = 0
-  #windowStart: number
-  #windowBytes = 0
-  #speed = 0
+  #now: number
 
   constructor (chunkCount: number, size: number, now: number) {
     this.chunkCount = chunkCount
     this.size = size
-    this.#windowStart = now
+    this.#now = now
+    this.#meter = new RateMeter(now)
   }
 
   get chunksDone (): number { return this.#completedBy.size }
   get bytesDone (): number { return this.#bytesDone }
   get bytesReceived (): number { return this.#received }
-  /** Bytes per second, moving average. */
-  get speed (): number { return this.#speed }
+  /** Bytes per second over the last RATE_WINDOW_MS (as of the last `tick`). */
+  get speed (): number { return this.#meter.rate(this.#now) }
+
+  /** Bytes per second `peer` sent over the last RATE_WINDOW_MS; 0 for a peer that sent nothing in it. */
+  peerRate (peer: string): number { return this.#peerMeters.get(peer)?.rate(this.#now) ?? 0 }
 
   /** Seconds left at the current speed; undefined when unknown. */
   get etaSeconds (): number | undefined {
     if (this.#bytesDone >= this.size) return 0
-    return this.#speed > 0 ? Math.ceil((this.size - this.#bytesDone) / this.#speed) : undefined
+    const speed = this.speed
+    return speed > 0 ? Math.ceil((this.size - this.#bytesDone) / speed) : undefined
   }
 
   /** A chunk present before the job ran (resume). */
@@ -60,11 +70,18 @@ export class JobProgress {
     if (this.#completedBy.has(index)) return
     this.#failed.delete(index)
     this.#active.set(index, { status: 'downloading', peer, received: 0, total })
+    // A peer's rate is measured from its first request on, not from the job's start.
+    if (!this.#peerMeters.has(peer)) this.#peerMeters.set(peer, new RateMeter(this.#now))
   }
 
-  received (index: number, peer: string, received: number, delta: number): void {
+  /** `delta` more bytes of chunk `index` arrived from `peer` (`received` so far); `now` dates them. */
+  received (index: number, peer: string, received: number, delta: number, now = this.#now): void {
     this.#received += delta
-    this.#windowBytes += delta
+    this.#now = Math.max(this.#now, now)
+    this.#meter.add(delta, now)
+    let meter = this.#peerMeters.get(peer)
+    if (meter == null) this.#peerMeters.set(peer, meter = new RateMeter(now))
+    meter.add(delta, now)
     const p = this.#active.get(index)
     if (p != null && p.peer === peer) p.received = received
   }
@@ -88,14 +105,9 @@ export class JobProgress {
     this.#active.delete(index)
   }
 
-  /** Folds the bytes of the elapsed window into the speed average. */
+  /** Moves the clock the speeds are read at. */
   tick (now: number): void {
-    const elapsed = now - this.#windowStart
-    if (elapsed < SPEED_WINDOW_MS) return
-    const sample = this.#windowBytes * 1000 / elapsed
-    this.#speed = this.#speed === 0 ? sample : this.#speed + SPEED_ALPHA * (sample - this.#speed)
-    this.#windowStart = now
-    this.#windowBytes = 0
+    this.#now = Math.max(this.#now, now)
   }
 
   /** The state of one chunk. */

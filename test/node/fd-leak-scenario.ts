@@ -55,7 +55,9 @@ try {
     await fromB.done
     gets++
     // …and b starts another copy of the same file, cancelled half way; so does c.
+    // Each forgets the file first: a node's own copy is a source, and would finish it at once.
     for (const node of [b, c]) {
+      await node.remove(shared.id)
       const partial = await node.startDownload(shared.id, { output: join(dir, `${node === b ? 'b' : 'c'}-partial-${round}.bin`), peers: a.addrs })
       await sleep(100)
       node.cancel(partial.job.id)

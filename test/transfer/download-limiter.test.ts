@@ -46,4 +46,27 @@ describe('DownloadLimiter', () => {
     limiter.refund('a', 1, 256 * 1024)
     assert.equal(limiter.grant('a', 8, 256 * 1024), 4, 'the whole 1 MiB burst again')
   })
+
+  it('gives a job its own limit on top of the node\'s, shared over the job\'s peers', () => {
+    const clock = new FakeClock()
+    const node = new DownloadLimiter({ rateBytesPerSecond: 0, peerRateBytesPerSecond: 0, now: clock.now })
+    assert.equal(node.forJob(0), node, 'no limit: the node\'s own limiter')
+    const job = node.forJob(MIB)
+    assert.equal(job.limited, true)
+    assert.equal(job.grant('a', 16, MIB), 1, 'one chunk while out of debt')
+    assert.equal(job.grant('b', 16, MIB), 0, 'the job\'s budget is spent for all its peers')
+    assert.equal(node.grant('b', 16, MIB), 16, 'other downloads of the node are not held back')
+    let granted = 0
+    for (let t = 0; t < 40; t++) { clock.advance(250); granted += job.grant(t % 2 === 0 ? 'a' : 'b', 16, MIB) }
+    assert.ok(granted >= 9 && granted <= 11, `about 10 chunks in 10 s at 1 MiB/s: granted ${granted}`)
+  })
+
+  it('keeps the node\'s total limit over a job with a higher limit of its own', () => {
+    const clock = new FakeClock()
+    const node = new DownloadLimiter({ rateBytesPerSecond: MIB, peerRateBytesPerSecond: 0, now: clock.now })
+    const job = node.forJob(100 * MIB)
+    assert.equal(job.grant('a', 16, MIB), 1)
+    assert.equal(node.grant('a', 16, MIB), 0, 'the job spent the node\'s total too')
+    assert.equal(job.grant('a', 16, MIB), 0)
+  })
 })

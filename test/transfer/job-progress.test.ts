@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { JobProgress, SPEED_WINDOW_MS } from '../../src/transfer/job-progress.js'
+import { JobProgress, RATE_WINDOW_MS } from '../../src/transfer/job-progress.js'
 
 /** A clock tests move by hand; JobProgress takes the time as an argument. */
 class FakeClock {
@@ -110,45 +110,59 @@ describe('JobProgress', () => {
   })
 
   describe('speed and ETA', () => {
-    it('has no speed and an unknown ETA before the first full window', () => {
+    it('has no speed and an unknown ETA before any byte arrives', () => {
       const clock = new FakeClock()
       const progress = new JobProgress(10, 10 * KIB, clock.ms)
       assert.equal(progress.speed, 0)
       assert.equal(progress.etaSeconds, undefined)
-      progress.received(0, 'a', KIB, KIB)
-      progress.tick(clock.advance(SPEED_WINDOW_MS - 1))
-      assert.equal(progress.speed, 0, 'a window shorter than SPEED_WINDOW_MS is not folded in')
+      progress.tick(clock.advance(2000))
+      assert.equal(progress.speed, 0)
       assert.equal(progress.etaSeconds, undefined)
     })
 
-    it('takes the first window as the speed, then averages windows with weight one half', () => {
+    it('is the bytes of the last RATE_WINDOW_MS over that span; a young job divides by at least RATE_MIN_SPAN_MS', () => {
       const clock = new FakeClock()
       const progress = new JobProgress(100, 100_000, clock.ms)
-      assert.equal(SPEED_WINDOW_MS, 1000)
-      progress.received(0, 'a', 1000, 1000)
+      assert.equal(RATE_WINDOW_MS, 3000)
+      progress.received(0, 'a', 1000, 1000, clock.advance(100))
+      assert.equal(progress.speed, 1000, 'the first block over the minimum span of 1 s, not over 100 ms')
+      progress.received(1, 'a', 3000, 3000, clock.advance(1900))
+      progress.tick(clock.ms)
+      assert.equal(progress.speed, 2000, '4000 bytes over the 2 s since the start')
+      progress.tick(clock.advance(900))
+      assert.equal(progress.speed, 4000 / 2.9, '4000 bytes over the 2.9 s since the start')
+      progress.tick(clock.advance(1200))
+      assert.equal(progress.speed, 3000 / 2.85, 'the first block left the window: 3000 bytes over the 11 slots and 100 ms it covers')
+      progress.tick(clock.advance(2000))
+      assert.equal(progress.speed, 0, 'nothing arrived for a whole window: exactly 0, not a decaying average')
+    })
+
+    it('keeps a rate per peer, summing to the job speed; a silent peer reads 0', () => {
+      const clock = new FakeClock()
+      const progress = new JobProgress(100, 100_000, clock.ms)
+      progress.requested(0, 'a', 10_000)
+      progress.requested(1, 'b', 10_000)
+      clock.advance(3000)
+      for (let i = 0; i < 12; i++) {
+        progress.received(0, 'a', 500 * (i + 1), 500, clock.advance(250))
+        if (i < 4) progress.received(1, 'b', 100 * (i + 1), 100, clock.ms)
+      }
+      progress.tick(clock.ms)
+      assert.ok(Math.abs(progress.peerRate('a') - 2000) < 2000 * 0.1, `500 bytes every 250 ms: ${progress.peerRate('a')}`)
+      assert.ok(Math.abs(progress.peerRate('b') - 400 / 3) < 400 / 3 * 0.1, `b sent 400 bytes in the first second of the window: ${progress.peerRate('b')}`)
+      assert.equal(progress.speed, progress.peerRate('a') + progress.peerRate('b'))
+      assert.equal(progress.peerRate('nobody'), 0)
       progress.tick(clock.advance(1000))
-      assert.equal(progress.speed, 1000)
-
-      progress.received(1, 'a', 3000, 3000)
-      progress.tick(clock.advance(1000))
-      assert.equal(progress.speed, 2000, '1000 + (3000 - 1000) / 2')
-
-      progress.tick(clock.advance(2000)) // a 2 s window with nothing received
-      assert.equal(progress.speed, 1000, '2000 + (0 - 2000) / 2')
-
-      progress.received(2, 'a', 4000, 4000)
-      progress.tick(clock.advance(500))
-      assert.equal(progress.speed, 1000, 'half a window later nothing changes yet')
-      progress.tick(clock.advance(1500)) // 4000 bytes over 2 s
-      assert.equal(progress.speed, 1500)
+      assert.equal(progress.peerRate('b'), 0, 'b has been silent for a whole window')
+      assert.ok(progress.peerRate('a') > 0)
     })
 
     it('computes the ETA from the bytes still missing, rounded up', () => {
       const clock = new FakeClock()
       const progress = new JobProgress(10, 10_000, clock.ms)
-      progress.received(0, 'a', 3000, 3000)
+      progress.received(0, 'a', 3000, 3000, clock.advance(1000))
       progress.completed(0, 'a', 3000)
-      progress.tick(clock.advance(1000)) // 3000 B/s
+      progress.tick(clock.ms) // 3000 B/s over the first second
       assert.equal(progress.etaSeconds, 3, '7000 bytes at 3000 B/s is 2.33 s, shown as 3')
       progress.restored(1, 6999)
       assert.equal(progress.etaSeconds, 1)
