@@ -26,6 +26,7 @@ export function formatElapsed (ms: number): string {
 /** The one-line summary. */
 export function summaryLine (o: GetOutcome, pal: Palette): string {
   const s = o.snapshot
+  if (s.alreadyComplete === true) return `${pal.green(pal.bold('done:'))} ${pal.bold(printable(s.name))} ${formatBytes(s.size)} was already complete here, verified`
   // What peers sent in this run; the rest was verified on disk already (a resume).
   const fetched = Math.min(s.size, s.peers.reduce((n, p) => n + p.bytes, 0))
   const rate = o.elapsedMs > 0 ? fetched * 1000 / o.elapsedMs : 0

@@ -29,7 +29,7 @@ const PLAIN = makePalette(false)
 
 /** Peers that have sent bytes of the file: what the bar, the log lines and the summary count. */
 export function sendingPeers (s: JobSnapshot): number {
-  return s.peers.filter(p => p.bytes > 0).length
+  return s.peersUsed
 }
 
 /** `12D3KooW…c9xQ2a`: a peer ID short enough for a line (the full ID is in --verbose and --json). */

@@ -96,6 +96,7 @@ test('two local copies and the seeder gone: `shoal get ID` elsewhere copies one,
 
   const again = await runShoal(['get', id, '--data-dir', data, '--json'], { cwd: elsewhere, timeoutMs: 60_000 })
   assert.equal(again.code, 0, again.stderr)
+  assert.equal(lastJson(again).alreadyComplete, true)
   assert.equal(await sha256File(join(elsewhere, 'f.bin')), await sha256File(src))
   assert.deepEqual(await readdir(elsewhere), ['f.bin'])
 

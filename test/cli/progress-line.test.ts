@@ -21,7 +21,7 @@ function snapshot (over: Partial<JobSnapshot> = {}): JobSnapshot {
       { peerId: '12D3KooWBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB', bytes: 4 * MIB, rate: 0, state: 'active', inFlight: 2 },
       { peerId: '12D3KooWCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC', bytes: 0, rate: 0, state: 'active', inFlight: 0 }
     ],
-    missingPeers: [], bannedPeers: [], error: null, errorCode: null,
+    missingPeers: [], bannedPeers: [], error: null, errorCode: null, peersUsed: 2,
     ...over
   }
 }

@@ -45,6 +45,7 @@ test('share on one node, get on another: verified, byte for byte, with --json sh
   // The same ID again into the same path: already there, so done (get is safe to re-run), file untouched.
   const again = await runShoal(['get', shared.id, '-o', out, '--data-dir', join(dir, 'b')])
   assert.equal(again.code, 0, again.stderr)
+  assert.match(again.stdout, /already complete here, verified/)
   assert.equal(await sha256File(out), await sha256File(src))
 })
 

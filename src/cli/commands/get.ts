@@ -64,7 +64,7 @@ export async function getCommand (target: string, flags: GetFlags, signal: Abort
       const outcome: GetOutcome = { snapshot: done, elapsedMs: Date.now() - startedAt }
       const peers = done.peers.filter(p => p.bytes > 0).map(p => ({ peerId: p.peerId, bytes: p.bytes }))
       if (flags.json || !flags.quiet) {
-        printResult(flags.json, { id: done.fileId, path: done.dest, size: done.size, peers }, () =>
+        printResult(flags.json, { id: done.fileId, path: done.dest, size: done.size, peers, ...(done.alreadyComplete === true ? { alreadyComplete: true } : {}) }, () =>
           getReport(outcome, { verbose: flags.verbose, palette: paletteFor(process.stdout) }))
       }
     }, { network: flags.network, transfer: flags.transfer })
