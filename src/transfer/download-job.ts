@@ -210,6 +210,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
       stallTimeoutMs: init.options.stallTimeoutMs,
       sequential: init.options.sequential
     })
+    // `run()` hands this rejection to its caller; this only keeps it from counting as unhandled first.
     this.#finished.promise.catch(() => {})
   }
 
@@ -282,10 +283,11 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
         await this.#addLocal().catch((err: unknown) => { log.error('opening a local copy of %s failed: %O', this.fileId, err) })
         for await (const peer of this.#init.finder.findSources(this.fileId, { signal: this.#abort.signal })) {
           if (this.#abort.signal.aborted) break
-          await this.#addSource(peer).catch(() => {})
+          await this.#addSource(peer).catch((err: unknown) => { log('source %s of %s not added: %s', peer, this.fileId, err) })
         }
-      } catch {
+      } catch (err) {
         // Discovery failing is not fatal: the next resume check tries again.
+        log('looking for sources of %s failed: %s', this.fileId, err)
       } finally {
         this.#discovering = false
         this.#checkStalled()
@@ -345,7 +347,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     this.#sources.set(key, source)
     this.#everSeen.set(key, peer)
     this.#scheduler.addPeer(key, have.bitfield, this.#now())
-    const rtt = await libp2p.services.ping.ping(peer, { signal }).catch(() => undefined)
+    const rtt = await libp2p.services.ping.ping(peer, { signal }).catch(() => undefined) // no answer: the scheduler measures RTT itself
     if (typeof rtt === 'number') this.#scheduler.onRtt(key, rtt)
     source.channel = await ChunkChannel.open(libp2p, peer, this.fileId, manifest, {
       allocate: (length) => this.#init.buffers.acquire(length),
@@ -365,7 +367,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
       if (this.#sources.has(key) || this.#joining.has(key) || hint.peerId.equals(this.#init.libp2p.peerId)) continue
       this.#init.swarm.learn(hint)
         .then(async () => { await this.#addSource(hint.peerId) })
-        .catch(() => {}) // unreachable or not holding the file: the other sources carry on
+        .catch((err: unknown) => { log('peer-exchange hint %s not added: %s', key, err) }) // the other sources carry on
     }
   }
 
@@ -548,7 +550,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     for (const key of [...this.#sources.keys()]) this.#dropSource(key)
     this.#registration?.unregister()
     if (this.#partial != null) {
-      await this.#sync().catch(() => {})
+      await this.#sync().catch((err: unknown) => { log.error('syncing %s on stop failed (unsynced chunks are re-hashed on resume): %s', this.dest, err) })
       await this.#partial.close()
     }
     await this.#lock?.release()
@@ -614,8 +616,9 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   #emitSafe<K extends keyof DownloadJobEvents> (event: K, ...args: DownloadJobEvents[K]): void {
     try {
       this.emit(event, ...(args as any))
-    } catch {
+    } catch (err) {
       // A throwing listener must not break the download.
+      log.error('a %s listener threw: %s', event, err)
     }
   }
 }

@@ -32,7 +32,7 @@ const normal = (route: string): string => route.replace(/:[A-Za-z]+/g, ':param')
 function postBodies (source: string): Map<string, string[]> {
   const out = new Map<string, string[]>()
   for (const m of source.matchAll(/app\.post(?:<[^>]*>)?\('([^']+)'([\s\S]*?)async \(req/g)) {
-    const block = m[2] as string
+    const block = (m[2] as string).replace(/\/\/.*$/gm, '') // comments may hold anything, `word:` included
     const props = /body: \{[\s\S]*?properties: \{([\s\S]*?)\},\s*required/.exec(block)?.[1] ?? /properties: \{(.*?)\} \}, required/.exec(block)?.[1] ?? ''
     out.set(m[1] as string, topLevelKeys(props))
   }
