@@ -27,19 +27,14 @@ import { logger } from '../util/log.js'
 import { verifyLocalCopy, type VerifyReport } from './verify.js'
 import type { Catalog, FileRecord } from '../store/catalog.js'
 import type { FileProvider, ServedFile } from '../protocol/served-file.js'
+import type { JobLibrary, LocalCopy, PartialReader, PartialRegistration, UnshareReason } from '../transfer/job-library.js'
+
+export type { LocalCopy, PartialReader, PartialRegistration, UnshareReason }
 
 const log = logger('library')
 
 /** How often the identity of every complete copy is re-checked on disk (a deleted file leaves no read to notice it). */
 export const FILE_CHECK_INTERVAL_MS = 10_000
-
-/** Reads chunk bytes of a partial download (verified chunks only). */
-export interface PartialReader {
-  read: (offset: number, length: number) => Promise<Uint8Array>
-}
-
-/** Why a copy stopped being shared. */
-export type UnshareReason = 'changed' | 'deleted' | 'corrupt'
 
 /** A copy unshared because it no longer matches its manifest: a warning for the user. */
 export interface FileChangedEvent {
@@ -54,30 +49,13 @@ export interface LibraryEvents {
   'file:changed': [FileChangedEvent]
 }
 
-/** A complete copy on disk opened for a download to copy from (see transfer/local-source.ts). */
-export interface LocalCopy {
-  readonly path: string
-  /** Reads bytes; ERR_FILE_CHANGED once the file changed or went since it was catalogued. */
-  read: (offset: number, length: number) => Promise<Buffer>
-  /** Stops sharing this copy: it no longer matches (see `unshare`). */
-  unshare: (reason: UnshareReason, detail?: string) => void
-  close: () => Promise<void>
-}
-
-/** Handle a download holds on its registration. */
-export interface PartialRegistration {
-  /** Announces a newly verified chunk to have-subscribers. */
-  announce: (index: number) => void
-  unregister: () => void
-}
-
 interface Entry {
   served: ServedFile
   close: () => Promise<void>
 }
 
 /** The set of files this node serves; implements the protocols' FileProvider. */
-export class Library extends EventEmitter<LibraryEvents> implements FileProvider {
+export class Library extends EventEmitter<LibraryEvents> implements FileProvider, JobLibrary {
   readonly #catalog: Catalog
   readonly #entries = new Map<string, Entry>()
   readonly #listeners = new Map<string, Set<(index: number) => void>>()

@@ -415,27 +415,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
 
   /** A finished job for a get whose destination holds the file already: nothing to transfer. */
   #alreadyComplete (fileId: string, manifest: FileRecord['manifest'], dest: string): { job: DownloadHandle, done: Promise<void> } {
-    const chunks = manifestChunkCount(manifest)
-    const snap: JobSnapshot = {
-      id: newJobId(),
-      fileId,
-      name: manifest.name,
-      dest,
-      state: 'completed',
-      size: manifest.size,
-      bytesDone: manifest.size,
-      chunkCount: chunks,
-      chunksDone: chunks,
-      speed: 0,
-      etaSeconds: null,
-      peers: [],
-      peersUsed: 0,
-      missingPeers: [],
-      bannedPeers: [],
-      error: null,
-      errorCode: null,
-      alreadyComplete: true
-    }
+    const snap: JobSnapshot = { ...restingSnapshot({ id: newJobId(), fileId, dest, state: 'completed', error: null }, manifest, manifestChunkCount(manifest)), alreadyComplete: true }
     this.#remember(snap)
     this.emit('download:started', snap)
     return { job: { id: snap.id, fileId, dest, state: 'completed', snapshot: () => snap }, done: Promise.resolve() }
@@ -535,27 +515,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     for (const [id, snap] of this.#finished) out.set(id, snap)
     for (const d of this.catalog.listDownloads()) {
       if (out.has(d.id) || this.#jobs.has(d.id)) continue
-      const manifest = this.catalog.getFile(d.fileId)?.manifest
-      const done = this.catalog.verifiedChunks(d.id).length
-      out.set(d.id, {
-        id: d.id,
-        fileId: d.fileId,
-        name: manifest?.name ?? '',
-        dest: d.dest,
-        state: d.state,
-        size: manifest?.size ?? 0,
-        bytesDone: manifest == null ? 0 : Math.min(manifest.size, done * manifest.chunkSize),
-        chunkCount: manifest == null ? 0 : manifestChunkCount(manifest),
-        chunksDone: done,
-        speed: 0,
-        etaSeconds: null,
-        peers: [],
-        peersUsed: 0,
-        missingPeers: [],
-        bannedPeers: [],
-        error: d.error,
-        errorCode: null
-      })
+      out.set(d.id, restingSnapshot(d, this.catalog.getFile(d.fileId)?.manifest, this.catalog.verifiedChunks(d.id).length))
     }
     for (const { job } of this.#jobs.values()) out.set(job.id, job.snapshot())
     return [...out.values()]
@@ -609,6 +569,29 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     const job = this.job(id)
     if (job == null) throw new ShoalError('ERR_JOB_NOT_FOUND', `no running download ${id}`, { id })
     job.cancel()
+  }
+}
+
+/** The view of a job that is not running: `chunksDone` chunks verified, nothing moving. */
+function restingSnapshot (job: { id: string, fileId: string, dest: string, state: JobSnapshot['state'], error: string | null }, manifest: FileRecord['manifest'] | undefined, chunksDone: number): JobSnapshot {
+  return {
+    id: job.id,
+    fileId: job.fileId,
+    name: manifest?.name ?? '',
+    dest: job.dest,
+    state: job.state,
+    size: manifest?.size ?? 0,
+    bytesDone: manifest == null ? 0 : Math.min(manifest.size, chunksDone * manifest.chunkSize),
+    chunkCount: manifest == null ? 0 : manifestChunkCount(manifest),
+    chunksDone,
+    speed: 0,
+    etaSeconds: null,
+    peers: [],
+    peersUsed: 0,
+    missingPeers: [],
+    bannedPeers: [],
+    error: job.error,
+    errorCode: null
   }
 }
 

@@ -27,7 +27,7 @@ import { ShoalError, toShoalError } from '../errors.js'
 import { Scheduler } from './scheduler.js'
 import { JobProgress, type ChunkProgress } from './job-progress.js'
 import type { Catalog, DownloadState } from '../store/catalog.js'
-import type { Library, PartialRegistration } from '../node/library.js'
+import type { JobLibrary, PartialRegistration } from './job-library.js'
 import type { SourceFinder } from './sources.js'
 import type { DownloadLimiter } from './download-limiter.js'
 import { LOCAL_SOURCE, openLocalSource, type LocalSource } from './local-source.js'
@@ -80,7 +80,7 @@ export interface DownloadJobInit {
   dest: string
   libp2p: Libp2p<{ ping: Ping }>
   catalog: Catalog
-  library: Library
+  library: JobLibrary
   finder: SourceFinder
   swarm: SwarmMembership
   /** The node's download rate limits (shared by its jobs), with this job's own if it has one (`forJob`). */

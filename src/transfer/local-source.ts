@@ -14,7 +14,7 @@ import { chunkHash, type Manifest } from '../content/manifest.js'
 import { equalBytes } from '../content/hash.js'
 import { hasCode, toShoalError } from '../errors.js'
 import { logger } from '../util/log.js'
-import type { LocalCopy } from '../node/library.js'
+import type { JobLibrary, LocalCopy } from './job-library.js'
 
 const log = logger('local-source')
 
@@ -91,7 +91,7 @@ export class LocalSource {
 
 /** A source on a complete copy of `fileId` other than `dest`, or undefined when the node holds none. */
 export async function openLocalSource (
-  library: { openCopy: (id: string, exclude?: string) => Promise<LocalCopy | undefined> },
+  library: Pick<JobLibrary, 'openCopy'>,
   fileId: string, manifest: Manifest, dest: string, handlers: LocalSourceHandlers
 ): Promise<LocalSource | undefined> {
   const copy = await library.openCopy(fileId, dest)
