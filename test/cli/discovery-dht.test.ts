@@ -9,7 +9,14 @@ import { join } from 'node:path'
 import { tempDir, runShoal, lastJson, startNode, writeRandomFile, sha256File, waitFor, type NodeProcess } from '../helpers/cli.js'
 
 const NODES = 30
-const DHT_ONLY = { SHOAL_NETWORK_DHT: 'true', SHOAL_NETWORK_MDNS: 'false' }
+// Every node here shares 127.0.0.1, so the per-IP connection cap (meant for one remote
+// host) is raised; and the lookup budget is the running node's own, not the get's.
+const DHT_ONLY = {
+  SHOAL_NETWORK_DHT: 'true',
+  SHOAL_NETWORK_MDNS: 'false',
+  SHOAL_NETWORK_MAX_CONNECTIONS_PER_IP: '1000',
+  SHOAL_TRANSFER_NO_PROVIDER_TIMEOUT_MS: '60000'
+}
 
 test(`DHT only: ${NODES} nodes in a chain, the last gets the first one's file by bare ID`, async (t) => {
   const dir = await tempDir(t)
