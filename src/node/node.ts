@@ -14,7 +14,7 @@ import { Catalog, CATALOG_FILE, type FileRecord } from '../store/catalog.js'
 import { prepareDataDir } from '../store/data-dir.js'
 import { PART_SUFFIX } from '../store/partial-file.js'
 import { Library, type FileChangedEvent } from './library.js'
-import { PeerBook } from './peer-book.js'
+import { PeerDirectory, type PeerView } from './peer-directory.js'
 import { BufferPool } from '../transfer/buffer-pool.js'
 import { chunkBudget } from '../transfer/chunk-budget.js'
 import type { VerifyReport } from './verify.js'
@@ -52,30 +52,13 @@ export interface ShareResult {
   chunks: number
 }
 
-/** A peer as `shoal peers` shows it. */
-export interface PeerView {
-  peerId: string
-  connected: boolean
-  addrs: string[]
-  via: string[]
-  latencyMs: number | null
-  bytesUp: number
-  bytesDown: number
-}
-
 /** Directory in the data dir holding libp2p's peer store (known peers, DHT routing table). */
 export const PEERSTORE_DIR = 'peerstore'
-
-/** Peers found by mDNS or bootstrap are dialled while we have fewer connections than this. */
-export const DISCOVERY_DIAL_MAX_CONNECTIONS = 50
-/** Gives up on dialling a discovered peer after this long. */
-export const DISCOVERY_DIAL_TIMEOUT_MS = 5_000
 
 /** How long a node started with trackers spends dialling the peers they list. */
 export const TRACKER_BOOTSTRAP_TIMEOUT_MS = 30_000
 
-/** How long `peers` waits for each ping. */
-export const PEER_PING_TIMEOUT_MS = 2_000
+export type { PeerView } from './peer-directory.js'
 
 /** Options of `get`. */
 export interface GetOptions {
@@ -136,7 +119,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   /** Running jobs; `claimed` once a get follows it (auto-resumed jobs start unclaimed). */
   readonly #jobs = new Map<string, { job: DownloadJob, done: Promise<void>, claimed: boolean }>()
   readonly #finished = new Map<string, JobSnapshot>()
-  readonly #peerBook = new PeerBook()
+  readonly #peers = new PeerDirectory()
   readonly #buffers = new BufferPool(chunkBudget)
   /** Aborted by `stop()`: background work (provides, bootstrap, dials, lookups) ends with the node. */
   #lifetime = new AbortController()
@@ -209,18 +192,15 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const t = this.config.transfer
       const limiter = new n.UploadLimiter({ maxPerPeer: t.maxUploadsPerPeer, maxTotal: t.maxUploadsTotal, rateBytesPerSecond: t.uploadRateLimit, peerRateBytesPerSecond: t.peerUploadRateLimit })
       this.#rates = new n.DownloadLimiter({ rateBytesPerSecond: t.downloadRateLimit, peerRateBytesPerSecond: t.peerDownloadRateLimit })
-      const swarm = this.#swarm = new n.SwarmDirectory(libp2p, (peer) => { this.#peerBook.found(peer.toString(), 'pex') })
+      const swarm = this.#swarm = new n.SwarmDirectory(libp2p, (peer) => { this.#peers.found(peer, 'pex') })
       const spread = new n.UploadSpread({ connected: (peer) => libp2p.getConnections(n.peerIdFromString(peer)).length > 0 })
-      const observer = { onUploaded: (peer: string, _id: string, bytes: number) => { this.#peerBook.uploaded(peer, bytes) } }
+      const observer = { onUploaded: (peer: string, _id: string, bytes: number) => { this.#peers.uploaded(peer, bytes) } }
       const budgets = new n.PeerBudgets(t.peerUploadBufferBytes)
       await n.serveShoalProtocols(libp2p, { provider: library, swarm, uploads: { gate: limiter, budgets, writeTimeoutMs: t.uploadStallTimeoutMs, observer, spread } })
-      libp2p.addEventListener('connection:open', (evt) => {
-        if (evt.detail.direction === 'inbound') this.#peerBook.found(evt.detail.remotePeer.toString(), 'inbound')
-      })
-      this.#finder = new n.HintedSourceFinder(libp2p, (peer) => { this.#peerBook.found(peer.toString(), 'link') })
+      this.#finder = new n.HintedSourceFinder(libp2p, (peer) => { this.#peers.found(peer, 'link') })
       const finders: SourceFinder[] = [this.#finder]
-      if (net.dht) finders.push(new n.DhtSourceFinder(libp2p, (peer) => { this.#peerBook.found(peer.toString(), 'dht') }))
-      this.#dialDiscoveredPeers(libp2p)
+      if (net.dht) finders.push(new n.DhtSourceFinder(libp2p, (peer) => { this.#peers.found(peer, 'dht') }))
+      this.#peers.attach(libp2p, n, this.#lifetime.signal)
       if (net.trackers.length > 0) {
         const announcer = this.#announcer = new n.TrackerAnnouncer({
           trackers: net.trackers,
@@ -229,13 +209,13 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
           heldFiles: () => this.#heldFiles(),
           onError: (tracker, err) => { announcerLog.error('announce to %s failed: %O', tracker, err) }
         })
-        finders.push(new n.TrackerSourceFinder(libp2p, () => announcer.clients, (peer) => { this.#peerBook.found(peer.toString(), 'tracker') }))
+        finders.push(new n.TrackerSourceFinder(libp2p, () => announcer.clients, (peer) => { this.#peers.found(peer, 'tracker') }))
       }
       this.#sources = n.combineFinders(libp2p.peerId, finders)
       await libp2p.start()
       if (this.#announcer != null) {
         this.#announcer.start()
-        n.bootstrapFromTrackers(libp2p, this.#announcer.clients, (peer) => { this.#peerBook.found(peer.toString(), 'tracker') }, this.#lifetimeSignal(TRACKER_BOOTSTRAP_TIMEOUT_MS))
+        n.bootstrapFromTrackers(libp2p, this.#announcer.clients, (peer) => { this.#peers.found(peer, 'tracker') }, this.#lifetimeSignal(TRACKER_BOOTSTRAP_TIMEOUT_MS))
           .catch((err: unknown) => { log.error('bootstrap from trackers failed: %s', err) })
       }
       library.startWatching()
@@ -269,6 +249,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     await this.#libp2p?.stop()
     await this.#library?.close()
     this.#catalog?.close()
+    this.#peers.detach()
     this.#libp2p = undefined
     this.#library = undefined
     this.#catalog = undefined
@@ -300,26 +281,6 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   /** The caller's signal, also aborted when the node stops. */
   #bound (signal: AbortSignal | undefined): AbortSignal {
     return signal == null ? this.#lifetime.signal : AbortSignal.any([this.#lifetime.signal, signal])
-  }
-
-  /**
-   * Discovery modules only report peers; we connect to them, up to a few
-   * dozen connections, so they can be asked for files and fill the DHT.
-   * kad-dht also reports every connected peer that speaks its protocol,
-   * however that peer was found: it is credited only with peers it named
-   * to us first.
-   */
-  #dialDiscoveredPeers (libp2p: Libp2p<ShoalServices>): void {
-    const self = libp2p.peerId.toString()
-    this.#need(this.#net).watchDiscoveryModules(libp2p, (info, via) => {
-      const key = info.id.toString()
-      if (key === self) return
-      const connected = libp2p.getConnections(info.id).length > 0
-      if (via !== 'dht' || (!connected && this.#peerBook.get(key) == null)) this.#peerBook.found(key, via)
-      if (connected || libp2p.getConnections().length >= DISCOVERY_DIAL_MAX_CONNECTIONS) return
-      libp2p.dial(info.multiaddrs.length > 0 ? info.multiaddrs : info.id, { signal: this.#lifetimeSignal(DISCOVERY_DIAL_TIMEOUT_MS) })
-        .catch((err: unknown) => { log('dialling %s found by %s failed: %s', key, via, err) })
-    })
   }
 
   /** Files held whole (a local copy) or in part (a running download): what trackers are told. */
@@ -455,7 +416,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     job.on('progress', (s) => { this.emit('download:progress', s) })
     job.on('chunk', (c) => {
       // A chunk copied from our own disk came from no peer.
-      if (c.status === 'completed' && c.peer != null && c.peer !== LOCAL_SOURCE) this.#peerBook.downloaded(c.peer, chunkRange(manifest.size, manifest.chunkSize, c.index).length)
+      if (c.status === 'completed' && c.peer != null && c.peer !== LOCAL_SOURCE) this.#peers.downloaded(c.peer, chunkRange(manifest.size, manifest.chunkSize, c.index).length)
     })
     job.on('state', () => { this.emit('download:state', job.snapshot()) })
     const done = job.run(options.signal).finally(() => {
@@ -523,35 +484,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
 
   /** Peers we are connected to or have exchanged data with. */
   async peers (options: { signal?: AbortSignal } = {}): Promise<PeerView[]> {
-    const libp2p = this.libp2p
-    const connected = new Map<string, string[]>()
-    for (const conn of libp2p.getConnections()) {
-      const key = conn.remotePeer.toString()
-      connected.set(key, [...(connected.get(key) ?? []), conn.remoteAddr.toString()])
-    }
-    const ids = new Set([...connected.keys(), ...this.#peerBook.ids()])
-    return await Promise.all([...ids].map(async (id) => {
-      const record = this.#peerBook.get(id)
-      const conn = libp2p.getConnections().find(c => c.remotePeer.toString() === id)
-      const latencyMs = conn == null
-        ? null
-        : await libp2p.services.ping.ping(conn.remotePeer, { signal: this.#need(this.#net).anySignal(this.#bound(options.signal), PEER_PING_TIMEOUT_MS) }).catch(() => null) // unanswered ping: latency unknown
-      return {
-        peerId: id,
-        connected: connected.has(id),
-        addrs: connected.get(id) ?? await this.#knownAddrs(id),
-        via: [...(record?.via ?? [])],
-        latencyMs,
-        bytesUp: record?.bytesUp ?? 0,
-        bytesDown: record?.bytesDown ?? 0
-      }
-    }))
-  }
-
-  /** Where a peer we are not connected to was last heard to listen. */
-  async #knownAddrs (id: string): Promise<string[]> {
-    const peer = await this.libp2p.peerStore.get(this.#need(this.#net).peerIdFromString(id)).catch(() => undefined) // never heard of: no addresses
-    return peer?.addresses.map(a => a.multiaddr.toString()) ?? []
+    return await this.#peers.list(this.#bound(options.signal))
   }
 
   /** One chunk's bytes, as served to peers (seed 000's GET /api/chunks/:fileId/:chunkIndex). */
