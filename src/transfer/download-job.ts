@@ -15,19 +15,18 @@ import { EventEmitter } from 'node:events'
 import { Bitfield } from '../content/bitfield.js'
 import { chunkRange } from '../content/chunk-size.js'
 import { chunkHash, manifestChunkCount, type Manifest } from '../content/manifest.js'
-import { equalBytes, sha256 } from '../content/hash.js'
+import { equalBytes } from '../content/hash.js'
 import type { BufferPool } from './buffer-pool.js'
 import { chunkBudget } from './chunk-budget.js'
 import { ChunkChannel, type ChunkRefusal } from '../protocol/chunk-channel.js'
 import { subscribeHave, type HaveSubscription } from '../protocol/have.js'
 import type { PeerHint } from '../protocol/peer-exchange.js'
-import { PartialFile } from '../store/partial-file.js'
-import { lockDestination, type DownloadLock } from '../store/download-lock.js'
+import { JobStorage } from './job-storage.js'
 import { ShoalError, toShoalError } from '../errors.js'
 import { Scheduler } from './scheduler.js'
 import { JobProgress, type ChunkProgress } from './job-progress.js'
 import type { Catalog, DownloadState } from '../store/catalog.js'
-import type { JobLibrary, PartialRegistration } from './job-library.js'
+import type { JobLibrary } from './job-library.js'
 import type { SourceFinder } from './sources.js'
 import type { DownloadLimiter } from './download-limiter.js'
 import { LOCAL_SOURCE, openLocalSource, type LocalSource } from './local-source.js'
@@ -39,8 +38,6 @@ const log = logger('download-job')
 
 /** How often the job checks for stalls, updates speed and emits progress. */
 export const TICK_MS = 250
-/** How often written chunks are fsync'd and marked durable. */
-export const SYNC_INTERVAL_MS = 1000
 /**
  * Most sources one job subscribes to. Like BitTorrent's peer cap: beyond a few
  * dozen, more peers add connections and have-traffic, not speed.
@@ -164,7 +161,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   readonly #now: () => number
   readonly #scheduler: Scheduler
   readonly #progress: JobProgress
-  readonly #have: Bitfield
+  readonly #storage: JobStorage
   readonly #sources = new Map<string, Source>()
   /** Peers being subscribed to now, so two hints of one peer open one subscription. */
   readonly #joining = new Set<string>()
@@ -174,17 +171,12 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   readonly #abort = new AbortController()
   #state: DownloadState = 'running'
   #error: ShoalError | undefined
-  #partial: PartialFile | undefined
-  #lock: DownloadLock | undefined
-  #registration: PartialRegistration | undefined
   /** Chunks on their way to disk: their buffers count against the chunk budget. */
   #pendingWrites = 0
   /** Chunks that fit the chunk memory budget (chunk-budget.ts). */
   readonly #chunkBudget: number
   /** Missing chunks from which on requests are urgent. */
   readonly #urgentTail: number
-  #unsynced: number[] = []
-  #lastSync = 0
   #lastDiscovery = 0
   #discovering = false
   readonly #finished = deferred()
@@ -198,7 +190,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     this.#init = init
     this.#now = init.now ?? Date.now
     const n = manifestChunkCount(init.manifest)
-    this.#have = new Bitfield(n)
+    this.#storage = new JobStorage(init)
     this.#progress = new JobProgress(n, init.manifest.size, this.#now())
     this.#chunkBudget = chunkBudget(init.manifest.chunkSize)
     this.#urgentTail = Math.max(URGENT_TAIL_MIN_CHUNKS, Math.ceil(n * URGENT_TAIL_SHARE))
@@ -248,27 +240,10 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   }
 
   async #prepare (): Promise<void> {
-    const { catalog, jobId, manifest, library } = this.#init
-    this.#lock = await lockDestination(this.dest)
-    this.#partial = await PartialFile.open(this.dest, manifest.size)
-    if (this.#partial.created) {
-      // Chunks recorded for a part file that is gone (a run that died between
-      // its commit and its cleanup, or a part file removed by hand) are not here.
-      for (const index of catalog.verifiedChunks(jobId)) catalog.forgetChunk(jobId, index)
-    }
-    const unsynced = new Set(catalog.unsyncedChunks(jobId))
-    for (const index of catalog.verifiedChunks(jobId)) {
-      const { offset, length } = chunkRange(manifest.size, manifest.chunkSize, index)
-      if (unsynced.has(index) && !equalBytes(sha256(await this.#partial.read(offset, length)), chunkHash(manifest, index))) {
-        catalog.forgetChunk(jobId, index)
-        continue
-      }
-      this.#have.set(index)
+    await this.#storage.open((index, length) => {
       this.#scheduler.markDone(index)
       this.#progress.restored(index, length)
-    }
-    if (unsynced.size > 0) catalog.markChunksSynced(jobId, [...unsynced])
-    this.#registration = library.registerPartial(this.fileId, manifest, this.#have, this.#partial)
+    })
     this.#setState('running')
   }
 
@@ -442,15 +417,11 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   }
 
   #write (key: string, index: number, data: Buffer): void {
-    const { offset } = chunkRange(this.manifest.size, this.manifest.chunkSize, index)
     this.#pendingWrites++
-    ;(this.#partial as PartialFile).write(offset, data).then(() => {
+    this.#storage.write(index, data).then(() => {
       this.#written(data)
       if (this.#state !== 'running' && this.#state !== 'stalled') return
-      this.#init.catalog.addVerifiedChunk(this.id, index)
-      this.#unsynced.push(index)
-      this.#have.set(index)
-      this.#registration?.announce(index)
+      this.#storage.record(index)
       this.#progress.completed(index, key, data.byteLength)
       this.#emitSafe('chunk', { index, ...this.#progress.chunk(index) })
       if (this.#scheduler.complete && this.#pendingWrites === 0) {
@@ -499,18 +470,8 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     this.#pumpAll()
     this.#checkStalled()
     if (now - this.#lastDiscovery >= this.#init.options.resumeCheckIntervalMs) this.#discover()
-    if (now - this.#lastSync >= SYNC_INTERVAL_MS) void this.#sync().catch((err) => { this.#fail(toShoalError(err), 'failed') })
+    if (this.#storage.syncDue(now)) void this.#storage.sync(now).catch((err) => { this.#fail(toShoalError(err), 'failed') })
     this.#emitSafe('progress', this.snapshot())
-  }
-
-  /** Makes written chunks durable, then records them as such. */
-  async #sync (): Promise<void> {
-    this.#lastSync = this.#now()
-    const batch = this.#unsynced
-    if (batch.length === 0 || this.#partial == null) return
-    this.#unsynced = []
-    await this.#partial.sync()
-    this.#init.catalog.markChunksSynced(this.id, batch)
   }
 
   #checkStalled (): void {
@@ -520,14 +481,9 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   }
 
   async #complete (): Promise<void> {
-    // Taken out first: a sync from the tick must not start on a handle that commit closes.
-    const partial = this.#partial as PartialFile
-    this.#partial = undefined
-    await partial.commit()
-    const { catalog, library } = this.#init
-    await library.addDownloaded(this.fileId, this.dest)
+    await this.#storage.commit()
     this.#setState('completed')
-    catalog.deleteDownload(this.id)
+    this.#init.catalog.deleteDownload(this.id)
     this.#finished.resolve()
   }
 
@@ -548,12 +504,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   async #teardown (): Promise<void> {
     this.#abort.abort()
     for (const key of [...this.#sources.keys()]) this.#dropSource(key)
-    this.#registration?.unregister()
-    if (this.#partial != null) {
-      await this.#sync().catch((err: unknown) => { log.error('syncing %s on stop failed (unsynced chunks are re-hashed on resume): %s', this.dest, err) })
-      await this.#partial.close()
-    }
-    await this.#lock?.release()
+    await this.#storage.close(this.#now())
   }
 
   /** The job as the API and CLI show it; a job that is over has no speed, rates or ETA. */
