@@ -84,6 +84,8 @@ export interface PushResult {
   /** Chunks sent by this node (each once per round it was missing). */
   chunksSent: number
   rounds: number
+  /** (chunk, holder) copies refused or failed on the way, each re-placed. */
+  refused: number
 }
 
 /** Pushes a file out; see the module comment. Resolves with the final record. */
@@ -123,6 +125,7 @@ export async function pushFile (init: PushInit): Promise<PushResult> {
   const bad = new Set<string>()
   let bytesSent = 0
   let chunksSent = 0
+  let refused = 0
   const progress = (): void => {
     const count = holders.reduce((n, hs, c) => n + hs.filter((h) => confirmed.has(key(c, h))).length, 0)
     init.onProgress?.({ confirmed: count, total: chunkCount * init.replicas, bytesSent })
@@ -132,7 +135,7 @@ export async function pushFile (init: PushInit): Promise<PushResult> {
     const missing = holders.map((hs, c) => hs.filter((h) => !confirmed.has(key(c, h))))
     if (missing.every((m) => m.length === 0)) {
       await announce(init, record, fileId, chunkCount)
-      return { record, bytesSent, chunksSent, rounds: round - 1 }
+      return { record, bytesSent, chunksSent, rounds: round - 1, refused }
     }
     if (round > MAX_PUSH_ROUNDS) throw new ShoalError('ERR_DISTRIBUTION_FAILED', `chunks still lack copies after ${MAX_PUSH_ROUNDS} rounds`, { fileId })
     const failed: ChunkAck[] = []
@@ -143,6 +146,7 @@ export async function pushFile (init: PushInit): Promise<PushResult> {
     }, (bytes) => { bytesSent += bytes; progress() })
     chunksSent += sent
     if (failed.length === 0) continue
+    refused += failed.length
     for (const ack of failed) {
       log('%s refused chunk %d: %s %s', ack.holder, ack.index, ack.refusal, ack.message)
       bad.add(ack.holder)
