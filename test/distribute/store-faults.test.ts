@@ -152,7 +152,7 @@ describe('store protocol faults', () => {
 
     // Two peers, one nearly full: two copies of every chunk cannot be placed.
     const [x] = await holders(t, ['x'], { quotaBytes: 4 * 64 * 1024 }) as [Holder]
-    const [y] = await holders(t, ['y'])
+    const [y] = await holders(t, ['y']) as [Holder]
     await introduce([p1, x, y])
     const f3 = makeFixture(16 * 64 * 1024)
     await assert.rejects(pushFile(base(p1, f3, [x, y])), { code: 'ERR_QUOTA_EXCEEDED' })
