@@ -83,7 +83,12 @@ class InboundStore {
     this.#init = init
     this.#writer = new BoundedWriter(stream, { budget, maxStreamBufferedBytes: 256 * 1024, inactivityTimeoutMs: init.writeTimeoutMs })
     this.#reader = new FrameReader(stream, MAX_STORE_OFFER_FRAME_BYTES, (frame) => { this.#onFrame(frame) })
-    stream.addEventListener('remoteCloseWrite', () => { this.#remoteDone = true; this.#maybeClose() }, { once: true })
+    stream.addEventListener('remoteCloseWrite', () => {
+      this.#remoteDone = true
+      // Closing in the middle of an offer or a chunk leaves nothing to answer.
+      if (this.#phase === 'offer' || this.#phase === 'records' || this.#phase === 'data') this.#fail(new ShoalError('ERR_PROTOCOL', `the pusher stopped sending in the middle of its ${this.#phase}`))
+      else this.#maybeClose()
+    }, { once: true })
     this.#arm()
   }
 
