@@ -12,11 +12,12 @@
  * the same, sends no more — backpressure up the whole pipeline. A downstream
  * hop silent for the stall timeout is given up (StoreSession).
  */
+import { setMaxListeners } from 'node:events'
 import { ShoalError } from '../errors.js'
 import { logger } from '../util/log.js'
 import { StoreSession, type StoreOfferInit } from './store-client.js'
 import { manifestChunkCount } from '../content/manifest.js'
-import { StoreRefusal, type ChunkAck } from './store-wire.js'
+import { MAX_STORE_WINDOW_CHUNKS, StoreRefusal, type ChunkAck } from './store-wire.js'
 import type { OfferedFile } from './holder-store.js'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -45,6 +46,8 @@ export class Forwarder {
     }
     this.#onAck = init.onAck
     this.#stallTimeoutMs = init.stallTimeoutMs
+    // Every chunk in flight may wait on this signal at once (a drain, a window slot), per downstream peer.
+    setMaxListeners(4 * MAX_STORE_WINDOW_CHUNKS, this.#controller.signal)
   }
 
   /** Passes chunk `index` to `forward[0]`, asking it to pass it on to the rest; resolves once sent (acks come later). */

@@ -28,7 +28,7 @@ import { fileIdFromManifestBytes, manifestChunkCount, type Manifest } from '../c
 import { ShoalError } from '../errors.js'
 import { logger } from '../util/log.js'
 import { placeChunks, rankPeers, type PlacementPeer, type PlacementRequest, type PlacementStrategy } from './placement.js'
-import { nextRecord, rootRecord, signRecord, type SignedRecord } from './record.js'
+import { MAX_RECORD_REPLICAS, nextRecord, rootRecord, signRecord, type SignedRecord } from './record.js'
 import { queryStore, sendRecordUpdate, StoreSession, type StoreAnswer, type StoreOfferInit } from './store-client.js'
 import { StoreRefusal, type ChunkAck } from './store-wire.js'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
@@ -97,16 +97,21 @@ export async function pushFile (init: PushInit): Promise<PushResult> {
   if (init.previous != null && (init.previous.record.fileId !== fileId || init.previous.record.uploader !== self)) {
     throw new ShoalError('ERR_INVALID_RECORD', 'the previous record is not this node\'s record of this file')
   }
+  if (!Number.isSafeInteger(init.replicas) || init.replicas < 1 || init.replicas > MAX_RECORD_REPLICAS) {
+    throw new ShoalError('ERR_INVALID_ARGUMENT', `replicas must be an integer from 1 to ${MAX_RECORD_REPLICAS}, got ${String(init.replicas)}`, { replicas: init.replicas })
+  }
   const answers = await queryAll(init, fileId, chunkCount)
   const smallest = chunkCount === 0 ? 0 : Math.min(geometry.chunkSizeBytes, geometry.lastChunkSizeBytes ?? geometry.chunkSizeBytes)
   const able = [...answers].filter(([, a]) => a.accepting && a.uploaderFreeBytes >= smallest).map(([p]) => p)
-  if (able.length < init.minPeers) {
-    throw new ShoalError('ERR_DISTRIBUTION_REQUIRED', `distributing this file needs ${init.minPeers} peers able to take chunks; ${able.length} available`, {
+  const includeLocal = init.includeLocal ?? init.strategy === 'round-robin'
+  const needed = Math.max(init.minPeers, init.replicas - (includeLocal ? 1 : 0))
+  if (able.length < needed) {
+    throw new ShoalError('ERR_DISTRIBUTION_REQUIRED', `distributing this file with ${init.replicas} replicas needs ${needed} peers able to take chunks; ${able.length} available`, {
       fileSizeGb: Math.round(init.manifest.size / 2 ** 30 * 1000) / 1000,
-      availablePeers: able.length
+      availablePeers: able.length,
+      replicas: init.replicas
     })
   }
-  const includeLocal = init.includeLocal ?? init.strategy === 'round-robin'
   const peers: PlacementPeer[] = able.map((peerId) => ({ peerId, freeBytes: (answers.get(peerId) as StoreAnswer).uploaderFreeBytes, bandwidthBytesPerSec: init.bandwidths?.get(peerId) }))
   if (includeLocal) peers.push({ peerId: self, freeBytes: Number.MAX_SAFE_INTEGER, local: true })
   const request: PlacementRequest = { ...geometry, replicas: init.replicas, strategy: init.strategy, peers }

@@ -62,3 +62,34 @@ describe('pushFile', () => {
     assert.equal(result.chunksSent, file.chunkCount)
   })
 })
+
+describe('pushFile placement', () => {
+  it('round-robin counts the uploader as one peer keeping its share; weighted follows free quota', async (t) => {
+    const dir = await tempDir(t)
+    const pusher = await startHost(t, 'pusher')
+    const a = await startHolder(t, join(dir, 'a'), 'a')
+    const b = await startHolder(t, join(dir, 'b'), 'b')
+    await introduce([pusher, a, b])
+    const file = makeFixture(30 * 64 * 1024)
+    const rr = await pushFile({ libp2p: pusher.libp2p, privateKey: pusher.privateKey, manifest: file.manifest, manifestBytes: file.manifestBytes, readChunk: file.readChunk, candidates: [a.peerId, b.peerId], replicas: 2, strategy: 'round-robin', minPeers: 2 })
+    const counts = new Map<string, number>()
+    for (const hs of rr.record.record.holders) for (const h of hs) counts.set(h, (counts.get(h) ?? 0) + 1)
+    // 30 chunks × 2 copies over a ring of 3: 20 each, the uploader's in the file it shares.
+    assert.deepEqual([...counts.values()], [20, 20, 20])
+    assert.equal(counts.get(pusher.peerId), 20)
+    for (const h of [a, b]) assert.equal((await chunksOnDisk(h, file)).length, 20)
+    assert.ok(rr.bytesSent <= file.manifest.size, 'each chunk left the uploader at most once')
+
+    // Weighted, without the uploader: c has 3× d's room, and gets about 3× its chunks.
+    const c = await startHolder(t, join(dir, 'c'), 'c', { quotaBytes: 96 * 64 * 1024 })
+    const d = await startHolder(t, join(dir, 'd'), 'd', { quotaBytes: 32 * 64 * 1024 })
+    const e = await startHolder(t, join(dir, 'e'), 'e', { quotaBytes: 96 * 64 * 1024 })
+    await introduce([pusher, c, d, e])
+    const big = makeFixture(40 * 64 * 1024)
+    const w = await pushFile({ libp2p: pusher.libp2p, privateKey: pusher.privateKey, manifest: big.manifest, manifestBytes: big.manifestBytes, readChunk: big.readChunk, candidates: [c.peerId, d.peerId, e.peerId], replicas: 1, strategy: 'weighted', minPeers: 2 })
+    const held = { c: (await chunksOnDisk(c, big)).length, d: (await chunksOnDisk(d, big)).length, e: (await chunksOnDisk(e, big)).length }
+    t.diagnostic(`weighted over free quotas 96:32:96 chunks → ${held.c}:${held.d}:${held.e}`)
+    assert.equal(held.c + held.d + held.e, 40)
+    assert.ok(held.d < held.c && held.d < held.e)
+  })
+})

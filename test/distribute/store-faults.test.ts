@@ -172,5 +172,14 @@ describe('store protocol faults', () => {
       return true
     })
     await assertNothingStored([a as Holder, closed as Holder], file)
+
+    // More replicas than able peers (and bad replica counts) are refused the same way, before any push.
+    const [b] = await holders(t, ['b'])
+    await introduce([pusher, a as Holder, b as Holder])
+    await assert.rejects(pushFile({ ...base(pusher, file, [a as Holder, b as Holder]), replicas: 3 }), (err: any) => err.code === 'ERR_DISTRIBUTION_REQUIRED' && err.details.availablePeers === 2)
+    for (const replicas of [0, -1, 1.5, 33]) {
+      await assert.rejects(pushFile({ ...base(pusher, file, [a as Holder, b as Holder]), replicas }), { code: 'ERR_INVALID_ARGUMENT' })
+    }
+    await assertNothingStored([a as Holder, b as Holder, closed as Holder], file)
   })
 })
