@@ -63,7 +63,8 @@ export class HolderRegistry {
       usedBy: db.prepare('SELECT COALESCE(SUM(size), 0) AS used FROM held_chunks WHERE uploader = ?'),
       hashHeld: db.prepare('SELECT 1 FROM held_chunks WHERE hash = ? LIMIT 1'),
       fileHashes: db.prepare('SELECT hash FROM held_chunks WHERE file_id = ?'),
-      deleteFile: db.prepare('DELETE FROM held_files WHERE file_id = ?')
+      deleteFile: db.prepare('DELETE FROM held_files WHERE file_id = ?'),
+      deleteChunk: db.prepare('DELETE FROM held_chunks WHERE file_id = ? AND chunk_index = ?')
     }
   }
 
@@ -138,6 +139,12 @@ export class HolderRegistry {
         log.error('a have listener of %s threw: %s', fileId, err)
       }
     }
+  }
+
+  /** Forgets one held chunk (found missing or rotten in the store), so it is no longer offered. */
+  dropChunk (fileId: string, index: number): void {
+    this.#sql.deleteChunk.run(fileId, index)
+    this.#files.get(fileId)?.have.clear(index)
   }
 
   /** Replaces the stored chain of a held file by a newer one (verified by the caller). */

@@ -33,7 +33,11 @@ export class HeldFileProvider implements FileProvider {
       readChunk: async (index: number) => {
         if (!held.have.get(index)) throw new ShoalError('ERR_CHUNK_NOT_AVAILABLE', `chunk ${index} of ${id} is not held here`, { id, index })
         const data = await this.#chunks.get(chunkHash(manifest, index))
-        if (data == null) throw new ShoalError('ERR_CHUNK_NOT_AVAILABLE', `chunk ${index} of ${id} is missing or rotten in the chunk store`, { id, index })
+        if (data == null) {
+          // ChunkStore.get deleted a rotten copy; stop offering it (repair makes another).
+          this.#registry.dropChunk(id, index)
+          throw new ShoalError('ERR_CHUNK_NOT_AVAILABLE', `chunk ${index} of ${id} is missing or rotten in the chunk store`, { id, index })
+        }
         return data
       },
       onHave: (listener) => this.#registry.onHave(id, listener)

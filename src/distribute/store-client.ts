@@ -149,6 +149,8 @@ export class StoreSession {
   readonly #stallMs: number
   /** index → holders whose ack is still due. */
   readonly #outstanding = new Map<number, Set<string>>()
+  /** index → how many holders the receiver passes it on to (its pipeline depth). */
+  readonly #depth = new Map<number, number>()
   #wakers: Array<() => void> = []
   #stall: NodeJS.Timeout | undefined
   #bytesSent = 0
@@ -203,6 +205,7 @@ export class StoreSession {
       return
     }
     this.#outstanding.set(index, holders)
+    this.#depth.set(index, forward.length)
     this.#armStall()
     try {
       await sendFrames(this.#stream, chunkFrames(index, data, forward), { signal })
@@ -241,7 +244,10 @@ export class StoreSession {
       this.abort(new ShoalError('ERR_PROTOCOL', `${this.peer} acked chunk ${ack.index} for ${ack.holder}, which was not asked`))
       return
     }
-    if (due.size === 0) this.#outstanding.delete(ack.index)
+    if (due.size === 0) {
+      this.#outstanding.delete(ack.index)
+      this.#depth.delete(ack.index)
+    }
     this.#deliver(ack)
     this.#armStall()
     this.#wake()
@@ -267,15 +273,23 @@ export class StoreSession {
     this.#reader.stop()
     for (const [index, holders] of this.#outstanding) for (const holder of holders) this.#makeUp(index, holder)
     this.#outstanding.clear()
+    this.#depth.clear()
     this.#wake()
   }
 
+  /**
+   * (Re)starts the stall timer. A chunk passed on d more times may wait for d
+   * downstream stall timeouts before its acks come back (each hop gives up
+   * on the next and says so), so the wait scales with the deepest pipeline
+   * in flight: a slow holder far down is blamed, not the one we talk to.
+   */
   #armStall (): void {
     this.#clearStall()
     if (this.#outstanding.size === 0) return
+    const ms = this.#stallMs * (1 + Math.max(0, ...this.#depth.values()))
     this.#stall = setTimeout(() => {
-      this.abort(new ShoalError('ERR_TIMEOUT', `${this.peer} acknowledged nothing for ${this.#stallMs} ms`, { peer: this.peer }))
-    }, this.#stallMs)
+      this.abort(new ShoalError('ERR_TIMEOUT', `${this.peer} acknowledged nothing for ${ms} ms`, { peer: this.peer }))
+    }, ms)
     this.#stall.unref()
   }
 
