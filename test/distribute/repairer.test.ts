@@ -135,7 +135,8 @@ describe('repairer', () => {
     const first = await root()
     const gone = pool[2]!.id
     const ids = pool.slice(0, 6).map((i) => i.id)
-    const [update] = await repairEverywhere(harness(first, new Set([gone]), ids), first, new Set([gone]))
+    // A holder's repair (the uploader's own re-signing is trusted without the check).
+    const update = (await repairEverywhere(harness(first, new Set([gone]), ids), first, new Set([gone]))).find((s) => s.record.signer !== s.record.uploader)
     assert.ok(update)
     let departed = false
     const observer = [...holderCounts(first.record).keys()].find((p) => p !== gone && p !== update.record.signer)!
@@ -172,6 +173,27 @@ describe('repairer', () => {
     assert.ok(untouched >= 0)
     back[untouched]![0] = gone
     await refused(signer, back)
+  })
+
+  it('keeps a surviving holder that did not answer the capacity query as a holder (no room for new copies), never as departed', async () => {
+    const first = await root()
+    const gone = pool[3]!.id
+    const quiet = [...holderCounts(first.record).keys()].find((p) => p !== gone && p !== pool[0]!.id)!
+    const self = [...holderCounts(first.record).keys()].find((p) => p !== gone && p !== quiet)!
+    const repairer = new Repairer({
+      self,
+      privateKey: keyOf(self),
+      isDeparted: (p) => p === gone,
+      // The quiet holder is missing from the answer; two new peers offer room.
+      candidates: async () => [self, pool[6]!.id, pool[7]!.id].map((peerId) => ({ peerId, freeBytes: 1000 * MIB })),
+      copyChunk: async () => {},
+      publishRecord: async () => {}
+    })
+    const plan = await repairer.plan(first, GEOMETRY, AbortSignal.timeout(5000))
+    assert.deepEqual(plan.departed, [gone])
+    assert.ok(plan.orders.length > 0)
+    assert.ok(plan.orders.every((o) => o.to !== quiet && o.to !== gone))
+    plan.holders.forEach((h, c) => { if (first.record.holders[c]!.includes(quiet)) assert.ok(h.includes(quiet)) })
   })
 
   it('signs nothing when one of its copies fails every attempt, and names the failed order', async () => {
