@@ -63,6 +63,20 @@ describe('pushFile', () => {
   })
 })
 
+describe('pushFile backpressure', () => {
+  it('completes when holders can keep only one chunk per pusher in memory (their streams pause, the pipeline waits)', async (t) => {
+    const dir = await tempDir(t)
+    const pusher = await startHost(t, 'pusher')
+    const holders = await Promise.all(['a', 'b', 'c'].map(async (n) => await startHolder(t, join(dir, n), n, { inboundBudgetBytes: 64 * 1024 })))
+    await introduce([pusher, ...holders])
+    const file = makeFixture(24 * 64 * 1024)
+    const result = await pushFile({ libp2p: pusher.libp2p, privateKey: pusher.privateKey, manifest: file.manifest, manifestBytes: file.manifestBytes, readChunk: file.readChunk, candidates: holders.map((h) => h.peerId), replicas: 3, strategy: 'round-robin', minPeers: 2, includeLocal: false })
+    assert.equal(result.refused, 0)
+    for (const h of holders) assert.equal((await chunksOnDisk(h, file)).length, file.chunkCount)
+    assert.ok(result.bytesSent <= file.manifest.size * 1.15)
+  })
+})
+
 describe('pushFile placement', () => {
   it('round-robin counts the uploader as one peer keeping its share; weighted follows free quota', async (t) => {
     const dir = await tempDir(t)
