@@ -99,6 +99,7 @@ class InboundStore {
   /** Frames that arrived while `waiting`, replayed once the chunk has room. */
   #queued: Uint8ArrayList[] = []
   readonly #closed = new AbortController()
+  #finishing = false
 
   constructor (stream: Stream, peer: string, init: StoreServerInit, budget: PeerBudget, inbound: PeerBudget) {
     this.#stream = stream
@@ -337,22 +338,17 @@ class InboundStore {
   #settle (ack: ChunkAck): void {
     const due = this.#inFlight.get(ack.index)
     if (due?.delete(ack.holder) !== true) return
-    if (due.size === 0) {
-      this.#inFlight.delete(ack.index)
-    }
+    if (due.size === 0) this.#inFlight.delete(ack.index)
     this.#send(encodeAck(ack)).then(() => { this.#maybeClose() }, (err) => { log('ack to %s not sent: %s', this.#peer, err) })
   }
 
   /** Closes once the pusher has finished sending and every chunk is settled. */
   #maybeClose (): void {
-    if (this.#phase === 'closing' || (this.#phase === 'header' && this.#remoteDone && this.#inFlight.size === 0)) {
-      if (this.#phase === 'header' && this.#remoteDone) this.#phase = 'closing'
-      else if (this.#phase !== 'closing') return
-      void this.#finish()
-    }
+    if (this.#phase === 'header' && this.#remoteDone && this.#inFlight.size === 0) this.#phase = 'closing'
+    if (this.#phase === 'closing') void this.#finish()
   }
 
-  #finishing = false
+  /** Waits for the downstream acks and our own replies to go out, then closes; once. */
   async #finish (): Promise<void> {
     if (this.#finishing || (this.#file != null && this.#inFlight.size > 0)) return
     this.#finishing = true
