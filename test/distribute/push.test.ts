@@ -107,6 +107,7 @@ describe('pushFile placement', () => {
     t.diagnostic(`weighted over free quotas 3:1:3 (weights √3:1:√3, expected ≈ 79:45:79 of 200) → ${held.c}:${held.d}:${held.e}`)
     assert.equal(held.c + held.d + held.e, 200)
     assert.equal(w.record.record.holders.length, 200)
+    assert.ok(held.d < held.c && held.d < held.e, 'the peer with a third of the room got no fewer chunks')
     assert.ok(held.d < held.c && held.d < held.e)
   })
 })
