@@ -74,7 +74,8 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
   // The dashboard's files hold no data and are served to anyone who can reach the port; all data is under /api.
   app.addHook('onRequest', async (req) => { if (!isDashboardPath(req.url)) authorize(req, token) })
 
-  app.get('/api/node', async () => ({ peerId: node.peerId, addrs: node.addrs, dataDir: node.dataDir }))
+  // `features` says which optional routes this node has, so a client never needs a 404 to find out.
+  app.get('/api/node', async () => ({ peerId: node.peerId, addrs: node.addrs, dataDir: node.dataDir, features: { distribution: app.hasRoute({ method: 'GET', url: '/api/files/:id/distribution' }) } }))
 
   app.get('/api/files', async () => ({ files: node.list() }))
 

@@ -6,14 +6,14 @@
  * measured as the User Timing entry `shoal:update`.
  */
 import { api, ApiError, clearToken, eventsUrl } from './api'
-import { applyChunks, applyStats, changed, chunkMaps, notify, state, updateJob } from './store'
+import { applyChunks, applyStats, changed, chunkMaps, notify, state, updateJob, whenJobCompletes } from './store'
 import type { ChunkBatch, FileRow, Job, NodeInfo, NodeStats } from './types'
 
 /** First wait before reconnecting after the node went away, doubled up to RECONNECT_MAX_MS. */
 const RECONNECT_MIN_MS = 500
 const RECONNECT_MAX_MS = 5_000
 /** User Timing entries kept (the browser test reads them). */
-const MAX_MEASURES = 500
+const MAX_MEASURES = 5_000
 
 type Queued = { event: string, data: any }
 
@@ -23,6 +23,8 @@ let retryTimer: ReturnType<typeof setTimeout> | undefined
 let queue: Queued[] = []
 let frame = false
 let measures = 0
+
+whenJobCompletes(() => { void refreshFiles() })
 
 const EVENTS = ['file:added', 'file:removed', 'file:changed', 'download:started', 'download:progress', 'download:state', 'download:chunks', 'node:stats']
 

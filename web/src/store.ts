@@ -104,6 +104,10 @@ export function dismissToast (id: number): void {
   changed()
 }
 
+/** Called when a download completes (live.ts refreshes the file listing). */
+let onJobCompleted: (() => void) | undefined
+export function whenJobCompletes (fn: () => void): void { onJobCompleted = fn }
+
 /** A job's new snapshot: notes what changed for the user (completed, failed, stalled, a banned peer). */
 export function updateJob (job: Job): void {
   const before = state.jobs.get(job.id)
@@ -115,7 +119,11 @@ export function updateJob (job: Job): void {
   }
   state.speeds.set(job.id, speeds)
   if (before != null && before.state !== job.state) {
-    if (job.state === 'completed') notify('success', `Download complete: ${job.name}`, job.dest)
+    if (job.state === 'completed') {
+      notify('success', `Download complete: ${job.name}`, job.dest)
+      // The file is now one the node holds: the listing has it (downloads send no file:added).
+      onJobCompleted?.()
+    }
     else if (job.state === 'failed') notify('error', `Download failed: ${job.name}`, job.error ?? '')
     else if (job.state === 'stalled') notify('warning', `Download stalled: ${job.name}`, job.missingPeers.length > 0 ? `waiting for ${job.missingPeers.map(shortPeer).join(', ')}` : 'no peer is sending')
   }

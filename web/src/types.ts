@@ -28,7 +28,7 @@ export interface FileRow { id: string, name: string, size: number, chunks: numbe
 
 export interface PeerView { peerId: string, connected: boolean, addrs: string[], via: string[], latencyMs: number | null, bytesUp: number, bytesDown: number }
 
-export interface NodeInfo { peerId: string, addrs: string[], dataDir: string }
+export interface NodeInfo { peerId: string, addrs: string[], dataDir: string, features?: { distribution?: boolean } }
 
 export interface NodeStats {
   at: number

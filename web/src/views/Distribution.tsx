@@ -21,13 +21,15 @@ export function Distribution ({ fileId }: { fileId?: string }) {
   const file = s.files.find(f => f.id === fileId)
   const [dist, setDist] = useState<Dist | null | undefined>(fileId == null ? undefined : s.distributions.get(fileId))
   const [error, setError] = useState('')
+  const hasRoute = s.node?.features?.distribution === true
   useEffect(() => {
-    if (fileId == null) return
+    // A node without the route: the copies it knows of (below), and no request that can only 404.
+    if (fileId == null || !hasRoute) return
     apiOptional<Dist>(`/api/files/${encodeURIComponent(fileId)}/distribution`).then((d) => {
       store.distributions.set(fileId, d ?? null)
       setDist(d ?? null)
     }, (err: unknown) => { setError(err instanceof Error ? err.message : String(err)) })
-  }, [fileId])
+  }, [fileId, hasRoute])
 
   if (fileId == null || file == null) {
     return (
