@@ -57,6 +57,7 @@ export function Distribution ({ fileId }: { fileId?: string }) {
         {(view.repairing?.length ?? 0) > 0 && <span class="badge running">repairing {view.repairing?.length} chunks</span>}
       </div>
       <HolderGrid dist={view} holders={holders} />
+      <p class="muted small-print">One row per holder, one column per chunk (or group of chunks); the last row is the replicas of each chunk, red where fewer than {replicas}, amber while repaired.</p>
       <div class="table-wrap">
         <table aria-label="Chunks per holder">
           <thead><tr><th scope="col">Holder</th><th scope="col">Chunks</th></tr></thead>
