@@ -18,7 +18,7 @@ const CANDIDATE_DIRS = ['../web/', '../../dist/web/']
 
 /** Headers on every dashboard file. */
 export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
@@ -40,10 +40,13 @@ export function dashboardUrl (apiUrl: string, token: string): string {
   return `${apiUrl}/?token=${encodeURIComponent(token)}`
 }
 
-/** True for request paths the dashboard's files answer (everything outside `/api`). */
-export function isDashboardPath (url: string | undefined): boolean {
-  const path = (url ?? '').split('?')[0] ?? ''
-  return path !== '/api' && !path.startsWith('/api/')
+/**
+ * True for a matched route pattern of the dashboard's files (everything
+ * outside `/api`); false for API routes and for no match (a 404 needs the
+ * token too, so nothing is learnt about the API without it).
+ */
+export function isDashboardRoute (routeUrl: string | undefined): boolean {
+  return routeUrl != null && routeUrl !== '/api' && !routeUrl.startsWith('/api/')
 }
 
 /** Serves the built dashboard at `/` (nothing, with a log line, when it was not built). */

@@ -15,7 +15,7 @@ import { MAX_ERROR_MESSAGE_CHARS, MAX_PARAM_LENGTH, toApiError } from './errors.
 import { assertPathInput } from './path-input.js'
 import { registerEventStream } from './events.js'
 import { registerUpload } from './upload.js'
-import { isDashboardPath, registerDashboard } from './dashboard.js'
+import { isDashboardRoute, registerDashboard } from './dashboard.js'
 import { chunkReport, chunkStatusReport, finishedChunkStates } from './chunk-status.js'
 import type { ShoalNode } from '../node/node.js'
 import type { ChunkProgress } from '../transfer/job-progress.js'
@@ -72,7 +72,8 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
     void reply.status(404).send({ ...body, message: `no route ${req.method.slice(0, 16)} ${route.split(token).join('[redacted]')}` })
   })
   // The dashboard's files hold no data and are served to anyone who can reach the port; all data is under /api.
-  app.addHook('onRequest', async (req) => { if (!isDashboardPath(req.url)) authorize(req, token) })
+  // Decided by the route that matched (not the raw URL, which may be spelled `/%61pi/…`); no match needs the token.
+  app.addHook('onRequest', async (req) => { if (!isDashboardRoute(req.routeOptions.url)) authorize(req, token) })
 
   // `features` says which optional routes this node has, so a client never needs a 404 to find out.
   app.get('/api/node', async () => ({ peerId: node.peerId, addrs: node.addrs, dataDir: node.dataDir, features: { distribution: app.hasRoute({ method: 'GET', url: '/api/files/:id/distribution' }) } }))

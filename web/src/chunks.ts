@@ -76,9 +76,13 @@ export class ChunkMap {
 
   /** Marks every chunk completed (a finished job with no report). */
   completeAll (): void {
-    this.status.fill(STATUS_COMPLETED)
+    // Usually only the last few chunks are left: redraw those, not the grid.
+    const changed: number[] = []
+    for (let i = 0; i < this.count; i++) {
+      if (this.status[i] !== STATUS_COMPLETED) { this.status[i] = STATUS_COMPLETED; changed.push(i) }
+    }
     this.loaded = true
-    this.notify(null)
+    this.notify(changed)
   }
 
   listen (fn: ChunkListener): () => void {

@@ -46,6 +46,8 @@ export function connect (): void {
     // A stream answered with an error status is over for good; a refused
     // connection is retried by the browser, but on our own schedule is simpler.
     es.close()
+    // Never connected: maybe the token is wrong (a stream cannot say 401); ask once.
+    if (!state.synced) void probe()
     source = null
     retryTimer = setTimeout(connect, retryMs)
     retryMs = Math.min(RECONNECT_MAX_MS, retryMs * 2)
@@ -55,6 +57,15 @@ export function connect (): void {
       queue.push({ event: name, data: JSON.parse((e as MessageEvent<string>).data) })
       schedule()
     })
+  }
+}
+
+/** Logs out when the node refuses the token; anything else is left to the reconnection. */
+async function probe (): Promise<void> {
+  try {
+    await api('GET', '/api/node')
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) logout()
   }
 }
 
@@ -84,7 +95,7 @@ function flush (): void {
   // Views re-render in the microtask `changed()` queued; this one runs after it.
   queueMicrotask(() => {
     void document.body.offsetHeight // the layout this update causes, counted too
-    if (measures++ < MAX_MEASURES) performance.measure('shoal:update', { start, end: performance.now() })
+    if (measures++ < MAX_MEASURES) performance.measure('shoal:update', { start, end: performance.now(), detail: { events: batch.length, kinds: [...new Set(batch.map(q => q.event))] } })
   })
 }
 
