@@ -64,7 +64,8 @@ test('the README documents every API route and every POST body field', async (t)
 
   const api = await startApiFixture()
   t.after(api.close)
-  const routes = routesOf(api.app.printRoutes({ commonPrefix: false }))
+  // The dashboard's built files (GET /, /assets/…) are not API routes; the README's Dashboard section covers them.
+  const routes = routesOf(api.app.printRoutes({ commonPrefix: false })).filter(r => r.split(' ')[1]?.startsWith('/api') === true)
   assert.ok(routes.length >= 10, routes.join('\n'))
   for (const route of routes) assert.ok(documented.includes(`\`${normal(route)}\``), `README documents ${route}`)
 
