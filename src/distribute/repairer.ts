@@ -18,6 +18,10 @@
  * name a new holder that lacks a chunk (`missingChunks`, surplus.ts), which
  * the store side fetches from the chunk's other holders.
  *
+ * A holder that accepts a repair it did not sign still owes its own orders of
+ * that repair (`fulfil`): the first signer's map names copies every survivor
+ * is making.
+ *
  * Receiving an update (`acceptUpdate`). The signature and the repair rule are
  * checked (`verifyUpdate`); an update signed by a holder rather than the
  * uploader is acted upon only when every peer it replaces — other than this
@@ -164,6 +168,25 @@ export class Repairer {
     return { plan, orders, failed: [], record: signed }
   }
 
+  /**
+   * Carries out this node's part of a repair another node signed first: the
+   * orders of this node's own plan for `base` whose copy `update` lists
+   * (an uploader's update is accepted at once, and a holder's may arrive
+   * before this node's own round, which then finds nothing left to plan).
+   * Copies only; the update is already signed. Returns the orders and those
+   * that failed every attempt — those, and any order two planners assigned
+   * differently, are left to the new holder fetching what it lacks
+   * (`missingChunks`).
+   */
+  async fulfil (base: SignedRecord, update: SignedRecord, geometry: RepairGeometry, options: { signal: AbortSignal }): Promise<{ orders: CopyJob[], failed: CopyJob[] }> {
+    const fileId = base.record.fileId
+    const plan = await this.plan(base, geometry, options.signal)
+    const orders = ordersFrom(plan, this.#init.self)
+      .filter((o) => update.record.holders[o.chunk]?.includes(o.to) === true)
+      .map((o) => ({ ...o, fileId }))
+    return { orders, failed: orders.length === 0 ? [] : await this.#copyAll(orders, options.signal) }
+  }
+
   /** Runs the copies, a few at once, each retried; returns those that failed every attempt. */
   async #copyAll (jobs: readonly CopyJob[], signal: AbortSignal): Promise<CopyJob[]> {
     const attempts = this.#init.copyAttempts ?? DEFAULT_COPY_ATTEMPTS
@@ -217,6 +240,19 @@ export class Repairer {
     const chosen = concurrent ? preferRecord(current, incoming) : incoming
     return { status: 'accepted', state: { current: chosen, previous: base }, replaced, selfReplaced: replaced.includes(this.#init.self) }
   }
+}
+
+/**
+ * The state after this node's own round on `base` signed `signed`: kept as
+ * the next version, or, when another signature of that version was accepted
+ * meanwhile, settled with it by `preferRecord`; an older result changes nothing.
+ */
+export function adoptOwn (state: RecordState, base: SignedRecord, signed: SignedRecord): RecordState {
+  const have = state.current.record.version
+  const mine = signed.record.version
+  if (mine > have) return { current: signed, previous: base }
+  if (mine === have) return { current: preferRecord(state.current, signed), previous: state.previous ?? base }
+  return state
 }
 
 /** Peers listed in `before` for some chunk and no longer listed for it in `after` (sorted). */
