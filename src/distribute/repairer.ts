@@ -98,7 +98,18 @@ export interface RecordState {
 
 /** What `acceptUpdate` decided. */
 export type UpdateDecision =
-  | { readonly status: 'accepted', readonly state: RecordState, readonly replaced: readonly string[], readonly selfReplaced: boolean }
+  | {
+    readonly status: 'accepted'
+    readonly state: RecordState
+    readonly replaced: readonly string[]
+    readonly selfReplaced: boolean
+    /**
+     * Set when this node, a surviving holder, owes copies of this repair
+     * (a first signature of the next version, not a second one of a version
+     * already taken): call `fulfil(owesCopiesOf, state.current, …)`.
+     */
+    readonly owesCopiesOf?: SignedRecord
+  }
   | { readonly status: 'deferred', readonly alive: readonly string[] }
 
 /** Runs repairs for this node and judges the repair updates it receives; see the module comment. */
@@ -110,13 +121,18 @@ export class Repairer {
     this.#init = init
   }
 
-  /** The plan every survivor computes for `current`, given this node's departed verdicts. */
-  async plan (current: SignedRecord, geometry: RepairGeometry, signal: AbortSignal): Promise<RepairPlan> {
+  /**
+   * The plan every survivor computes for `current`, given this node's
+   * departed verdicts and any peers in `alsoDeparted` (those an accepted
+   * update replaced, which this node's watch may not have declared yet).
+   */
+  async plan (current: SignedRecord, geometry: RepairGeometry, signal: AbortSignal, alsoDeparted: ReadonlySet<string> = new Set()): Promise<RepairPlan> {
     const record = current.record
-    const offered = (await this.#init.candidates(record, signal)).filter((p) => !this.#init.isDeparted(p.peerId))
+    const gone = (peer: string): boolean => alsoDeparted.has(peer) || this.#init.isDeparted(peer)
+    const offered = (await this.#init.candidates(record, signal)).filter((p) => !gone(p.peerId))
     const peers = new Map(offered.map((p) => [p.peerId, p]))
     for (const holder of holderCounts(record).keys()) {
-      if (!peers.has(holder) && !this.#init.isDeparted(holder)) peers.set(holder, { peerId: holder, freeBytes: 0 })
+      if (!peers.has(holder) && !gone(holder)) peers.set(holder, { peerId: holder, freeBytes: 0 })
     }
     return planRepair({
       ...geometry,
@@ -180,7 +196,8 @@ export class Repairer {
    */
   async fulfil (base: SignedRecord, update: SignedRecord, geometry: RepairGeometry, options: { signal: AbortSignal }): Promise<{ orders: CopyJob[], failed: CopyJob[] }> {
     const fileId = base.record.fileId
-    const plan = await this.plan(base, geometry, options.signal)
+    // The update's replaced peers count as departed here: an uploader's update is accepted before this node's watch agrees.
+    const plan = await this.plan(base, geometry, options.signal, new Set(replacedPeers(base.record, update.record)))
     const orders = ordersFrom(plan, this.#init.self)
       .filter((o) => update.record.holders[o.chunk]?.includes(o.to) === true)
       .map((o) => ({ ...o, fileId }))
@@ -238,7 +255,10 @@ export class Repairer {
       }
     }
     const chosen = concurrent ? preferRecord(current, incoming) : incoming
-    return { status: 'accepted', state: { current: chosen, previous: base }, replaced, selfReplaced: replaced.includes(this.#init.self) }
+    const selfReplaced = replaced.includes(this.#init.self)
+    const heldBefore = holderCounts(base.record).has(this.#init.self)
+    const owes = !concurrent && replaced.length > 0 && heldBefore && !selfReplaced
+    return { status: 'accepted', state: { current: chosen, previous: base }, replaced, selfReplaced, ...(owes ? { owesCopiesOf: base } : {}) }
   }
 }
 

@@ -59,16 +59,15 @@ test('a stopped holder is replaced: both survivors repair at once, copies verifi
 
   /** A holder receiving a record: judged by its own repairer; one deferred is offered again after its own departures. */
   const receive = async (peer: Peer, bytes: Uint8Array): Promise<void> => {
-    const base = peer.state!
-    const decision = await peer.repairer!.acceptUpdate(base, bytes)
+    const decision = await peer.repairer!.acceptUpdate(peer.state!, bytes)
     if (decision.status === 'deferred') {
       peer.deferred.push(bytes)
       return
     }
     peer.state = decision.state
     // A repair of the version we had (not a second signature of one we already have): our orders in it are ours to copy.
-    if (decision.state.previous === base.current && decision.replaced.length > 0 && !decision.selfReplaced) {
-      rounds.push(peer.repairer!.fulfil(base.current, decision.state.current, { chunkSizeBytes: CHUNK_BYTES }, { signal: AbortSignal.timeout(30_000) }).then((r) => {
+    if (decision.owesCopiesOf !== undefined) {
+      rounds.push(peer.repairer!.fulfil(decision.owesCopiesOf, decision.state.current, { chunkSizeBytes: CHUNK_BYTES }, { signal: AbortSignal.timeout(30_000) }).then((r) => {
         assert.deepEqual(r.failed, [])
       }))
     }

@@ -128,6 +128,7 @@ describe('repairer', () => {
     assert.deepEqual(a.replaced, [gone])
     const b = await judge.acceptUpdate(a.state, signed[1]!.bytes)
     assert.ok(b.status === 'accepted')
+    assert.equal(b.owesCopiesOf, undefined, 'a second signature of the same repair owes nothing more')
     assert.deepEqual(b.state.current.bytes, preferRecord(signed[0]!, signed[1]!).bytes)
     // A survivor whose round ends after it accepted another's signature of the same version settles the same way.
     const settled = adoptOwn({ current: signed[1]!, previous: first }, first, signed[0]!)
@@ -212,10 +213,12 @@ describe('repairer', () => {
     assert.ok(late, 'a survivor other than the uploader has orders')
     // The uploader re-signs the repaired map at once (trusted without a watch check).
     const byUploader = await signRecord(nextRecord(first, plan.holders, pool[0]!.id), pool[0]!.key)
-    const h = harness(first, dead, ids)
+    // Its own watch has not declared the departure yet: the uploader's word is enough to accept, and to plan its copies.
+    const h = harness(first, new Set(), ids)
     const repairer = h.repairers.get(late)!
     const decision = await repairer.acceptUpdate({ current: first }, byUploader.bytes)
     assert.ok(decision.status === 'accepted')
+    assert.equal(decision.owesCopiesOf, first)
     // Its own round now starts from the repaired map: nothing left to plan there.
     assert.equal((await repairer.repair(decision.state.current, GEOMETRY, { signal: AbortSignal.timeout(5000) })).orders.length, 0)
     const done = await repairer.fulfil(first, decision.state.current, GEOMETRY, { signal: AbortSignal.timeout(5000) })
@@ -253,6 +256,7 @@ describe('repairer', () => {
     const own = harness(first, new Set(), ids).repairers.get(back)!
     const decision = await own.acceptUpdate({ current: first }, repaired.bytes)
     assert.ok(decision.status === 'accepted' && decision.selfReplaced)
+    assert.equal(decision.owesCopiesOf, undefined, 'a replaced holder copies nothing')
     assert.deepEqual(replacedPeers(first.record, repaired.record), [back])
 
     const held = first.record.holders.flatMap((h, c) => h.includes(back) ? [c] : [])
