@@ -66,8 +66,10 @@ export interface RepairerInit {
   /**
    * Peers that could take copies, with the quota and bandwidth they announce
    * (a capacity query of the store protocol; announced, not measured, so every
-   * survivor gets the same figures). Surviving holders missing from the answer
-   * are added with no free quota: they stay holders but take no new copies.
+   * survivor gets the same figures), this node included with its own quota.
+   * Surviving holders missing from the answer are added with no free quota:
+   * they stay holders but take no new copies (the same on every survivor only
+   * if every survivor misses the same ones).
    */
   readonly candidates: (record: DistributionRecord, signal: AbortSignal) => Promise<PlacementPeer[]>
   /** Copies `job.chunk` from this node to `job.to`; resolves once the receiver verified and kept it. */
@@ -131,6 +133,10 @@ export class Repairer {
     const gone = (peer: string): boolean => alsoDeparted.has(peer) || this.#init.isDeparted(peer)
     const offered = (await this.#init.candidates(record, signal)).filter((p) => !gone(p.peerId))
     const peers = new Map(offered.map((p) => [p.peerId, p]))
+    if (!peers.has(this.#init.self) && holderCounts(record).has(this.#init.self)) {
+      // Every survivor would then plan with itself full and the others not: their plans, and maps, differ.
+      log.error('%s: the capacity answer leaves out this node; include it with its announced quota', record.fileId)
+    }
     for (const holder of holderCounts(record).keys()) {
       if (!peers.has(holder) && !gone(holder)) peers.set(holder, { peerId: holder, freeBytes: 0 })
     }
