@@ -158,11 +158,17 @@ export class HolderWatch extends EventEmitter<HolderWatchEvents> {
     this.#lifetime = null
   }
 
-  /** Watches the other holders of `record` (the latest version this node keeps of its file), replacing what was watched for that file. */
-  watch (record: DistributionRecord): void {
+  /**
+   * Watches the other holders of `record` (the latest version this node keeps
+   * of its file), replacing what was watched for that file. Returns those of
+   * them already declared departed (no event fires again for them): the
+   * caller repairs the file now.
+   */
+  watch (record: DistributionRecord): string[] {
     const now = this.#clock.now()
     const peers = new Set([...holderCounts(record).keys()].filter((p) => p !== this.#self))
-    this.unwatch(record.fileId)
+    // Peers the new version dropped are let go; those it keeps keep their clocks and verdicts.
+    for (const peer of this.#files.get(record.fileId) ?? []) if (!peers.has(peer)) this.#release(peer, record.fileId)
     this.#files.set(record.fileId, peers)
     for (const peer of peers) {
       let state = this.#holders.get(peer)
@@ -172,6 +178,7 @@ export class HolderWatch extends EventEmitter<HolderWatchEvents> {
       }
       state.files.add(record.fileId)
     }
+    return [...peers].filter((p) => this.isDeparted(p))
   }
 
   /** Stops watching a file's holders (released, or no longer held); holders of no other file are forgotten. */
@@ -179,11 +186,14 @@ export class HolderWatch extends EventEmitter<HolderWatchEvents> {
     const peers = this.#files.get(fileId)
     if (peers === undefined) return
     this.#files.delete(fileId)
-    for (const peer of peers) {
-      const state = this.#holders.get(peer)
-      state?.files.delete(fileId)
-      if (state?.files.size === 0) this.#holders.delete(peer)
-    }
+    for (const peer of peers) this.#release(peer, fileId)
+  }
+
+  /** `peer` no longer holds `fileId` as far as the watch is concerned; forgotten when it holds nothing watched. */
+  #release (peer: string, fileId: string): void {
+    const state = this.#holders.get(peer)
+    state?.files.delete(fileId)
+    if (state?.files.size === 0) this.#holders.delete(peer)
   }
 
   /** Feeds a connection opening to `peerId` (libp2p `peer:connect`). */
@@ -279,9 +289,9 @@ export class HolderWatch extends EventEmitter<HolderWatchEvents> {
   }
 
   /** Emits without letting a throwing listener break the watch. */
-  #emit<K extends keyof HolderWatchEvents>(event: K, ...args: HolderWatchEvents[K]): void {
+  #emit (event: keyof HolderWatchEvents, peerId: string, fileIds: string[]): void {
     try {
-      this.emit(event, ...(args as any))
+      this.emit(event, peerId, fileIds)
     } catch (err) {
       log.error('a %s listener threw: %o', event, err)
     }

@@ -18,6 +18,10 @@
  * name a new holder that lacks a chunk (`missingChunks`, surplus.ts), which
  * the store side fetches from the chunk's other holders.
  *
+ * A holder that accepts a repair it did not sign still owes its own orders of
+ * that repair (`fulfil`): the first signer's map names copies every survivor
+ * is making.
+ *
  * Receiving an update (`acceptUpdate`). The signature and the repair rule are
  * checked (`verifyUpdate`); an update signed by a holder rather than the
  * uploader is acted upon only when every peer it replaces — other than this
@@ -62,8 +66,10 @@ export interface RepairerInit {
   /**
    * Peers that could take copies, with the quota and bandwidth they announce
    * (a capacity query of the store protocol; announced, not measured, so every
-   * survivor gets the same figures). Surviving holders missing from the answer
-   * are added with no free quota: they stay holders but take no new copies.
+   * survivor gets the same figures), this node included with its own quota.
+   * Surviving holders missing from the answer are added with no free quota:
+   * they stay holders but take no new copies (the same on every survivor only
+   * if every survivor misses the same ones).
    */
   readonly candidates: (record: DistributionRecord, signal: AbortSignal) => Promise<PlacementPeer[]>
   /** Copies `job.chunk` from this node to `job.to`; resolves once the receiver verified and kept it. */
@@ -94,7 +100,18 @@ export interface RecordState {
 
 /** What `acceptUpdate` decided. */
 export type UpdateDecision =
-  | { readonly status: 'accepted', readonly state: RecordState, readonly replaced: readonly string[], readonly selfReplaced: boolean }
+  | {
+    readonly status: 'accepted'
+    readonly state: RecordState
+    readonly replaced: readonly string[]
+    readonly selfReplaced: boolean
+    /**
+     * Set when this node, a surviving holder, owes copies of this repair
+     * (a first signature of the next version, not a second one of a version
+     * already taken): call `fulfil(owesCopiesOf, state.current, …)`.
+     */
+    readonly owesCopiesOf?: SignedRecord
+  }
   | { readonly status: 'deferred', readonly alive: readonly string[] }
 
 /** Runs repairs for this node and judges the repair updates it receives; see the module comment. */
@@ -106,13 +123,22 @@ export class Repairer {
     this.#init = init
   }
 
-  /** The plan every survivor computes for `current`, given this node's departed verdicts. */
-  async plan (current: SignedRecord, geometry: RepairGeometry, signal: AbortSignal): Promise<RepairPlan> {
+  /**
+   * The plan every survivor computes for `current`, given this node's
+   * departed verdicts and any peers in `alsoDeparted` (those an accepted
+   * update replaced, which this node's watch may not have declared yet).
+   */
+  async plan (current: SignedRecord, geometry: RepairGeometry, signal: AbortSignal, alsoDeparted: ReadonlySet<string> = new Set()): Promise<RepairPlan> {
     const record = current.record
-    const offered = (await this.#init.candidates(record, signal)).filter((p) => !this.#init.isDeparted(p.peerId))
+    const gone = (peer: string): boolean => alsoDeparted.has(peer) || this.#init.isDeparted(peer)
+    const offered = (await this.#init.candidates(record, signal)).filter((p) => !gone(p.peerId))
     const peers = new Map(offered.map((p) => [p.peerId, p]))
+    if (!peers.has(this.#init.self) && holderCounts(record).has(this.#init.self)) {
+      // Every survivor would then plan with itself full and the others not: their plans, and maps, differ.
+      log.error('%s: the capacity answer leaves out this node; include it with its announced quota', record.fileId)
+    }
     for (const holder of holderCounts(record).keys()) {
-      if (!peers.has(holder) && !this.#init.isDeparted(holder)) peers.set(holder, { peerId: holder, freeBytes: 0 })
+      if (!peers.has(holder) && !gone(holder)) peers.set(holder, { peerId: holder, freeBytes: 0 })
     }
     return planRepair({
       ...geometry,
@@ -162,6 +188,26 @@ export class Repairer {
       log.error('publishing version %d of %s failed: %o', signed.record.version, current.record.fileId, err)
     }
     return { plan, orders, failed: [], record: signed }
+  }
+
+  /**
+   * Carries out this node's part of a repair another node signed first: the
+   * orders of this node's own plan for `base` whose copy `update` lists
+   * (an uploader's update is accepted at once, and a holder's may arrive
+   * before this node's own round, which then finds nothing left to plan).
+   * Copies only; the update is already signed. Returns the orders and those
+   * that failed every attempt — those, and any order two planners assigned
+   * differently, are left to the new holder fetching what it lacks
+   * (`missingChunks`).
+   */
+  async fulfil (base: SignedRecord, update: SignedRecord, geometry: RepairGeometry, options: { signal: AbortSignal }): Promise<{ orders: CopyJob[], failed: CopyJob[] }> {
+    const fileId = base.record.fileId
+    // The update's replaced peers count as departed here: an uploader's update is accepted before this node's watch agrees.
+    const plan = await this.plan(base, geometry, options.signal, new Set(replacedPeers(base.record, update.record)))
+    const orders = ordersFrom(plan, this.#init.self)
+      .filter((o) => update.record.holders[o.chunk]?.includes(o.to) === true)
+      .map((o) => ({ ...o, fileId }))
+    return { orders, failed: orders.length === 0 ? [] : await this.#copyAll(orders, options.signal) }
   }
 
   /** Runs the copies, a few at once, each retried; returns those that failed every attempt. */
@@ -215,8 +261,24 @@ export class Repairer {
       }
     }
     const chosen = concurrent ? preferRecord(current, incoming) : incoming
-    return { status: 'accepted', state: { current: chosen, previous: base }, replaced, selfReplaced: replaced.includes(this.#init.self) }
+    const selfReplaced = replaced.includes(this.#init.self)
+    const heldBefore = holderCounts(base.record).has(this.#init.self)
+    const owes = !concurrent && replaced.length > 0 && heldBefore && !selfReplaced
+    return { status: 'accepted', state: { current: chosen, previous: base }, replaced, selfReplaced, ...(owes ? { owesCopiesOf: base } : {}) }
   }
+}
+
+/**
+ * The state after this node's own round on `base` signed `signed`: kept as
+ * the next version, or, when another signature of that version was accepted
+ * meanwhile, settled with it by `preferRecord`; an older result changes nothing.
+ */
+export function adoptOwn (state: RecordState, base: SignedRecord, signed: SignedRecord): RecordState {
+  const have = state.current.record.version
+  const mine = signed.record.version
+  if (mine > have) return { current: signed, previous: base }
+  if (mine === have) return { current: preferRecord(state.current, signed), previous: state.previous ?? base }
+  return state
 }
 
 /** Peers listed in `before` for some chunk and no longer listed for it in `after` (sorted). */

@@ -140,6 +140,16 @@ describe('holder watch (fake clock)', () => {
     await clock.advance(DELAY_MS * 2)
     assert.deepEqual(events, ['departed b 1'])
     assert.deepEqual(watch.status().map((s) => s.peerId), ['b'])
+    // A file received later whose holders include b: b is reported departed at once (no second event).
+    const third = fileIdFromManifestBytes(new TextEncoder().encode('third'))
+    assert.deepEqual(watch.watch(record([['me', 'b']], third)), ['b'])
+    assert.deepEqual(watch.status().find((s) => s.peerId === 'b')?.files.length, 2)
+    // A newer version of a file still naming b (its chunk had no survivor to copy from) keeps the verdict.
+    watch.unwatch(third)
+    assert.deepEqual(watch.watch(record([['me', 'b'], ['me', 'c']], other)), ['b'])
+    await clock.advance(DELAY_MS / 2)
+    assert.deepEqual(events, ['departed b 1'], 'c got a fresh clock; b was not declared twice')
+    assert.equal(watch.isDeparted('c'), false)
     watch.stop()
   })
 })

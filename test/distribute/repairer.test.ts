@@ -15,7 +15,7 @@ import { holderCounts, nextRecord, rootRecord, signRecord, type SignedRecord } f
 import { preferRecord, verifyUpdate } from '../../src/distribute/record-chain.js'
 import { placeChunks, type PlacementPeer } from '../../src/distribute/placement.js'
 import { planRepair } from '../../src/distribute/repair.js'
-import { Repairer, replacedPeers, type CopyJob, type RepairGeometry } from '../../src/distribute/repairer.js'
+import { adoptOwn, Repairer, replacedPeers, type CopyJob, type RepairGeometry } from '../../src/distribute/repairer.js'
 import { missingChunks, surplus, SurplusDropper } from '../../src/distribute/surplus.js'
 import { fileIdFromManifestBytes } from '../../src/content/manifest.js'
 import { hasCode } from '../../src/errors.js'
@@ -128,7 +128,14 @@ describe('repairer', () => {
     assert.deepEqual(a.replaced, [gone])
     const b = await judge.acceptUpdate(a.state, signed[1]!.bytes)
     assert.ok(b.status === 'accepted')
+    assert.equal(b.owesCopiesOf, undefined, 'a second signature of the same repair owes nothing more')
     assert.deepEqual(b.state.current.bytes, preferRecord(signed[0]!, signed[1]!).bytes)
+    // A survivor whose round ends after it accepted another's signature of the same version settles the same way.
+    const settled = adoptOwn({ current: signed[1]!, previous: first }, first, signed[0]!)
+    assert.deepEqual(settled.current.bytes, b.state.current.bytes)
+    assert.equal(settled.previous, first)
+    assert.deepEqual(adoptOwn({ current: first }, first, signed[0]!), { current: signed[0], previous: first })
+    assert.equal(adoptOwn(settled, first, first).current, settled.current, 'an older result changes nothing')
   })
 
   it('does not act on an update replacing a peer its own watch still sees alive; does once the watch agrees', async () => {
@@ -196,6 +203,29 @@ describe('repairer', () => {
     plan.holders.forEach((h, c) => { if (first.record.holders[c]!.includes(quiet)) assert.ok(h.includes(quiet)) })
   })
 
+  it('a survivor that accepts a repair someone else signed first still makes its own copies of it (fulfil), and only those', async () => {
+    const first = await root()
+    const gone = pool[2]!.id
+    const dead = new Set([gone])
+    const ids = pool.slice(0, 6).map((i) => i.id)
+    const plan = planRepair({ ...GEOMETRY, fileId: FILE_ID, chunkCount: 40, replicas: 2, strategy: 'weighted', holders: first.record.holders, peers: liveCandidates(dead, ids) })
+    const late = plan.orders.map((o) => o.from).find((p) => p !== pool[0]!.id)
+    assert.ok(late, 'a survivor other than the uploader has orders')
+    // The uploader re-signs the repaired map at once (trusted without a watch check).
+    const byUploader = await signRecord(nextRecord(first, plan.holders, pool[0]!.id), pool[0]!.key)
+    // Its own watch has not declared the departure yet: the uploader's word is enough to accept, and to plan its copies.
+    const h = harness(first, new Set(), ids)
+    const repairer = h.repairers.get(late)!
+    const decision = await repairer.acceptUpdate({ current: first }, byUploader.bytes)
+    assert.ok(decision.status === 'accepted')
+    assert.equal(decision.owesCopiesOf, first)
+    // Its own round now starts from the repaired map: nothing left to plan there.
+    assert.equal((await repairer.repair(decision.state.current, GEOMETRY, { signal: AbortSignal.timeout(5000) })).orders.length, 0)
+    const done = await repairer.fulfil(first, decision.state.current, GEOMETRY, { signal: AbortSignal.timeout(5000) })
+    assert.deepEqual(done.failed, [])
+    assert.deepEqual(h.copies.map((o) => `${o.chunk}>${o.to}`), plan.orders.filter((o) => o.from === late).map((o) => `${o.chunk}>${o.to}`))
+  })
+
   it('signs nothing when one of its copies fails every attempt, and names the failed order', async () => {
     const first = await root()
     const gone = pool[5]!.id
@@ -226,6 +256,7 @@ describe('repairer', () => {
     const own = harness(first, new Set(), ids).repairers.get(back)!
     const decision = await own.acceptUpdate({ current: first }, repaired.bytes)
     assert.ok(decision.status === 'accepted' && decision.selfReplaced)
+    assert.equal(decision.owesCopiesOf, undefined, 'a replaced holder copies nothing')
     assert.deepEqual(replacedPeers(first.record, repaired.record), [back])
 
     const held = first.record.holders.flatMap((h, c) => h.includes(back) ? [c] : [])
