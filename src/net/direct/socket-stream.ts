@@ -61,6 +61,7 @@ export class SocketStream extends EventTarget implements ChunkStream {
         resolve()
       })
     })
+    socket.resume() // the handshake left it paused
   }
 
   get status (): MessageStreamStatus { return this.#status }
