@@ -47,10 +47,29 @@ export async function dialDirect (connection: Connection, certificate: DirectCer
   const timeout = AbortSignal.timeout(options.timeoutMs ?? DIRECT_CONNECT_TIMEOUT_MS)
   const signal = options.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
   const offer = await requestTicket(connection, peer, { signal })
-  const socket = await connectTls(host, offer.port, certificate, signal)
+  return await connectDirect({ host, port: offer.port, peer, certificate, ticket: offer.ticket }, signal)
+}
+
+/** Where and as whom to connect with a ticket. */
+export interface DirectTarget {
+  host: string
+  port: number
+  /** Whom the server's certificate must name. */
+  peer: PeerId
+  /** Ours, presented to the server. */
+  certificate: DirectCertificate
+  ticket: Uint8Array
+}
+
+/**
+ * Connects to a direct server with a ticket in hand: TLS, the server's
+ * identity checked before anything is sent, the hello, the welcome.
+ */
+export async function connectDirect (target: DirectTarget, signal: AbortSignal): Promise<SocketStream> {
+  const socket = await connectTls(target.host, target.port, target.certificate, signal)
   try {
-    await verifiedRemotePeer(socket, peer)
-    writeHandshakeFrame(socket, DirectHello.encode({ ticket: offer.ticket as Uint8Array<ArrayBuffer> }))
+    await verifiedRemotePeer(socket, target.peer)
+    writeHandshakeFrame(socket, DirectHello.encode({ ticket: target.ticket as Uint8Array<ArrayBuffer> }))
     DirectWelcome.decode(await readHandshakeFrame(socket, signal))
   } catch (err) {
     socket.destroy()
@@ -63,7 +82,8 @@ export async function dialDirect (connection: Connection, certificate: DirectCer
 async function connectTls (host: string, port: number, certificate: DirectCertificate, signal: AbortSignal): Promise<tls.TLSSocket> {
   signal.throwIfAborted()
   return await new Promise<tls.TLSSocket>((resolve, reject) => {
-    // allowHalfOpen: tls.connect passes it to the socket it creates (missing from @types/node).
+    // Not half-open: when the server ends its side (done, or gone), ours
+    // ends too and the channel closes, its pending requests handed back.
     const socket = tls.connect({
       host,
       port,
@@ -72,9 +92,8 @@ async function connectTls (host: string, port: number, certificate: DirectCertif
       minVersion: 'TLSv1.3',
       // The certificate is self-signed (libp2p TLS); verifiedRemotePeer checks it.
       rejectUnauthorized: false,
-      ALPNProtocols: [DIRECT_ALPN],
-      allowHalfOpen: true
-    } as tls.ConnectionOptions)
+      ALPNProtocols: [DIRECT_ALPN]
+    })
     const cleanup = (): void => {
       socket.off('secureConnect', onSecure)
       socket.off('error', onError)

@@ -10,8 +10,10 @@
  * BoundedWriter's caps, budget charging, flush and stall timeout mean here
  * exactly what they mean on libp2p.
  *
- * Both ends are half-closable (`allowHalfOpen`), like a libp2p stream: `close`
- * ends our side and waits for the remote to end its own; `abort` destroys.
+ * `close` ends our side and waits for the remote to end its own; `abort`
+ * destroys. The server's socket is half-open (`allowHalfOpen`), like a libp2p
+ * stream, so it finishes what was asked after the client ends its side; the
+ * client's is not, so a server that ends or goes away closes the channel.
  */
 import { StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 import { ShoalError } from '../../errors.js'
