@@ -14,13 +14,15 @@
  * checked against the manifest and written at its offset, fsync at the end.
  * Every copy is timed by its client from connect (for 4: from the ticket
  * request) to the output closed, so process start-up counts nowhere. Rounds
- * interleave the four; figures are medians, with CPU time of the client.
+ * interleave the four; figures are medians, with the CPU time of the client
+ * (all four) and of the seeder (3 and 4). On a loaded machine the CPU times
+ * are the steadier figures: wall time there measures the neighbours.
  *
  * Run: `node --import tsx bench/direct-path.ts [--size 1GiB] [--runs 3]`.
  * Also the child: `--direct-role seed|fetch` (not `--role`: tls-baseline.ts, imported, answers that).
  */
 import '../src/polyfill.js'
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -35,6 +37,8 @@ const THIS_FILE = fileURLToPath(import.meta.url)
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 /** Chunk requests the downloader keeps outstanding (in flight or being written). */
 const WINDOW_CHUNKS = 16
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat times (100 on every Linux architecture Node runs on). */
+const CLOCK_TICKS_PER_S = 100
 /** Sharing hashes the whole file first. */
 const SEED_START_TIMEOUT_MS = 180_000
 
@@ -129,13 +133,25 @@ async function fetch (addr: string, fileId: string, out: string, mode: string): 
   await libp2p.stop()
 }
 
+/** User + system CPU time of a process so far (all its threads), ms, from /proc. */
+async function processCpuMs (pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  // Fields after the command name (which may hold spaces), from field 3: utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 1000 / CLOCK_TICKS_PER_S
+}
+
 /** What one bench run measured: medians and ratios against raw TLS. */
 export interface DirectPathBenchResult {
   sizeBytes: number
   runs: number
   medianMs: { tls: number, libp2p: number, chunksLibp2p: number, chunksDirect: number }
-  clientCpuMedianMs: { chunksLibp2p: number, chunksDirect: number }
+  clientCpuMedianMs: { tls: number, libp2p: number, chunksLibp2p: number, chunksDirect: number }
+  /** CPU time of the seeder process per copy (the chunk paths; the baselines' servers are one-shot processes). */
+  seederCpuMedianMs: { chunksLibp2p: number, chunksDirect: number }
   vsTls: { libp2p: number, chunksLibp2p: number, chunksDirect: number }
+  clientCpuVsTls: { libp2p: number, chunksLibp2p: number, chunksDirect: number }
 }
 
 /** Runs the rounds described in the module comment, in `workDir`. */
@@ -149,7 +165,8 @@ export async function runDirectPathBench (o: { sizeBytes: number, runs: number, 
   const timeoutMs = 60_000 + Math.ceil(o.sizeBytes / (5 * MiB)) * 1000
   const seeder = await startServer<SeedInfo>(process.execPath, role(['seed', file, join(o.workDir, 'seed-data')]), { cwd: REPO, timeoutMs: SEED_START_TIMEOUT_MS, signal: o.signal })
   const ms = { tls: [] as number[], libp2p: [] as number[], chunksLibp2p: [] as number[], chunksDirect: [] as number[] }
-  const cpu = { chunksLibp2p: [] as number[], chunksDirect: [] as number[] }
+  const cpu = { tls: [] as number[], libp2p: [] as number[], chunksLibp2p: [] as number[], chunksDirect: [] as number[] }
+  const seederCpu = { chunksLibp2p: [] as number[], chunksDirect: [] as number[] }
   try {
     const measure = async (name: keyof typeof ms, run: () => Promise<CopyResult & { cpuMs?: number }>): Promise<void> => {
       await prepareCache('warm', [file], { signal: o.signal })
@@ -157,34 +174,41 @@ export async function runDirectPathBench (o: { sizeBytes: number, runs: number, 
         const r = await run()
         await assertSameBytes(out, sha, { signal: o.signal })
         ms[name].push(r.ms)
-        if (r.cpuMs !== undefined) cpu[name as keyof typeof cpu].push(r.cpuMs)
+        if (r.cpuMs !== undefined) cpu[name].push(r.cpuMs)
         o.log(`  ${name.padEnd(13)} ${(r.ms / 1000).toFixed(2)} s${r.cpuMs === undefined ? '' : `, client CPU ${(r.cpuMs / 1000).toFixed(2)} s`}`)
       } finally {
         await rm(out, { force: true })
       }
     }
-    const fetchVia = async (mode: string): Promise<FetchResult> => {
-      const r = await runTimed(process.execPath, role(['fetch', seeder.info.addr, seeder.info.fileId, out, mode]), { cwd: REPO, timeoutMs, signal: o.signal })
+    const fetchVia = async (mode: 'chunksLibp2p' | 'chunksDirect'): Promise<FetchResult> => {
+      const before = await processCpuMs(seeder.child.pid)
+      const r = await runTimed(process.execPath, role(['fetch', seeder.info.addr, seeder.info.fileId, out, mode === 'chunksDirect' ? 'direct' : 'libp2p']), { cwd: REPO, timeoutMs, signal: o.signal })
+      const used = await processCpuMs(seeder.child.pid) - before
+      seederCpu[mode].push(used)
+      o.log(`  ${''.padEnd(13)} seeder CPU ${(used / 1000).toFixed(2)} s`)
       return lastJson<FetchResult>(r.stdout)
     }
     for (let round = 1; round <= o.runs; round++) {
       o.log(`direct path ${formatSize(o.sizeBytes)}, round ${round}/${o.runs}`)
       await measure('tls', async () => await runTlsCopy(file, out, cert, { timeoutMs, signal: o.signal }))
       await measure('libp2p', async () => await runLibp2pCopy(file, out, { timeoutMs, signal: o.signal }))
-      await measure('chunksLibp2p', async () => await fetchVia('libp2p'))
-      await measure('chunksDirect', async () => await fetchVia('direct'))
+      await measure('chunksLibp2p', async () => await fetchVia('chunksLibp2p'))
+      await measure('chunksDirect', async () => await fetchVia('chunksDirect'))
     }
   } finally {
     await seeder.stop()
     await rm(file, { force: true })
   }
+  const c = { tls: median(cpu.tls), libp2p: median(cpu.libp2p), chunksLibp2p: median(cpu.chunksLibp2p), chunksDirect: median(cpu.chunksDirect) }
   const m = { tls: median(ms.tls), libp2p: median(ms.libp2p), chunksLibp2p: median(ms.chunksLibp2p), chunksDirect: median(ms.chunksDirect) }
   return {
     sizeBytes: o.sizeBytes,
     runs: o.runs,
     medianMs: m,
-    clientCpuMedianMs: { chunksLibp2p: median(cpu.chunksLibp2p), chunksDirect: median(cpu.chunksDirect) },
-    vsTls: { libp2p: ratio(m.libp2p, m.tls), chunksLibp2p: ratio(m.chunksLibp2p, m.tls), chunksDirect: ratio(m.chunksDirect, m.tls) }
+    clientCpuMedianMs: c,
+    seederCpuMedianMs: { chunksLibp2p: median(seederCpu.chunksLibp2p), chunksDirect: median(seederCpu.chunksDirect) },
+    vsTls: { libp2p: ratio(m.libp2p, m.tls), chunksLibp2p: ratio(m.chunksLibp2p, m.tls), chunksDirect: ratio(m.chunksDirect, m.tls) },
+    clientCpuVsTls: { libp2p: ratio(c.libp2p, c.tls), chunksLibp2p: ratio(c.chunksLibp2p, c.tls), chunksDirect: ratio(c.chunksDirect, c.tls) }
   }
 }
 
