@@ -166,6 +166,28 @@ test('a closed port falls back at once, without error', async (t) => {
   assert.ok(outcome.bytes.equals(bytes))
 })
 
+test('a port that swallows the connection (as behind a DROP firewall) costs one bounded attempt, then libp2p', async (t) => {
+  const { bytes, seeder, downloader } = await setup(t, { direct: false })
+  // Accepts TCP and never answers the TLS handshake: from the client's side,
+  // no progress until its attempt times out, as when a firewall drops.
+  const held = new Set<import('node:net').Socket>()
+  const hole = createServer((socket) => { held.add(socket); socket.on('error', () => {}) })
+  hole.listen(0, '127.0.0.1')
+  await once(hole, 'listening')
+  t.after(() => { for (const s of held) s.destroy(); hole.close() })
+  const port = (hole.address() as { port: number }).port
+  await seeder.libp2p.handle(DIRECT_PROTOCOL, async (stream, connection) => {
+    await handleDirectStream(stream, connection, { host: '127.0.0.1', port, tickets: new TicketBook() })
+  })
+  const started = performance.now()
+  await assert.rejects(dialDirect(connectionTo(downloader, seeder), downloader.certificate), (err) => hasCode(err, 'ERR_TIMEOUT'))
+  const elapsed = performance.now() - started
+  t.diagnostic(`swallowed: gave up after ${elapsed.toFixed(0)} ms (one attempt: ${DIRECT_CONNECT_TIMEOUT_MS} ms)`)
+  assert.ok(elapsed >= DIRECT_CONNECT_TIMEOUT_MS - 50 && elapsed < DIRECT_CONNECT_TIMEOUT_MS + 1_000, `one attempt, no more (${elapsed.toFixed(0)} ms)`)
+  const outcome = await fetchFile(downloader.libp2p, seeder, undefined)
+  assert.ok(outcome.bytes.equals(bytes))
+})
+
 test('a direct socket killed mid-chunk: the rest comes over libp2p, verified', async (t) => {
   const { bytes, seeder, downloader } = await setup(t)
   const direct = await dialDirect(connectionTo(downloader, seeder), downloader.certificate)
