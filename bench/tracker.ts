@@ -37,6 +37,7 @@ import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:cr
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { announceSigningBytes } from '../src/tracker/signature.js'
+import { postAnnounce } from '../test/tracker/flood.js'
 import type { AnnounceEvent } from '../src/tracker/registry.js'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -192,24 +193,6 @@ function summarise (s: Samples): PhaseResult {
     p99Ms: pct(0.99),
     maxMs: round(sorted[sorted.length - 1] ?? 0)
   }
-}
-
-function postAnnounce (agent: http.Agent, url: URL, body: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      agent,
-      host: url.hostname,
-      port: url.port,
-      path: '/announce',
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': body.length }
-    }, res => {
-      res.resume()
-      res.on('end', () => { resolve(res.statusCode ?? 0) })
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
 }
 
 /** A peer's key: node's own key object (fast repeated signing) and its peer ID. */

@@ -22,7 +22,7 @@ export function churnRows (f: ChurnFigures): Row[] {
       'all finish, all verify', f.unfinished.length === 0 && f.corrupt.length === 0 && f.downloadsVerified === f.downloadsFinished && f.interruptedFinished === f.interrupted),
     row('restarts survived', `${f.restartsSurvived} of ${kills} kills (${f.kills.seeder} seeders, ${f.kills.get} gets, ${f.kills.node} downloader nodes); ${f.unexpected.length} unexpected exits, ${f.crashes.length} crashes (seed ${f.seed})`,
       'all; no exit we did not cause', clean && f.restartsSurvived === kills),
-    info('bytes re-fetched', `${mib(f.refetchedBytes)} received beyond ${mib(f.deliveredBytes)} delivered (${round(100 * f.refetchedBytes / Math.max(1, f.deliveredBytes), 1)} %)`),
+    info('bytes re-fetched', `${mib(f.refetchedBytes)} received beyond ${mib(f.deliveredBytes)} delivered over the network (${round(100 * f.refetchedBytes / Math.max(1, f.deliveredBytes), 1)} %); ${mib(f.copiedLocallyBytes)} copied from copies the node already held`),
     row('peak RSS of any node', `${mib(f.peakRssBytes)} (${f.peakRssProcess}); seeders ${mib(f.peakRssByKind.seeder)}, gets ${mib(f.peakRssByKind.get)}, downloader nodes ${mib(f.peakRssByKind.node)}`,
       `≤ ${mib(SOAK_RSS_BOUND_BYTES)}`, f.peakRssBytes <= SOAK_RSS_BOUND_BYTES),
     ...(warnings === '' ? [] : [info('Node warnings on stderr', warnings)])

@@ -12,6 +12,7 @@ import { logger } from '../util/log.js'
 import { MAX_ERROR_MESSAGE_CHARS, MAX_PARAM_LENGTH, toApiError } from './errors.js'
 import { assertPathInput } from './path-input.js'
 import { registerEventStream } from './events.js'
+import { registerUpload } from './upload.js'
 import { chunkReport, chunkStatusReport, finishedChunkStates } from './chunk-status.js'
 import type { ShoalNode } from '../node/node.js'
 import type { ChunkProgress } from '../transfer/job-progress.js'
@@ -148,6 +149,7 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
     return await reply.type('application/octet-stream').send(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
   })
 
+  registerUpload(app, node)
   registerEventStream(app, node)
   return app
 }

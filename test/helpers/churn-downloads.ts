@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sha256File } from './cli.js'
 import { prng, shuffled, streamOf } from './churn-draws.js'
+import { LOCAL_SOURCE } from '../../src/transfer/local-source.js'
 
 /** Pause before re-running a download that failed by itself (already recorded as a finding). */
 const RETRY_AFTER_FAILURE_MS = 1000
@@ -20,9 +21,21 @@ export interface SoakFile { name: string, path: string, size: number, sha256: st
 
 /**
  * How one run of a download ended: completed (with the bytes that run
- * fetched, when known), cut by a kill of ours, or failed by itself.
+ * fetched from peers and copied from a local copy, when known), cut by a
+ * kill of ours, or failed by itself.
  */
-export type Attempt = { kind: 'done', fetchedBytes: number | undefined } | { kind: 'interrupted' } | { kind: 'failed', why: string }
+export type Attempt = { kind: 'done', fetchedBytes: number | undefined, localBytes?: number } | { kind: 'interrupted' } | { kind: 'failed', why: string }
+
+/** A finished run's bytes by where they came from: peers over the network, or a copy this node already held. */
+export function doneAttempt (peers: ReadonlyArray<{ peerId: string, bytes: number }>): Attempt {
+  let fetchedBytes = 0
+  let localBytes = 0
+  for (const p of peers) {
+    if (p.peerId === LOCAL_SOURCE) localBytes += p.bytes
+    else fetchedBytes += p.bytes
+  }
+  return { kind: 'done', fetchedBytes, localBytes }
+}
 
 /**
  * True when an error says the destination already holds the file: the run
@@ -44,7 +57,10 @@ export interface DownloadTally {
   interruptedFinished: number
   /** Interrupted downloads whose last run needed fewer bytes than the file: they resumed from kept chunks. */
   resumedWithBytes: number
+  /** Bytes of finished downloads that had to cross the network (a chunk copied from a local copy did not). */
   deliveredBytes: number
+  /** Bytes finished downloads copied from a copy their node already held. */
+  copiedLocallyBytes: number
   /** Downloads that had not finished at the deadline. */
   unfinished: string[]
   /** Downloads whose bytes differ from their source. */
@@ -68,7 +84,7 @@ export interface DownloadersInit {
 /** Runs downloaders and keeps their tally. */
 export class Downloaders {
   readonly tally: DownloadTally = {
-    downloadsFinished: 0, downloadsVerified: 0, interrupted: 0, interruptedFinished: 0, resumedWithBytes: 0, deliveredBytes: 0, unfinished: [], corrupt: []
+    downloadsFinished: 0, downloadsVerified: 0, interrupted: 0, interruptedFinished: 0, resumedWithBytes: 0, deliveredBytes: 0, copiedLocallyBytes: 0, unfinished: [], corrupt: []
   }
 
   readonly #init: DownloadersInit
@@ -97,7 +113,7 @@ export class Downloaders {
     for (;;) {
       const a = await attempt(file, out)
       if (a.kind === 'done') {
-        await this.#completed(label, file, out, interrupted, a.fetchedBytes)
+        await this.#completed(label, file, out, interrupted, a.fetchedBytes, a.localBytes ?? 0)
         return
       }
       if (this.#init.overdue()) {
@@ -113,12 +129,13 @@ export class Downloaders {
     }
   }
 
-  async #completed (label: string, file: SoakFile, out: string, interrupted: boolean, fetchedBytes: number | undefined): Promise<void> {
+  async #completed (label: string, file: SoakFile, out: string, interrupted: boolean, fetchedBytes: number | undefined, localBytes: number): Promise<void> {
     const t = this.tally
     t.downloadsFinished++
-    t.deliveredBytes += file.size
+    t.deliveredBytes += file.size - localBytes
+    t.copiedLocallyBytes += localBytes
     if (interrupted) t.interruptedFinished++
-    if (interrupted && fetchedBytes !== undefined && fetchedBytes < file.size) t.resumedWithBytes++
+    if (interrupted && fetchedBytes !== undefined && fetchedBytes + localBytes < file.size) t.resumedWithBytes++
     if (await sha256File(out) === file.sha256) t.downloadsVerified++
     else t.corrupt.push(label)
     this.#init.trace?.(`done: ${label}${interrupted ? ', interrupted' : ''}, last run fetched ${fetchedBytes ?? '?'} of ${file.size} bytes`)

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { followDownload, shoalOn, type FollowedDownload, type HostNode } from './host-nodes.js'
-import { alreadyComplete, type Attempt, type SoakFile } from './churn-downloads.js'
+import { alreadyComplete, doneAttempt, type Attempt, type SoakFile } from './churn-downloads.js'
 import type { JobSnapshot } from '../../src/transfer/download-job.js'
 
 /** How long a restarted node has to show it resumed a job by itself: a chunk or two at the soak's caps, with room for load. */
@@ -63,7 +63,7 @@ export class NodeDownloads {
     try {
       followed = await followDownload(slot.node, file.id, out, this.#init.peers())
       const trace = await followed.done
-      if (trace.final.state === 'completed') return { kind: 'done', fetchedBytes: trace.final.peers.reduce((n, p) => n + p.bytes, 0) }
+      if (trace.final.state === 'completed') return doneAttempt(trace.final.peers)
       return { kind: 'failed', why: `${slot.label}: download of ${file.name} ended ${trace.final.state}: ${trace.final.error ?? ''}` }
     } catch (err) {
       if (slot.generation !== generation || overdue()) return { kind: 'interrupted' }

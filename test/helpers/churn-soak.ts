@@ -42,7 +42,7 @@ import { collect, sha256File, writeRandomFile } from './cli.js'
 import { shareOn, spawnShoalOn, startNodeOn, type HostNode } from './host-nodes.js'
 import { ProcessWatch, type Kind, type Proc } from './churn-watch.js'
 import { between, prng, type Range } from './churn-draws.js'
-import { Downloaders, alreadyComplete, type Attempt, type DownloadTally, type SoakFile } from './churn-downloads.js'
+import { Downloaders, alreadyComplete, doneAttempt, type Attempt, type DownloadTally, type SoakFile } from './churn-downloads.js'
 import { NodeDownloads } from './churn-follow.js'
 
 const MIB = 1024 * 1024
@@ -144,8 +144,6 @@ async function payloadReceived (host: Host): Promise<number> {
   if (rx == null) throw new Error(`no counters for eth0 on ${host.name}: ${r.stderr}`)
   return rx.bytes - PACKET_HEADER_BYTES * rx.packets
 }
-
-const sumBytes = (peers: Array<{ bytes: number }>): number => peers.reduce((n, p) => n + p.bytes, 0)
 
 /** One run of the soak on its own network; see the module header. */
 class Soak {
@@ -385,7 +383,7 @@ class Soak {
     const result = r.stdout.split('\n').filter(l => l.startsWith('{"id"')).pop()
     if (r.code === 0 || (proc.ours && result != null)) {
       if (result == null) throw new Error(`${g.label}: get ${file.name} exited 0 with no result: ${r.stdout}`)
-      return { kind: 'done', fetchedBytes: sumBytes((JSON.parse(result) as { peers: Array<{ bytes: number }> }).peers) }
+      return doneAttempt((JSON.parse(result) as { peers: Array<{ peerId: string, bytes: number }> }).peers)
     }
     if (proc.ours) return { kind: 'interrupted' }
     if (alreadyComplete(r.stderr)) return { kind: 'done', fetchedBytes: undefined }

@@ -20,7 +20,8 @@ import { pathToFileURL } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { base32 } from 'multiformats/bases/base32'
-import { TrackerClient, signAnnounce } from '../../src/tracker/index.js'
+import { signAnnounce } from '../../src/tracker/index.js'
+import { TrackerClient } from '../../src/discovery/tracker-client.js'
 
 /** What to flood, and how hard. */
 export interface FloodOptions {
@@ -76,7 +77,8 @@ async function fakeAnnounce (filesPerPeer: number): Promise<Buffer> {
   return Buffer.from(JSON.stringify(body))
 }
 
-function post (agent: http.Agent, url: URL, body: Buffer): Promise<number> {
+/** POSTs one raw announce body (no client-side checks), resolving with the status code. */
+export function postAnnounce (agent: http.Agent, url: URL, body: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = http.request({
       agent, host: url.hostname, port: url.port, path: '/announce', method: 'POST',
@@ -131,7 +133,7 @@ export async function flood (o: FloodOptions): Promise<FloodReport> {
   const worker = async (): Promise<void> => {
     while (Date.now() < until) {
       const body = await fakeAnnounce(o.filesPerPeer)
-      const status = await post(agent, url, body).catch(() => 0)
+      const status = await postAnnounce(agent, url, body).catch(() => 0)
       sent++
       statuses[status] = (statuses[status] ?? 0) + 1
     }
