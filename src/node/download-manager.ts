@@ -26,6 +26,7 @@ import type { HintedSourceFinder } from '../discovery/hinted-finder.js'
 import type { SwarmDirectory } from '../discovery/swarm-directory.js'
 import type { DownloadLimiter } from '../transfer/download-limiter.js'
 import type { SourceFinder } from '../transfer/sources.js'
+import type { DirectDialer } from '../transfer/source-pool.js'
 import type { DownloadJob, JobSnapshot } from '../transfer/download-job.js'
 import type { ShoalConfig } from '../config/index.js'
 import type { Libp2p } from '@libp2p/interface'
@@ -69,6 +70,8 @@ export interface OnlineParts {
   sources: SourceFinder
   swarm: SwarmDirectory
   rates: DownloadLimiter
+  /** The direct TLS data path, when the node runs it (network.direct). */
+  direct?: DirectDialer
 }
 
 /** What the node gives the manager. */
@@ -188,6 +191,7 @@ export class DownloadManager {
       swarm: online.swarm,
       rates: online.rates.forJob(options.downloadLimit ?? 0),
       buffers: this.#buffers,
+      direct: online.direct,
       options: {
         maxRequestsPerPeer: t.requestsInFlightPerPeer,
         chunkRetries: t.chunkRetries,

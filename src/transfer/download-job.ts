@@ -18,7 +18,7 @@ import type { BufferPool } from './buffer-pool.js'
 import { chunkBudget } from './chunk-budget.js'
 import type { ChunkRefusal } from '../protocol/chunk-channel.js'
 import { JobStorage } from './job-storage.js'
-import { SourcePool, type PeerContribution, type SwarmMembership } from './source-pool.js'
+import { SourcePool, type DirectDialer, type PeerContribution, type SwarmMembership } from './source-pool.js'
 import { ShoalError, toShoalError } from '../errors.js'
 import { Scheduler } from './scheduler.js'
 import { JobProgress, type ChunkProgress } from './job-progress.js'
@@ -70,6 +70,8 @@ export interface DownloadJobInit {
   rates: DownloadLimiter
   /** Chunk buffers, recycled (shared by the node's jobs). */
   buffers: BufferPool
+  /** The node's direct TLS path, if it runs one; chunks move over libp2p otherwise. */
+  direct?: DirectDialer
   options: DownloadJobOptions
   now?: () => number
 }

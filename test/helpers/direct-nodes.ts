@@ -6,6 +6,7 @@
  * the libp2p chunks stream otherwise (and for whatever a direct channel
  * left undone when it broke).
  */
+import assert from 'node:assert/strict'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -72,6 +73,7 @@ export async function startSeeder (t: TestContext, dir: string, file: string, op
   if (options.direct !== false) {
     await direct.start()
     t.after(async () => { await direct.stop() })
+    assert.ok(await direct.ready(), 'the direct path came up')
   }
   return { ...peer, fileId: record.id, manifest: record.manifest, direct, uploads, uploaded }
 }

@@ -22,6 +22,7 @@
  * the caller uses the libp2p stream; `DirectPath.dial` tries once per libp2p
  * connection.
  */
+import { multiaddr } from '@multiformats/multiaddr'
 import { DIRECT_PROTOCOL } from './constants.js'
 import { createDirectCertificate, type DirectCertificate } from './identity.js'
 import { handleDirectStream } from './offer.js'
@@ -55,10 +56,22 @@ export interface DirectPathInit {
   streams: PeerStreamLimits
 }
 
-/** The node's direct TLS path: the server and ticket protocol, and the client side's dials. */
+/** The direct path once up: our certificate and the running server. */
+interface Ready {
+  certificate: DirectCertificate
+  server: DirectServer
+}
+
+/**
+ * The node's direct TLS path: the server and ticket protocol, and the client
+ * side's dials. It comes up in the background (making the certificate takes
+ * tens of ms, which a `shoal get` should not wait for at start): until then,
+ * and if it fails to, peers are offered no ticket and dials return nothing,
+ * so everything goes over libp2p.
+ */
 export class DirectPath {
   readonly #init: DirectPathInit
-  #certificate: DirectCertificate | undefined
+  #ready: Promise<Ready | undefined> | undefined
   #server: DirectServer | undefined
   /** libp2p connections a direct path failed on: not tried again while they last. */
   readonly #failed = new WeakSet<Connection>()
@@ -67,54 +80,80 @@ export class DirectPath {
     this.#init = init
   }
 
-  /** The server's port (0 before start). */
+  /** The server's port (0 until it is up). */
   get port (): number { return this.#server?.port ?? 0 }
   get stats (): Readonly<DirectServerStats> { return this.#server?.stats ?? { accepted: 0, refused: 0 } }
 
-  /** Makes the certificate, starts the server and registers the ticket protocol; a failed start rolls back. */
+  /** Resolves once the path is up, or known not to come up (then it says so in the log). */
+  async ready (): Promise<boolean> { return (await this.#ready) != null }
+
+  /**
+   * Registers the ticket protocol and starts bringing the server up in the
+   * background (`ready()` tells when). Idempotent.
+   */
   async start (): Promise<void> {
-    if (this.#server != null) return
+    if (this.#ready != null) return
+    const ready = this.#ready = this.#bringUp().catch((err: unknown) => {
+      log.error('the direct TLS path did not start, chunks go over libp2p only: %s', err)
+      return undefined
+    })
+    const { libp2p, streams, host } = this.#init
+    await libp2p.handle(DIRECT_PROTOCOL, streams.guard(DIRECT_PROTOCOL, async (stream, connection) => {
+      const up = await ready
+      await handleDirectStream(stream, connection, up == null ? undefined : { host, port: up.server.port, tickets: up.tickets })
+    }), { maxInboundStreams: MAX_INBOUND_STREAMS, maxOutboundStreams: MAX_INBOUND_STREAMS })
+  }
+
+  async #bringUp (): Promise<Ready & { tickets: TicketBook }> {
     const init = this.#init
-    const certificate = this.#certificate = await createDirectCertificate(init.privateKey)
+    const certificate = await createDirectCertificate(init.privateKey)
     const tickets = new TicketBook()
     const server = new DirectServer({ certificate, host: init.host, port: init.port, tickets, provider: init.provider, uploads: init.uploads, streams: init.streams })
     await server.start()
-    try {
-      await init.libp2p.handle(DIRECT_PROTOCOL, init.streams.guard(DIRECT_PROTOCOL, async (stream, connection) => {
-        await handleDirectStream(stream, connection, { host: init.host, port: server.port, tickets })
-      }), { maxInboundStreams: MAX_INBOUND_STREAMS, maxOutboundStreams: MAX_INBOUND_STREAMS })
-    } catch (err) {
-      await server.stop()
-      throw err
-    }
     this.#server = server
+    return { certificate, server, tickets }
   }
 
   /** Unregisters the protocol and closes the server and its sockets; idempotent. */
   async stop (): Promise<void> {
-    const server = this.#server
-    if (server == null) return
-    this.#server = undefined
+    const ready = this.#ready
+    if (ready == null) return
+    this.#ready = undefined
     await this.#init.libp2p.unhandle(DIRECT_PROTOCOL)
-    await server.stop()
+    await (await ready)?.server.stop()
+    this.#server = undefined
   }
 
   /**
    * A direct chunk stream to `peer` over its current libp2p connection, or
-   * undefined when there is none to be had (no connection, the path failed
-   * on this connection before, or it fails now: logged, and remembered).
-   * Never throws; never waits longer than one bounded attempt.
+   * undefined when there is none to be had (not up, no connection, the path
+   * failed on this connection before, or it fails now: logged, and
+   * remembered). Never throws; never waits longer than one bounded attempt.
    */
   async dial (peer: PeerId, options: { signal?: AbortSignal } = {}): Promise<SocketStream | undefined> {
-    const certificate = this.#certificate
+    const up = await this.#ready
     const connection = this.#init.libp2p.getConnections(peer).find(c => c.status === 'open' && !this.#failed.has(c))
-    if (certificate == null || connection == null) return undefined
+    if (up == null || connection == null) return undefined
     try {
-      return await dialDirect(connection, certificate, options)
+      return await dialDirect(connection, up.certificate, options)
     } catch (err) {
       if (options.signal?.aborted !== true) this.#failed.add(connection)
       log('no direct path to %s, using libp2p: %s', peer.toString(), (err as Error).message)
       return undefined
     }
   }
+}
+
+/**
+ * The host the direct server listens on: that of the node's first TCP listen
+ * address (`/ip4/0.0.0.0/tcp/0` → `0.0.0.0`), or undefined when it has none
+ * (then there is no direct path).
+ */
+export function directListenHost (listen: readonly string[]): string | undefined {
+  for (const addr of listen) {
+    const components = multiaddr(addr).getComponents()
+    const ip = components.find(c => c.name === 'ip4' || c.name === 'ip6')?.value
+    if (ip != null && components.some(c => c.name === 'tcp')) return ip
+  }
+  return undefined
 }

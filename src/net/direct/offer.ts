@@ -30,14 +30,14 @@ export interface TicketOffer {
   ticket: Uint8Array
 }
 
-/** Answers one ticket request on an inbound stream. */
-export async function handleDirectStream (stream: Stream, connection: Connection, issuer: TicketIssuer): Promise<void> {
+/** Answers one ticket request on an inbound stream; without an issuer (no server up), UNAVAILABLE. */
+export async function handleDirectStream (stream: Stream, connection: Connection, issuer: TicketIssuer | undefined): Promise<void> {
   const signal = AbortSignal.timeout(OFFER_TIMEOUT_MS)
   try {
     const pb = pbStream(stream, { maxDataLength: MAX_HANDSHAKE_FRAME_BYTES })
     await pb.read(DirectRequest, { signal })
-    const ticket = issuer.tickets.issue(connection.remotePeer.toString())
-    await pb.write(ticket == null
+    const ticket = issuer?.tickets.issue(connection.remotePeer.toString())
+    await pb.write(issuer == null || ticket == null
       ? { status: DirectOffer.Status.UNAVAILABLE, host: '', port: 0, ticket: new Uint8Array(0) }
       : { status: DirectOffer.Status.OK, host: issuer.host, port: issuer.port, ticket: ticket as Uint8Array<ArrayBuffer> },
     DirectOffer, { signal })
