@@ -7,7 +7,10 @@
  * 3. chunks over libp2p: Shoal's chunk protocol (`ChunkChannel.open` against
  *    the real chunks handler over a real Library) on a libp2p stream;
  * 4. chunks over direct TLS: the same protocol and handler over the direct
- *    path (src/net/direct/: ticket over libp2p, mutual libp2p-TLS certs).
+ *    path (src/net/direct/: ticket over libp2p, mutual libp2p-TLS certs);
+ * 5. and 6. Shoal end to end, `shoal get` from a `shoal start` seeder, spawn
+ *    to exit (so with the CLI's start and stop), with the direct path on and
+ *    off (`SHOAL_NETWORK_DIRECT=false` on both ends). Needs `npm run build`.
  *
  * 3 and 4 share one seeder process (the file shared once, untimed) and one
  * minimal downloader: a window of chunk requests, each chunk's SHA-256
@@ -30,6 +33,7 @@ import { parseArgs } from 'node:util'
 import { ShoalError } from '../src/errors.js'
 import { assertSameBytes, prepareCache, sha256File, writeRandomFile } from './lib/files.js'
 import { lastJson, runTimed, startServer } from './lib/processes.js'
+import { share, startSeeders, stopAll, timedDownload, type Seeder } from './lib/shoal.js'
 import { GiB, MiB, formatSize, median, parseSize, ratio } from './lib/stats.js'
 import { makeSelfSignedCert, runLibp2pCopy, runTlsCopy, type CopyResult } from './tls-baseline.js'
 
@@ -151,11 +155,11 @@ async function processCpuMs (pid: number | undefined): Promise<number> {
 export interface DirectPathBenchResult {
   sizeBytes: number
   runs: number
-  medianMs: { tls: number, libp2p: number, chunksLibp2p: number, chunksDirect: number }
+  medianMs: { tls: number, libp2p: number, chunksLibp2p: number, chunksDirect: number, shoalDirect: number, shoalLibp2p: number }
   clientCpuMedianMs: { tls: number, libp2p: number, chunksLibp2p: number, chunksDirect: number }
   /** CPU time of the seeder process per copy (the chunk paths; the baselines' servers are one-shot processes). */
   seederCpuMedianMs: { chunksLibp2p: number, chunksDirect: number }
-  vsTls: { libp2p: number, chunksLibp2p: number, chunksDirect: number }
+  vsTls: { libp2p: number, chunksLibp2p: number, chunksDirect: number, shoalDirect: number, shoalLibp2p: number }
   clientCpuVsTls: { libp2p: number, chunksLibp2p: number, chunksDirect: number }
 }
 
@@ -169,10 +173,19 @@ export async function runDirectPathBench (o: { sizeBytes: number, runs: number, 
   const role = (args: string[]): string[] => ['--import', 'tsx', THIS_FILE, '--direct-role', ...args]
   const timeoutMs = 60_000 + Math.ceil(o.sizeBytes / (5 * MiB)) * 1000
   const seeder = await startServer<SeedInfo>(process.execPath, role(['seed', file, join(o.workDir, 'seed-data')]), { cwd: REPO, timeoutMs: SEED_START_TIMEOUT_MS, signal: o.signal })
-  const ms = { tls: [] as number[], libp2p: [] as number[], chunksLibp2p: [] as number[], chunksDirect: [] as number[] }
-  const cpu = { tls: [] as number[], libp2p: [] as number[], chunksLibp2p: [] as number[], chunksDirect: [] as number[] }
+  const ms = { tls: [] as number[], libp2p: [] as number[], chunksLibp2p: [] as number[], chunksDirect: [] as number[], shoalDirect: [] as number[], shoalLibp2p: [] as number[] }
+  // End to end: `shoal start` seeders and `shoal get`, spawn to exit, with the direct path on and off (both ends).
+  const off = { SHOAL_NETWORK_DIRECT: 'false' }
+  const shoalSeeders: Seeder[] = []
+  const cpu: Record<keyof typeof ms, number[]> = { shoalDirect: [], shoalLibp2p: [], tls: [] as number[], libp2p: [] as number[], chunksLibp2p: [] as number[], chunksDirect: [] as number[] }
   const seederCpu = { chunksLibp2p: [] as number[], chunksDirect: [] as number[] }
   try {
+    const [direct] = await startSeeders(1, o.workDir, { name: 'direct', signal: o.signal })
+    shoalSeeders.push(direct!)
+    const [plain] = await startSeeders(1, o.workDir, { name: 'plain', env: off, signal: o.signal })
+    shoalSeeders.push(plain!)
+    const link = (await share(direct!, file, o.sizeBytes, { signal: o.signal })).link
+    await share(plain!, file, o.sizeBytes, { signal: o.signal })
     const measure = async (name: keyof typeof ms, run: () => Promise<CopyResult & { cpuMs?: number }>): Promise<void> => {
       await prepareCache('warm', [file], { signal: o.signal })
       try {
@@ -199,20 +212,27 @@ export async function runDirectPathBench (o: { sizeBytes: number, runs: number, 
       await measure('libp2p', async () => await runLibp2pCopy(file, out, { timeoutMs, signal: o.signal }))
       await measure('chunksLibp2p', async () => await fetchVia('chunksLibp2p'))
       await measure('chunksDirect', async () => await fetchVia('chunksDirect'))
+      for (const [name, seederOf, env] of [['shoalDirect', direct!, {}], ['shoalLibp2p', plain!, off]] as const) {
+        await prepareCache('warm', [file], { signal: o.signal })
+        const r = await timedDownload({ link, peers: [seederOf.addr], size: o.sizeBytes, sha256: sha, scratchDir: o.workDir, env, signal: o.signal })
+        ms[name].push(r.ms)
+        o.log(`  ${name.padEnd(13)} ${(r.ms / 1000).toFixed(2)} s spawn to exit, peak RSS ${formatSize(r.peakRssBytes)}`)
+      }
     }
   } finally {
+    await stopAll(shoalSeeders)
     await seeder.stop()
     await rm(file, { force: true })
   }
   const c = { tls: median(cpu.tls), libp2p: median(cpu.libp2p), chunksLibp2p: median(cpu.chunksLibp2p), chunksDirect: median(cpu.chunksDirect) }
-  const m = { tls: median(ms.tls), libp2p: median(ms.libp2p), chunksLibp2p: median(ms.chunksLibp2p), chunksDirect: median(ms.chunksDirect) }
+  const m = { tls: median(ms.tls), libp2p: median(ms.libp2p), chunksLibp2p: median(ms.chunksLibp2p), chunksDirect: median(ms.chunksDirect), shoalDirect: median(ms.shoalDirect), shoalLibp2p: median(ms.shoalLibp2p) }
   return {
     sizeBytes: o.sizeBytes,
     runs: o.runs,
     medianMs: m,
     clientCpuMedianMs: c,
     seederCpuMedianMs: { chunksLibp2p: median(seederCpu.chunksLibp2p), chunksDirect: median(seederCpu.chunksDirect) },
-    vsTls: { libp2p: ratio(m.libp2p, m.tls), chunksLibp2p: ratio(m.chunksLibp2p, m.tls), chunksDirect: ratio(m.chunksDirect, m.tls) },
+    vsTls: { libp2p: ratio(m.libp2p, m.tls), chunksLibp2p: ratio(m.chunksLibp2p, m.tls), chunksDirect: ratio(m.chunksDirect, m.tls), shoalDirect: ratio(m.shoalDirect, m.tls), shoalLibp2p: ratio(m.shoalLibp2p, m.tls) },
     clientCpuVsTls: { libp2p: ratio(c.libp2p, c.tls), chunksLibp2p: ratio(c.chunksLibp2p, c.tls), chunksDirect: ratio(c.chunksDirect, c.tls) }
   }
 }
