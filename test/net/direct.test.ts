@@ -171,7 +171,7 @@ test('a port that swallows the connection (as behind a DROP firewall) costs one 
   // Accepts TCP and never answers the TLS handshake: from the client's side,
   // no progress until its attempt times out, as when a firewall drops.
   const held = new Set<import('node:net').Socket>()
-  const hole = createServer((socket) => { held.add(socket); socket.on('error', () => {}) })
+  const hole = createServer((socket) => { held.add(socket); socket.on('error', () => {}) }) // torn down at the end: resets expected
   hole.listen(0, '127.0.0.1')
   await once(hole, 'listening')
   t.after(() => { for (const s of held) s.destroy(); hole.close() })

@@ -26,6 +26,7 @@ import { readHandshakeFrame, writeHandshakeFrame } from './handshake.js'
 import { SocketStream } from './socket-stream.js'
 import { serveChunks, type UploadServices } from '../../protocol/chunks-server.js'
 import { CHUNKS_PROTOCOL } from '../../protocol/constants.js'
+import { ShoalError } from '../../errors.js'
 import { logger } from '../../util/log.js'
 import type { TicketBook } from './tickets.js'
 import type { FileProvider } from '../../protocol/served-file.js'
@@ -131,9 +132,9 @@ export class DirectServer {
       peer = (await verifiedRemotePeer(socket)).toString()
       const hello = DirectHello.decode(await readHandshakeFrame(socket, deadline))
       const refusal = this.#init.tickets.redeem(hello.ticket, peer)
-      if (refusal !== undefined) throw new Error(`ticket refused (${refusal}) for ${peer}`)
+      if (refusal !== undefined) throw new ShoalError('ERR_UNAUTHORIZED', `ticket refused (${refusal}) for ${peer}`, { peer, refusal })
       uncount = this.#init.streams.tryOpen(CHUNKS_PROTOCOL, peer)
-      if (uncount == null) throw new Error(`${peer} has too many chunks streams open`)
+      if (uncount == null) throw new ShoalError('ERR_TOO_MANY_STREAMS', `${peer} has too many chunks streams open`, { peer })
     } catch (err) {
       log('refused a direct socket from %s: %s', socket.remoteAddress, (err as Error).message)
       this.#stats.refused++
