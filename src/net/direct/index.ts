@@ -56,10 +56,11 @@ export interface DirectPathInit {
   streams: PeerStreamLimits
 }
 
-/** The direct path once up: our certificate and the running server. */
+/** The direct path once up: our certificate, the running server and its tickets. */
 interface Ready {
   certificate: DirectCertificate
   server: DirectServer
+  tickets: TicketBook
 }
 
 /**
@@ -104,7 +105,7 @@ export class DirectPath {
     }), { maxInboundStreams: MAX_INBOUND_STREAMS, maxOutboundStreams: MAX_INBOUND_STREAMS })
   }
 
-  async #bringUp (): Promise<Ready & { tickets: TicketBook }> {
+  async #bringUp (): Promise<Ready> {
     const init = this.#init
     const certificate = await createDirectCertificate(init.privateKey)
     const tickets = new TicketBook()
