@@ -98,8 +98,12 @@ export class SocketStream extends EventTarget implements ChunkStream {
     const signal = options?.signal == null ? timeout : AbortSignal.any([options.signal, timeout])
     await new Promise<void>((resolve) => {
       const onAbort = (): void => {
-        log('closing %s: no end from the remote in time, destroying the socket', this.remote)
-        this.#socket.destroy()
+        // The caller's signal may fire because the socket just closed (its
+        // close event aborts the session): nothing is left to do then.
+        if (this.#status === 'open') {
+          log('closing %s: %s, destroying the socket', this.remote, timeout.aborted ? 'no end from the remote in time' : 'aborted')
+          this.#socket.destroy()
+        }
         resolve()
       }
       if (signal.aborted) { onAbort(); return }
