@@ -55,9 +55,9 @@ async function probe (port: number, options: { certificate?: { cert: string, key
   let received = 0
   socket.on('data', (d: Buffer) => { received += d.byteLength })
   socket.on('error', () => {}) // a refused stranger sees a reset: that is the point
-  await once(socket, 'secureConnect').catch(() => {})
-  if (options.send != null && !socket.destroyed) socket.write(options.send)
-  await once(socket, 'close')
+  const closed = new Promise<void>((resolve) => { socket.once('close', () => { resolve() }) })
+  socket.once('secureConnect', () => { if (options.send != null) socket.write(options.send) })
+  await closed
   return { received, closed: true }
 }
 
