@@ -20,6 +20,7 @@ import type { VerifyReport } from './verify.js'
 import type { ShoalServices } from '../net/create-libp2p.js'
 import type { SourceFinder } from '../transfer/sources.js'
 import type { TrackerAnnouncer } from '../discovery/tracker-announcer.js'
+import type { DirectPath } from '../net/direct/index.js'
 import type { DownloadJob, JobSnapshot } from '../transfer/download-job.js'
 import { formatLink, MAX_LINK_PEERS } from '../content/link.js'
 import { manifestChunkCount } from '../content/manifest.js'
@@ -74,6 +75,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   #library: Library | undefined
   #libp2p: Libp2p<ShoalServices> | undefined
   #announcer: TrackerAnnouncer | undefined
+  /** The direct TLS data path (network.direct), while online. */
+  #direct: DirectPath | undefined
   /** The networked half, loaded by `start()` unless offline. */
   #net: typeof import('./networking.js') | undefined
   readonly #peers = new PeerDirectory()
@@ -103,6 +106,9 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   get libp2p (): Libp2p<ShoalServices> { return this.#need(this.#libp2p) }
   get catalog (): Catalog { return this.#need(this.#catalog) }
   get peerId (): string { return this.libp2p.peerId.toString() }
+
+  /** The direct TLS data path while the node is online with `network.direct`; undefined otherwise. */
+  get directPath (): DirectPath | undefined { return this.#direct }
 
   /** Full multiaddrs (with /p2p/) others can dial. */
   get addrs (): string[] { return this.libp2p.getMultiaddrs().map(a => a.toString()) }
@@ -149,7 +155,15 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const spread = new n.UploadSpread({ connected: (peer) => libp2p.getConnections(n.peerIdFromString(peer)).length > 0 })
       const observer = { onUploaded: (peer: string, _id: string, bytes: number) => { this.#peers.uploaded(peer, bytes) } }
       const budgets = new n.PeerBudgets(t.peerUploadBufferBytes)
-      await n.serveShoalProtocols(libp2p, { provider: library, swarm, uploads: { gate: limiter, budgets, writeTimeoutMs: t.uploadStallTimeoutMs, observer, spread } })
+      const uploads = { gate: limiter, budgets, writeTimeoutMs: t.uploadStallTimeoutMs, observer, spread }
+      // One count of each peer's streams, whichever carries them: the direct path's sockets count as chunks streams.
+      const streams = new n.PeerStreamLimits(n.MAX_INBOUND_STREAMS_PER_PEER)
+      await n.serveShoalProtocols(libp2p, { provider: library, swarm, uploads, streams })
+      const directHost = net.direct ? n.directListenHost(net.listen) : undefined
+      if (directHost != null) {
+        this.#direct = new n.DirectPath({ libp2p, privateKey, host: directHost, port: net.directPort, provider: library, uploads, streams })
+        await this.#direct.start()
+      }
       const finder = new n.HintedSourceFinder(libp2p, (peer) => { this.#peers.found(peer, 'link') })
       const finders: SourceFinder[] = [finder]
       if (net.dht) finders.push(new n.DhtSourceFinder(libp2p, (peer) => { this.#peers.found(peer, 'dht') }))
@@ -164,7 +178,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
         })
         finders.push(new n.TrackerSourceFinder(libp2p, () => announcer.clients, (peer) => { this.#peers.found(peer, 'tracker') }))
       }
-      this.#downloads.attach({ libp2p, net: n, finder, sources: n.combineFinders(libp2p.peerId, finders), swarm, rates })
+      this.#downloads.attach({ libp2p, net: n, finder, sources: n.combineFinders(libp2p.peerId, finders), swarm, rates, direct: this.#direct })
       await libp2p.start()
       if (this.#announcer != null) {
         this.#announcer.start()
@@ -196,6 +210,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     this.#lifetime.abort()
     await this.#announcer?.stop()
     this.#announcer = undefined
+    await this.#direct?.stop()
+    this.#direct = undefined
     await this.#libp2p?.stop()
     await this.#library?.close()
     this.#catalog?.close()
