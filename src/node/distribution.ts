@@ -193,6 +193,11 @@ export class Distribution extends EventEmitter<DistributionEvents> {
     return distributionView(known.record.record)
   }
 
+  /** Room left here for `uploader`'s files, as a QUERY would answer it (not accepting while offline). */
+  capacity (uploader: string): { accepting: boolean, uploaderFreeBytes: number } {
+    return this.#online?.holder.capacity(uploader) ?? { accepting: false, uploaderFreeBytes: 0 }
+  }
+
   usage (): StorageUsage {
     return { usedBytes: this.chunks.usedBytes, quotaBytes: this.chunks.quotaBytes, heldFiles: this.heldFileIds().length }
   }

@@ -89,7 +89,7 @@ test('share --distribute: every chunk on N distinct peers, downloadable verified
   await up!.stop()
   const d = await startNode(t, join(dir, 'n3'), { env: DIST_ENV, args: ['--bootstrap', b!.addrs[0] as string, '--bootstrap', c!.addrs[0] as string] })
   const out = join(dir, 'got.bin')
-  const get = await runShoal(['get', r.id, '-o', out, '--json', '--data-dir', d.dataDir])
+  const get = await runShoal(['get', r.id, '-o', out, '--json', '--data-dir', d.dataDir], { timeoutMs: 30_000 })
   assert.equal(get.code, 0, get.stderr)
   assert.equal(await sha256File(out), await sha256File(file))
 })
@@ -123,4 +123,43 @@ test('share --replicas 0, -1, 99 and a bad --strategy are usage errors (exit 2),
   assert.equal(bad.code, 2, bad.stderr)
   const ls = lastJson<{ files: unknown[] }>(await runShoal(['ls', '--json', '--data-dir', data]))
   assert.deepEqual(ls.files, [])
+})
+
+test('repair: a holder stopped for good is replaced; every chunk back at 2 live holders, download verifies', { timeout: 120_000 }, async (t) => {
+  const dir = await tempDir(t)
+  const nodes = await startSwarm(t, dir, 4, { SHOAL_DISTRIBUTION_REPAIR_DELAY_SECONDS: '2' })
+  const [up] = nodes
+  const file = join(dir, 'big.bin')
+  await writeRandomFile(file, FILE_BYTES)
+  const r = lastJson<ShareJson>(await runShoal(['share', file, '--distribute', '--replicas', '2', '--json', '--data-dir', up!.dataDir]))
+  // The remote holder with the most chunks goes away for good.
+  const [goneId] = Object.entries(r.distribution?.holders ?? {}).filter(([p]) => p !== up!.peerId).sort((a, b) => b[1] - a[1])[0] ?? []
+  const gone = nodes.find((n) => n.peerId === goneId) as NodeProcess
+  const survivors = nodes.filter((n) => n !== gone)
+  await gone.stop()
+  const stopped = Date.now()
+  let map: MapJson | undefined
+  await waitFor(async () => {
+    const m = await runShoal(['map', r.id, '--json', '--data-dir', up!.dataDir])
+    if (m.code !== 0) return false
+    map = lastJson<MapJson>(m)
+    return map.chunks.every((c) => new Set(c.holders).size === 2 && !c.holders.includes(goneId as string))
+  }, 30_000, 'every chunk back at 2 live holders')
+  console.log(`# repaired ${r.distribution?.holders[goneId as string]} chunks within ${Date.now() - stopped} ms of the holder stopping (delay 2 s)`)
+  const live = new Set(survivors.map((n) => n.peerId))
+  for (const chunk of map!.chunks) for (const h of chunk.holders) assert.ok(live.has(h), `chunk ${chunk.index} on live ${h}`)
+  // A holder's map agrees with the uploader's.
+  const other = survivors.find((n) => n !== up && (map!.holders[n.peerId] ?? 0) > 0) as NodeProcess
+  await waitFor(async () => {
+    const m = lastJson<MapJson>(await runShoal(['map', r.id, '--json', '--data-dir', other.dataDir]))
+    return JSON.stringify(m.chunks) === JSON.stringify(map!.chunks)
+  }, 10_000, 'the holder has the repaired map')
+
+  await up!.stop()
+  const holders = survivors.filter((n) => n !== up)
+  const d = await startNode(t, join(dir, 'fresh'), { env: DIST_ENV, args: holders.flatMap((n) => ['--bootstrap', n.addrs[0] as string]) })
+  const out = join(dir, 'got.bin')
+  const get = await runShoal(['get', r.id, '-o', out, '--json', '--data-dir', d.dataDir], { timeoutMs: 30_000 })
+  assert.equal(get.code, 0, get.stderr)
+  assert.equal(await sha256File(out), await sha256File(file))
 })
