@@ -7,9 +7,9 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { lastJson, runShoal, sha256File, startNode, tempDir, waitFor, writeRandomFile, type NodeProcess } from '../helpers/cli.js'
+import { chunkFiles } from '../helpers/distribution.js'
 import type { TestContext } from 'node:test'
 
 /** Small chunks so a 2 MiB file has 32 of them. */
@@ -18,19 +18,6 @@ const FILE_BYTES = 2 * 1024 * 1024
 
 interface MapJson { id: string, replicas: number, holders: Record<string, number>, chunks: Array<{ index: number, holders: string[] }> }
 interface ShareJson { id: string, link: string, size: number, chunks: number, distribution?: { replicas: number, strategy: string, holders: Record<string, number> } }
-
-/** Chunk files under `<dataDir>/chunks`. */
-export async function chunkFiles (dataDir: string): Promise<number> {
-  let n = 0
-  let shards: string[]
-  try {
-    shards = await readdir(join(dataDir, 'chunks'))
-  } catch {
-    return 0 // never held anything: no chunks dir
-  }
-  for (const shard of shards) if (shard.length === 2) n += (await readdir(join(dataDir, 'chunks', shard))).filter((f) => !f.endsWith('.tmp')).length
-  return n
-}
 
 /**
  * Starts `count` nodes, each bootstrapped to every one before it: holders
