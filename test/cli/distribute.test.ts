@@ -8,7 +8,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { lastJson, runShoal, sha256File, startNode, tempDir, waitFor, writeRandomFile, type NodeProcess } from '../helpers/cli.js'
+import { readdir, readFile } from 'node:fs/promises'
+import { collect, lastJson, runShoal, sha256File, spawnShoal, startNode, tempDir, waitFor, writeRandomFile, type NodeProcess } from '../helpers/cli.js'
 import { chunkFiles } from '../helpers/distribution.js'
 import type { TestContext } from 'node:test'
 
@@ -149,4 +150,44 @@ test('repair: a holder stopped for good is replaced; every chunk back at 2 live 
   const get = await runShoal(['get', r.id, '-o', out, '--json', '--data-dir', d.dataDir], { timeoutMs: 30_000 })
   assert.equal(get.code, 0, get.stderr)
   assert.equal(await sha256File(out), await sha256File(file))
+})
+
+test('uploader killed (SIGKILL) mid-distribution resumes on restart: same map, each copy stored once; rm --everywhere frees the holders', { timeout: 120_000 }, async (t) => {
+  const dir = await tempDir(t)
+  const [b, c, d] = await startSwarm(t, dir, 3)
+  const upDir = join(dir, 'up')
+  const bootstrap = [b!, c!, d!].flatMap((n) => ['--bootstrap', n.addrs[0] as string])
+  const first = await startNode(t, upDir, { env: DIST_ENV, args: bootstrap })
+  await waitForPeers(first, 3)
+  const file = join(dir, 'big.bin')
+  await writeRandomFile(file, 32 * 1024 * 1024)
+  const share = spawnShoal(['share', file, '--distribute', '--replicas', '2', '--json', '--data-dir', upDir])
+  const shareDone = collect(share, 60_000)
+  // The record is written before anything is pushed under it: kill the uploader as soon as copies arrive.
+  await waitFor(async () => (await Promise.all([b!, c!, d!].map(async (n) => await chunkFiles(n.dataDir)))).reduce((a, n) => a + n, 0) >= 50, 30_000, 'first copies')
+  first.child.kill('SIGKILL')
+  await shareDone
+  const [recordName] = await readdir(join(upDir, 'distributions'))
+  const id = (recordName as string).replace(/\.json$/, '')
+  const before = JSON.parse(await readFile(join(upDir, 'distributions', recordName as string), 'utf8')) as { done: boolean }
+  assert.equal(before.done, false, 'killed mid-push')
+  const partial = (await Promise.all([b!, c!, d!].map(async (n) => await chunkFiles(n.dataDir)))).reduce((a, n) => a + n, 0)
+
+  const again = await startNode(t, upDir, { env: DIST_ENV, args: bootstrap })
+  await waitFor(async () => (JSON.parse(await readFile(join(upDir, 'distributions', recordName as string), 'utf8')) as { done: boolean }).done, 60_000, 'the push resumed and finished')
+  const map = lastJson<MapJson>(await runShoal(['map', id, '--json', '--data-dir', upDir]))
+  console.log(`# resumed after SIGKILL with ${partial} copies already on holders; finished with ${Object.values(map.holders).reduce((a, n) => a + n, 0)} copies`)
+  for (const chunk of map.chunks) assert.equal(new Set(chunk.holders).size, 2)
+  const holderMap = lastJson<MapJson & { version?: number }>(await runShoal(['map', id, '--json', '--data-dir', b!.dataDir]))
+  assert.deepEqual(holderMap.chunks, map.chunks, 'the resumed push kept the persisted map')
+  for (const n of [b!, c!, d!]) assert.equal(await chunkFiles(n.dataDir), map.holders[n.peerId] ?? 0, `${n.peerId} stores each of its copies once`)
+  const ls = await runShoal(['ls', '--data-dir', b!.dataDir])
+  assert.match(ls.stdout, /chunks held for others: \d+(\.\d)? MiB of 10\.0 GiB quota \(1 file\)/)
+
+  const rm = await runShoal(['rm', id, '--everywhere', '--json', '--data-dir', again.dataDir])
+  assert.equal(rm.code, 0, rm.stderr)
+  assert.equal(lastJson<{ released: { holders: number, released: number } }>(rm).released.released, 3)
+  for (const n of [b!, c!, d!]) assert.equal(await chunkFiles(n.dataDir), 0, 'released')
+  const notUploader = await runShoal(['rm', id, '--everywhere', '--data-dir', b!.dataDir])
+  assert.notEqual(notUploader.code, 0)
 })
