@@ -42,6 +42,9 @@ const log = logger('distribution')
 /** Folder of the data dir holding pushed chunks. */
 export const CHUNKS_DIR = 'chunks'
 
+/** Least time between two `distribution:progress` events of one push. */
+export const PROGRESS_EVENT_INTERVAL_MS = 250
+
 /** A distribution as `share --json` and the API report it. */
 export interface DistributionSummary {
   replicas: number
@@ -193,6 +196,16 @@ export class Distribution extends EventEmitter<DistributionEvents> {
     return distributionView(known.record.record)
   }
 
+  /** Deletes one held chunk (a surplus copy): its row, and its bytes unless another held file uses them. */
+  async dropHeldChunk (fileId: string, index: number): Promise<void> {
+    const held = this.registry.get(fileId)
+    if (held == null || !held.have.get(index)) return
+    const hash = chunkHash(held.manifest, index)
+    this.registry.dropChunk(fileId, index)
+    const shared = this.#catalog.database.prepare('SELECT 1 FROM held_chunks WHERE hash = ? LIMIT 1').get(hash)
+    if (shared === undefined) await this.chunks.delete(hash)
+  }
+
   /** Room left here for `uploader`'s files, as a QUERY would answer it (not accepting while offline). */
   capacity (uploader: string): { accepting: boolean, uploaderFreeBytes: number } {
     return this.#online?.holder.capacity(uploader) ?? { accepting: false, uploaderFreeBytes: 0 }
@@ -228,6 +241,7 @@ export class Distribution extends EventEmitter<DistributionEvents> {
     const strategy = previous?.record.record.strategy ?? options.strategy ?? this.config.chunking.distributionStrategy
     // Connected peers, and a resumed push's holders (dialled from the peer store: a node just restarted may not be connected yet).
     const candidates = [...new Set([...online.libp2p.getPeers().map(String), ...(previous?.record.record.holders.flat() ?? [])])].filter((p) => p !== online.self)
+    let lastEvent = 0
     try {
       const result = await pushFile({
         libp2p: online.libp2p,
@@ -244,6 +258,10 @@ export class Distribution extends EventEmitter<DistributionEvents> {
         onRecord: (record) => { this.#own.put([record.bytes], record, false) },
         onProgress: (p) => {
           options.onProgress?.(p)
+          // One event per ack would flood the event stream on a big file: a few a second, and the last.
+          const now = Date.now()
+          if (now - lastEvent < PROGRESS_EVENT_INTERVAL_MS && p.confirmed < p.total) return
+          lastEvent = now
           this.emit('distribution:progress', { id: fileId, ...p })
         },
         signal: options.signal

@@ -16,10 +16,13 @@
  *   it is placed there; Ed25519 signatures are deterministic, so it is the
  *   very version the Repairer signs and publishes after the copies);
  * - publishRecord: an UPDATE with the whole chain to every other holder.
- * A failed round is retried after RETRY_BACKOFF_MS.
+ * A failed round is retried after RETRY_BACKOFF_MS. Copies a new map no
+ * longer lists this node for (it was replaced while away) keep being served
+ * and are dropped after surplus.ts's grace period.
  */
 import { pingProbe, feedConnections, type PingingLibp2p } from '../distribute/holder-watch-libp2p.js'
 import { HolderWatch } from '../distribute/holder-watch.js'
+import { SurplusDropper } from '../distribute/surplus.js'
 import { Repairer, type CopyJob } from '../distribute/repairer.js'
 import { queryStore, sendRecordUpdate, StoreSession } from '../distribute/store-client.js'
 import { StoreRefusal, type ChunkAck } from '../distribute/store-wire.js'
@@ -56,6 +59,8 @@ export class RepairDriver {
   readonly #self: string
   readonly #watch: HolderWatch
   readonly #repairer: Repairer
+  /** Copies this node holds that the latest map no longer lists it for (it was replaced while away): dropped after a grace period. */
+  readonly #surplus: SurplusDropper
   readonly #watched = new Map<string, Uint8Array>()
   readonly #held = new Set<string>()
   readonly #running = new Set<string>()
@@ -78,6 +83,16 @@ export class RepairDriver {
       copyChunk: async (job, signal) => { await this.#copy(job, signal) },
       publishRecord: async (record, to, signal) => { await this.#publish(record, to, signal) }
     })
+    const dist = init.distribution
+    this.#surplus = new SurplusDropper({
+      self: this.#self,
+      latest: (fileId) => dist.registry.get(fileId)?.record.record,
+      held: (fileId) => {
+        const have = dist.registry.get(fileId)?.have
+        return have == null ? [] : Array.from({ length: have.length }, (_, i) => i).filter((i) => have.get(i))
+      },
+      deleteChunk: async (fileId, chunk) => { await dist.dropHeldChunk(fileId, chunk) }
+    })
   }
 
   start (): void {
@@ -92,6 +107,7 @@ export class RepairDriver {
     this.#lifetime.abort()
     this.#unfeed?.()
     this.#watch.stop()
+    this.#surplus.stop()
   }
 
   #tick (): void {
@@ -121,6 +137,7 @@ export class RepairDriver {
       if (this.#watched.get(id) !== k.record.bytes) {
         this.#watch.watch(k.record.record)
         this.#watched.set(id, k.record.bytes)
+        if (!k.own) this.#surplus.schedule(id)
       }
       this.#maybeRepair(k)
     }
