@@ -18,14 +18,13 @@ import type { ShoalServices } from '../net/create-libp2p.js'
 import type { SourceFinder } from '../transfer/sources.js'
 import type { TrackerAnnouncer } from '../discovery/tracker-announcer.js'
 import type { DownloadJob, JobSnapshot } from '../transfer/download-job.js'
-import { Distribution, type DistributionEvents, type DistributionSummary, type StorageUsage } from './distribution.js'
+import { Distribution, type DistributionEvents, type StorageUsage } from './distribution.js'
+import { assertShareOptions, DISTRIBUTION_EVENTS, resumeDistributions, type ShareOptions, type ShareResult } from './share.js'
 import { RepairDriver } from './repair-driver.js'
 import { mapSourceFinder } from './map-finder.js'
 import { combineProviders } from '../distribute/served-held.js'
 import { serveStoreProtocol } from '../distribute/serve-store.js'
 import { serveReleaseProtocol, sendRelease } from '../distribute/release-protocol.js'
-import { MAX_RECORD_REPLICAS } from '../distribute/record.js'
-import { isPlacementStrategy, type PlacementStrategy } from '../distribute/placement.js'
 import type { DistributionView } from '../distribute/record.js'
 import type { FileProvider } from '../protocol/served-file.js'
 import { stat } from 'node:fs/promises'
@@ -39,30 +38,9 @@ import type { Libp2p } from '@libp2p/interface'
 const log = logger('node')
 const announcerLog = logger('tracker-announcer')
 
-/** A shared file as reported to users. */
-export interface ShareResult {
-  id: string
-  link: string
-  name: string
-  size: number
-  chunks: number
-  /** Set when the file was distributed: every chunk has `replicas` verified copies on distinct peers. */
-  distribution?: DistributionSummary
-}
 
-/** Options of `share`. */
-export interface ShareOptions {
-  /** Push the file out whatever its size (`chunking.minFileSizeForDistribution` decides otherwise); false: never. */
-  distribute?: boolean
-  /** Copies of every chunk (default `distribution.replicas`). */
-  replicas?: number
-  /** Placement strategy (default `chunking.distributionStrategy`). */
-  strategy?: PlacementStrategy
-  signal?: AbortSignal
-  /** Hears the push's progress: (chunk, holder) copies confirmed of chunks × replicas. */
-  onProgress?: (progress: { confirmed: number, total: number, bytesSent: number }) => void
-}
 
+export type { ShareOptions, ShareResult } from './share.js'
 export type { DistributionSummary, StorageUsage } from './distribution.js'
 
 /** Directory in the data dir holding libp2p's peer store (known peers, DHT routing table). */
@@ -233,7 +211,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
         onHeld: (id) => { this.#announcer?.added(id); this.#provide(id) }
       })
       this.#repair.start()
-      this.#resumeDistributions()
+      resumeDistributions(distribution, this.catalog, this.#lifetime.signal)
       for (const id of this.#heldFiles()) this.#provide(id)
       if (this.config.chunking.autoResumeDownloads && options.resume !== false) {
         this.#downloads.resume().catch((err: unknown) => { log.error('resuming downloads failed: %s', err) })
@@ -306,21 +284,6 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     this.#provide(record.id)
     this.emit('file:added', result)
     return result
-  }
-
-  /** Resumes, in the background, the distributions an earlier run left unfinished. */
-  #resumeDistributions (): void {
-    const distribution = this.#need(this.#distribution)
-    for (const id of distribution.unfinished()) {
-      const file = this.catalog.getFile(id)
-      if (file == null || this.catalog.localCopies(id).length === 0) {
-        log.error('cannot resume the distribution of %s: no local copy left', id)
-        continue
-      }
-      log('resuming the distribution of %s', id)
-      distribution.distribute(id, file.manifest, { signal: this.#lifetime.signal })
-        .catch((err: unknown) => { log.error('resuming the distribution of %s failed: %s', id, err) })
-    }
   }
 
   /** The distribution map of a file this node distributed or holds chunks of. */
@@ -454,19 +417,5 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   /** Cancels a job; its verified chunks stay on disk. */
   cancel (id: string): void {
     this.#downloads.cancel(id)
-  }
-}
-
-/** Events of the distribution unit the node re-emits. */
-const DISTRIBUTION_EVENTS: Array<keyof DistributionEvents> = ['distribution:progress', 'distribution:done', 'distribution:refused', 'repair:started', 'repair:done']
-
-/** Refuses bad share options before anything is hashed. */
-function assertShareOptions (options: ShareOptions): void {
-  const { replicas, strategy } = options
-  if (replicas !== undefined && (!Number.isSafeInteger(replicas) || replicas < 1 || replicas > MAX_RECORD_REPLICAS)) {
-    throw new ShoalError('ERR_INVALID_ARGUMENT', `replicas must be an integer from 1 to ${MAX_RECORD_REPLICAS}, got ${String(replicas)}`, { replicas })
-  }
-  if (strategy !== undefined && !isPlacementStrategy(strategy)) {
-    throw new ShoalError('ERR_INVALID_ARGUMENT', `strategy must be round-robin or weighted, got ${String(strategy)}`, { strategy })
   }
 }
