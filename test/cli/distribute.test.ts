@@ -9,8 +9,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { readdir, readFile } from 'node:fs/promises'
-import { collect, lastJson, runShoal, sha256File, spawnShoal, startNode, tempDir, waitFor, writeRandomFile, type NodeProcess } from '../helpers/cli.js'
+import { collect, lastJson, runShoal, sha256File, SHOAL_BIN, spawnShoal, startNode, tempDir, waitFor, writeRandomFile, type NodeProcess } from '../helpers/cli.js'
 import { chunkFiles } from '../helpers/distribution.js'
+import { runInPty } from '../helpers/pty.js'
 import type { TestContext } from 'node:test'
 
 /** Small chunks so a 2 MiB file has 32 of them. */
@@ -73,6 +74,13 @@ test('share --distribute: every chunk on N distinct peers, downloadable verified
   assert.equal(await chunkFiles(b!.dataDir) + await chunkFiles(c!.dataDir), pushed)
   const human = await runShoal(['map', r.id, '--data-dir', b!.dataDir])
   assert.match(human.stdout, /every chunk has its copies/)
+  // On a terminal a progress bar runs while the copies are made (the node's events), erased at the end.
+  const second = join(dir, 'second.bin')
+  await writeRandomFile(second, 16 * 1024 * 1024)
+  const pty = await runInPty([process.execPath, SHOAL_BIN, 'share', second, '--distribute', '--data-dir', up!.dataDir], { columns: 120 })
+  assert.equal(pty.code, 0, pty.output)
+  assert.match(pty.output, /distributing \[[#-]{30}\] +\d+% +\d+\/512 copies/)
+  assert.match(pty.output, /distributed: 2 copies of every chunk \(round-robin\) on 3 peers/)
 
   await up!.stop()
   const d = await startNode(t, join(dir, 'n3'), { env: DIST_ENV, args: ['--bootstrap', b!.addrs[0] as string, '--bootstrap', c!.addrs[0] as string] })
