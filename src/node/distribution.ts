@@ -176,10 +176,11 @@ export class Distribution extends EventEmitter<DistributionEvents> {
     return { chain: own.chain, record: own.record, manifest, manifestBytes: encodeManifest(manifest), own: true }
   }
 
-  /** Every record this node keeps. */
-  knownAll (): KnownRecord[] {
-    const ids = new Set([...this.registry.files().map((f) => f.fileId), ...this.#own.list().map((o) => o.fileId)])
-    return [...ids].map((id) => this.known(id)).filter((k): k is KnownRecord => k != null)
+  /** Every record this node keeps, without manifests (cheap: the repair driver reads them every second). */
+  records (): Array<{ record: SignedRecord, own: boolean }> {
+    const held = this.registry.files().map((f) => ({ record: f.record, own: false }))
+    const ids = new Set(held.map((h) => h.record.record.fileId))
+    return [...held, ...this.#own.list().filter((o) => !ids.has(o.fileId)).map((o) => ({ record: o.record, own: true }))]
   }
 
   /** Keeps a newer version of a file's record (a repair this node signed). */

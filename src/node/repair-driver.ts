@@ -128,7 +128,7 @@ export class RepairDriver {
       this.#held.add(id)
       this.#init.onHeld(id)
     }
-    const known = dist.knownAll()
+    const known = dist.records()
     const ids = new Set(known.map((k) => k.record.record.fileId))
     for (const id of [...this.#watched.keys()]) if (!ids.has(id)) { this.#watch.unwatch(id); this.#watched.delete(id) }
     for (const id of [...this.#held]) if (!ids.has(id)) this.#held.delete(id)
@@ -139,18 +139,20 @@ export class RepairDriver {
         this.#watched.set(id, k.record.bytes)
         if (!k.own) this.#surplus.schedule(id)
       }
-      this.#maybeRepair(k)
+      this.#maybeRepair(k.record)
     }
   }
 
-  #maybeRepair (k: KnownRecord): void {
-    const record = k.record.record
+  #maybeRepair (current: SignedRecord): void {
+    const record = current.record
     const id = record.fileId
     if (this.#running.has(id) || (this.#nextTry.get(id) ?? 0) > Date.now()) return
     const holders = new Set(record.holders.flat())
     if (!holders.has(this.#self)) return
     const departed = [...holders].filter((p) => this.#watch.isDeparted(p))
     if (departed.length === 0) return
+    const k = this.#init.distribution.known(id)
+    if (k == null) return
     this.#running.add(id)
     this.#rounds.set(id, {})
     this.#init.distribution.emit('repair:started', { id, departed })
