@@ -6,14 +6,15 @@ import { join, resolve } from 'node:path'
 import type { ShoalServices } from '../net/create-libp2p.js'
 import type { ShoalConfig } from '../config/index.js'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { PeerDatastore } from '../net/peer-datastore.js'
 
 /** Directory in the data dir holding libp2p's peer store (known peers, DHT routing table). */
 export const PEERSTORE_DIR = 'peerstore'
 
-/** Creates (does not start) the host of the node whose data dir is `dataDir`. */
-export async function createHost (dataDir: string, config: ShoalConfig, n: typeof import('./networking.js')): Promise<{ libp2p: Libp2p<ShoalServices>, privateKey: PrivateKey }> {
+/** Creates (does not start) the host of the node whose data dir is `dataDir`; its owner closes `datastore` after stopping `libp2p`. */
+export async function createHost (dataDir: string, config: ShoalConfig, n: typeof import('./networking.js')): Promise<{ libp2p: Libp2p<ShoalServices>, privateKey: PrivateKey, datastore: PeerDatastore }> {
   const privateKey = await n.loadOrCreateIdentity(dataDir)
-  const datastore = new n.FsDatastore(join(dataDir, PEERSTORE_DIR))
+  const datastore = new n.PeerDatastore(join(dataDir, PEERSTORE_DIR))
   await datastore.open()
   const net = config.network
   const libp2p = await n.createShoalLibp2p({
@@ -29,5 +30,5 @@ export async function createHost (dataDir: string, config: ShoalConfig, n: typeo
     bootstrap: net.bootstrap,
     datastore
   })
-  return { libp2p, privateKey }
+  return { libp2p, privateKey, datastore }
 }

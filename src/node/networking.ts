@@ -24,5 +24,5 @@ export { TrackerSourceFinder, bootstrapFromTrackers } from '../discovery/tracker
 export { combineFinders } from '../discovery/combined-finder.js'
 export { DhtSourceFinder, provideOnDht } from '../discovery/dht-finder.js'
 export { watchDiscoveryModules } from '../discovery/discovery-modules.js'
-export { FsDatastore } from 'datastore-fs'
+export { PeerDatastore } from '../net/peer-datastore.js'
 export { peerIdFromString } from '@libp2p/peer-id'

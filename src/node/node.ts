@@ -21,6 +21,7 @@ import type { ShoalServices } from '../net/create-libp2p.js'
 import type { SourceFinder } from '../transfer/sources.js'
 import type { TrackerAnnouncer } from '../discovery/tracker-announcer.js'
 import type { DirectPath } from '../net/direct/index.js'
+import type { PeerDatastore } from '../net/peer-datastore.js'
 import type { DownloadJob, JobSnapshot } from '../transfer/download-job.js'
 import { Distribution, type DistributionEvents, type StorageUsage } from './distribution.js'
 import { assertShareOptions, DISTRIBUTION_EVENTS, resumeDistributions, type ShareOptions, type ShareResult } from './share.js'
@@ -77,6 +78,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   #catalog: Catalog | undefined
   #library: Library | undefined
   #libp2p: Libp2p<ShoalServices> | undefined
+  /** libp2p's peer store on disk, closed after libp2p stops. */
+  #peerStore: PeerDatastore | undefined
   #announcer: TrackerAnnouncer | undefined
   /** The direct TLS data path (network.direct), while online. */
   #direct: DirectPath | undefined
@@ -154,7 +157,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       this.#provider = combineProviders(this.#library, distribution.provider)
       if (options.offline === true) return
       const n = this.#net = await import('./networking.js')
-      const { libp2p, privateKey } = await createHost(this.dataDir, this.config, n)
+      const { libp2p, privateKey, datastore } = await createHost(this.dataDir, this.config, n)
+      this.#peerStore = datastore
       this.#libp2p = libp2p
       const net = this.config.network
       const library = this.#library
@@ -241,6 +245,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     await this.#direct?.stop()
     this.#direct = undefined
     await this.#libp2p?.stop()
+    await this.#peerStore?.close()
+    this.#peerStore = undefined
     await this.#library?.close()
     this.#catalog?.close()
     this.#peers.detach()
