@@ -3,21 +3,22 @@
  * API) or, when none runs, a node of the CLI's own — offline for catalogue
  * work, networked for `get`. Both expose the same operations, so each command
  * has one code path.
+ *
+ * Through a running node a command loads no more than it needs to talk
+ * HTTP: no config (YAML), no catalog (SQLite), no node, no libp2p — the node
+ * of our own (`own-node.ts`) is imported only when none runs, so `shoal ls`
+ * through a node costs no more than `shoal ls` without one.
  */
 import { readFile } from 'node:fs/promises'
 import { ApiClient } from './api-client.js'
 import { readNodeInfo } from '../node/node-info.js'
-import { loadConfig, type DeepPartial, type ShoalConfig } from '../config/index.js'
-import { ShoalNode, type FileListing, type GetOptions, type PeerView, type ShareResult } from '../node/node.js'
-import { ShoalError } from '../errors.js'
+import type { DeepPartial, ShoalConfig } from '../config/index.js'
+import type { FileListing, GetOptions, PeerView, ShareResult } from '../node/node.js'
 import type { JobSnapshot } from '../transfer/download-job.js'
 import type { VerifyReport } from '../node/verify.js'
 
-/** The operations commands use. */
-export interface Backend {
-  /** True when the backend is a node started by this command (it ends with the command). */
-  readonly ownNode: boolean
-  readonly config: ShoalConfig
+/** The operations commands use, on either kind of node. */
+export interface BackendOperations {
   share: (path: string) => Promise<ShareResult>
   list: () => Promise<FileListing[]>
   remove: (id: string) => Promise<void>
@@ -27,8 +28,21 @@ export interface Backend {
   downloads: () => Promise<JobSnapshot[]>
   cancel: (id: string) => Promise<void>
   peers: () => Promise<PeerView[]>
+  /**
+   * Calls `listener` whenever a download changes (state or progress), until
+   * the returned function is called: followers wake at once instead of
+   * polling on a timer.
+   */
+  watch: (listener: () => void) => Promise<() => void>
   close: () => Promise<void>
 }
+
+/**
+ * A backend: a node started by this command (`ownNode`, it ends with the
+ * command; its config is known) or the running node's API (its config is
+ * the node's own, not read here).
+ */
+export type Backend = BackendOperations & ({ readonly ownNode: true, readonly config: ShoalConfig } | { readonly ownNode: false })
 
 /** Options every command shares. */
 export interface GlobalOptions {
@@ -41,14 +55,13 @@ export interface GlobalOptions {
  * `downloadLimit` (bytes/s) is given to every download started through it
  * that names none: that download's own limit, on top of the node's.
  */
-export async function connectToRunningNode (dataDir: string, config: ShoalConfig, defaults: { downloadLimit?: number } = {}): Promise<Backend | undefined> {
+export async function connectToRunningNode (dataDir: string, defaults: { downloadLimit?: number } = {}): Promise<Backend | undefined> {
   const info = await readNodeInfo(dataDir)
   if (info == null) return undefined
   const token = (await readFile(info.tokenFile, 'utf8')).trim()
   const api = new ApiClient(info.api, token)
   return {
     ownNode: false,
-    config,
     share: async (path) => await api.request<ShareResult>('POST', '/api/files', { path }),
     list: async () => (await api.request<{ files: FileListing[] }>('GET', '/api/files')).files,
     remove: async (id) => { await api.request('DELETE', `/api/files/${encodeURIComponent(id)}`) },
@@ -60,33 +73,17 @@ export async function connectToRunningNode (dataDir: string, config: ShoalConfig
     downloads: async () => (await api.request<{ downloads: JobSnapshot[] }>('GET', '/api/downloads')).downloads,
     cancel: async (id) => { await api.request('DELETE', `/api/downloads/${encodeURIComponent(id)}`) },
     peers: async () => (await api.request<{ peers: PeerView[] }>('GET', '/api/peers')).peers,
+    watch: async (listener) => {
+      const stream = await api.events((event) => { if (event.startsWith('download:')) listener() })
+      return () => { stream.close() }
+    },
     close: async () => {}
-  }
-}
-
-/** A backend on a node of the command's own; `networked` starts libp2p too. */
-export async function startOwnNode (dataDir: string, config: ShoalConfig, networked: boolean): Promise<Backend> {
-  const node = new ShoalNode({ dataDir, config })
-  await node.start({ offline: !networked, resume: false })
-  const running = (id: string): never => { throw new ShoalError('ERR_NODE_NOT_RUNNING', `no node runs in ${dataDir}, so no download ${id} is running; start one with \`shoal start\``) }
-  return {
-    ownNode: true,
-    config,
-    share: async (path) => await node.share(path),
-    list: async () => node.list(),
-    remove: async (id) => { await node.remove(id) },
-    verify: async (id) => await node.verify(id),
-    startDownload: async (target, o) => (await node.startDownload(target, o)).job.snapshot(),
-    download: async (id) => node.download(id) ?? running(id),
-    downloads: async () => node.downloads(),
-    cancel: async (id) => { if (node.job(id) == null) running(id); node.cancel(id) },
-    peers: async () => networked ? await node.peers() : running('(peers)'),
-    close: async () => { await node.stop() }
   }
 }
 
 /** Loads the config of `dataDir` with flag overrides. */
 export async function configFor (dataDir: string, overrides: DeepPartial<ShoalConfig> = {}): Promise<ShoalConfig> {
+  const { loadConfig } = await import('../config/index.js')
   return await loadConfig({ dataDir, overrides })
 }
 
@@ -98,9 +95,14 @@ export async function configFor (dataDir: string, overrides: DeepPartial<ShoalCo
  * one-line warning on stderr says so and why (`warn` replaces it in tests).
  */
 export async function openBackend (opts: GlobalOptions, need: { networked: boolean }, overrides: DeepPartial<ShoalConfig> = {}, warn = warnOnStderr): Promise<Backend> {
-  const config = await configFor(opts.dataDir, overrides)
-  const running = await connectToRunningNode(opts.dataDir, config, { downloadLimit: overrides.transfer?.downloadRateLimit })
-  if (running == null) return await startOwnNode(opts.dataDir, config, need.networked)
+  const running = await connectToRunningNode(opts.dataDir, { downloadLimit: overrides.transfer?.downloadRateLimit })
+  if (running == null) {
+    const config = await configFor(opts.dataDir, overrides)
+    const { startOwnNode } = await import('./own-node.js')
+    return await startOwnNode(opts.dataDir, config, need.networked)
+  }
+  // Flags are still checked (a bad value is an error, node or not); the config itself is the node's.
+  if (hasValues(overrides)) await configFor(opts.dataDir, overrides)
   const ignored = startOnlyFlags(overrides)
   if (ignored.length > 0) {
     warn(`${ignored.join(', ')} ignored: a node already runs in ${opts.dataDir} and keeps the settings it started with ` +
@@ -134,6 +136,10 @@ export function startOnlyFlags (overrides: DeepPartial<ShoalConfig>): string[] {
     }
   }
   return out
+}
+
+function hasValues (overrides: DeepPartial<ShoalConfig>): boolean {
+  return Object.values(overrides).some(section => Object.values(section ?? {}).some(v => v !== undefined))
 }
 
 function warnOnStderr (message: string): void {

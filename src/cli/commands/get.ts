@@ -29,7 +29,11 @@ import type { DeepPartial, ShoalConfig } from '../../config/index.js'
 import type { Backend } from '../backend.js'
 import type { JobSnapshot } from '../../transfer/download-job.js'
 
-/** How often the CLI looks at the job. */
+/**
+ * How often the CLI looks at the job when nothing told it the job changed:
+ * it wakes at once on a change (Backend.watch), so this only paces the
+ * progress line of a job that is quiet.
+ */
 export const FOLLOW_INTERVAL_MS = 100
 
 /** Flags of `get`. */
@@ -107,10 +111,22 @@ function interrupted (): ShoalError {
 }
 
 async function follow (backend: Backend, id: string, signal: AbortSignal, display: ProgressDisplay, verbose: boolean): Promise<JobSnapshot> {
-  const stallLimitMs = backend.config.transfer.noProviderTimeoutMs
+  const changes = new Changes()
+  const unwatch = await backend.watch(() => { changes.mark() })
+  try {
+    return await followChanges(backend, id, signal, display, verbose, changes)
+  } finally {
+    unwatch()
+  }
+}
+
+async function followChanges (backend: Backend, id: string, signal: AbortSignal, display: ProgressDisplay, verbose: boolean, changes: Changes): Promise<JobSnapshot> {
+  // Only a node of our own gives up: a running node keeps looking, and get keeps following it.
+  const stallLimitMs = backend.ownNode ? backend.config.transfer.noProviderTimeoutMs : Infinity
   const seen = new Set<string>()
   let stalledSince: number | undefined
   while (true) {
+    changes.clear()
     if (signal.aborted) {
       await backend.cancel(id).catch((err: unknown) => {
         // Already over (completed, or the node stopped): nothing left to cancel.
@@ -139,12 +155,44 @@ async function follow (backend: Backend, id: string, signal: AbortSignal, displa
       throw new ShoalError(code, s.error ?? 'download failed', { job: id })
     }
     stalledSince = s.state === 'stalled' ? stalledSince ?? Date.now() : undefined
-    // Only a node of our own gives up: a running node keeps looking, and get keeps following it.
-    if (backend.ownNode && stalledSince != null && Date.now() - stalledSince >= stallLimitMs) {
+    if (stalledSince != null && Date.now() - stalledSince >= stallLimitMs) {
       // The job is left as it is: our node pauses it as it stops, and the same command resumes it.
       throw noSourcesLeft(s)
     }
-    await new Promise(resolve => setTimeout(resolve, FOLLOW_INTERVAL_MS))
+    await changes.next(FOLLOW_INTERVAL_MS, signal)
+  }
+}
+
+/**
+ * Whether the job changed since the follower last looked: `next` resolves at
+ * the first change (or at once if one came meanwhile), at the latest after
+ * `ms`, or when `signal` aborts.
+ */
+class Changes {
+  #changed = false
+  #wake: (() => void) | undefined
+
+  mark (): void {
+    this.#changed = true
+    this.#wake?.()
+  }
+
+  clear (): void { this.#changed = false }
+
+  async next (ms: number, signal: AbortSignal): Promise<void> {
+    if (this.#changed || signal.aborted) return
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', done)
+        this.#wake = undefined
+        resolve()
+      }
+      // Not unref()ed: while get follows a job, this timer may be all that keeps the process running.
+      const timer = setTimeout(done, ms)
+      this.#wake = done
+      signal.addEventListener('abort', done, { once: true })
+    })
   }
 }
 
