@@ -46,6 +46,8 @@ export const ERROR_CODES = {
   ERR_DISTRIBUTION_REQUIRED: 400,
   ERR_INVALID_RECORD: 400,
   ERR_CANCELLED: 409,
+  /** A distribution started but some chunk could not get its N copies: no peer left that takes it. */
+  ERR_DISTRIBUTION_FAILED: 503,
   ERR_INTERNAL: 500
 } as const
 

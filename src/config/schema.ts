@@ -98,7 +98,14 @@ export const SCHEMA = {
     noProviderTimeoutMs: integer({ min: 1, max: DAY_MS, default: 20_000, doc: 'Milliseconds `get` looks for a peer with the file before failing with ERR_NO_PROVIDERS.' })
   },
   storage: {
-    chunkQuotaBytes: integer({ min: 0, default: 10 * GiB, doc: 'Most bytes of chunks that other peers may push to this node.' })
+    chunkQuotaBytes: integer({ min: 0, default: 10 * GiB, doc: 'Most bytes of chunks that other peers may push to this node.' }),
+    chunkQuotaPerUploaderPercent: integer({ min: 1, max: 100, default: 50, doc: 'Most of `chunkQuotaBytes`, in percent, that the files of any one uploader may take, so one peer cannot fill the whole quota.' })
+  },
+  distribution: {
+    // MAX_RECORD_REPLICAS (src/distribute/record-codec.ts): a record cannot name more.
+    replicas: integer({ min: 1, max: 32, default: 2, doc: 'Copies of every chunk a distributed file gets, each on a distinct peer.' }),
+    repairDelaySeconds: integer({ min: 1, max: 30 * DAY_S, default: 600, doc: 'Seconds a holder of distributed chunks may stay unreachable before its copies are made again elsewhere.' }),
+    acceptPushes: boolean({ default: true, doc: 'Take chunks that other peers push to this node for storage (within `storage.chunkQuotaBytes`).' })
   }
 } satisfies Record<string, Record<string, Field>>
 

@@ -8,7 +8,7 @@
  * us when it says (`Retry-After`); it never holds the node up.
  */
 import { hasCode, type ShoalError } from '../errors.js'
-import { TrackerClient } from '../tracker/client.js'
+import { TrackerClient } from './tracker-client.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 /** Retry interval when a tracker does not answer, and the default before it tells us one. */

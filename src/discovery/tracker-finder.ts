@@ -7,7 +7,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { logger } from '../util/log.js'
 import { mergeAsync, settled } from './merge.js'
-import type { TrackerClient } from '../tracker/client.js'
+import type { TrackerClient } from './tracker-client.js'
 import type { SourceFinder } from '../transfer/sources.js'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 

@@ -6,8 +6,8 @@
  */
 export { createShoalLibp2p } from '../net/create-libp2p.js'
 export { loadOrCreateIdentity } from '../net/identity.js'
-export { HintedSourceFinder, parsePeerAddrs } from './source-finder.js'
-export { SwarmDirectory } from './swarm-directory.js'
+export { HintedSourceFinder, parsePeerAddrs } from '../discovery/hinted-finder.js'
+export { SwarmDirectory } from '../discovery/swarm-directory.js'
 export { resolveManifest } from './resolve-manifest.js'
 export { DownloadJob } from '../transfer/download-job.js'
 export { UploadLimiter } from '../transfer/upload-limiter.js'

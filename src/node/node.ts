@@ -6,32 +6,20 @@
  * downloads. Stop runs in reverse: jobs (verified chunks kept) → libp2p →
  * library → catalog. A failed start stops whatever had started and rethrows.
  */
-import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { randomInt } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { Catalog, CATALOG_FILE, type FileRecord } from '../store/catalog.js'
 import { prepareDataDir } from '../store/data-dir.js'
-import { PART_SUFFIX } from '../store/partial-file.js'
 import { Library, type FileChangedEvent } from './library.js'
-import { PeerBook } from './peer-book.js'
-import { BufferPool } from '../transfer/buffer-pool.js'
-import { chunkBudget } from '../transfer/chunk-budget.js'
+import { PeerDirectory, type PeerView } from './peer-directory.js'
+import { DownloadManager, type DownloadEvents, type DownloadHandle, type GetOptions } from './download-manager.js'
 import type { VerifyReport } from './verify.js'
 import type { ShoalServices } from '../net/create-libp2p.js'
-import type { HintedSourceFinder } from './source-finder.js'
-import type { SwarmDirectory } from './swarm-directory.js'
-import type { DownloadLimiter } from '../transfer/download-limiter.js'
 import type { SourceFinder } from '../transfer/sources.js'
 import type { TrackerAnnouncer } from '../discovery/tracker-announcer.js'
 import type { DownloadJob, JobSnapshot } from '../transfer/download-job.js'
-import { checkFile } from '../content/file-check.js'
-import { LOCAL_SOURCE } from '../transfer/local-source.js'
-import { verifyLocalCopy } from './verify.js'
-import { formatLink, parseTarget, MAX_LINK_PEERS } from '../content/link.js'
+import { formatLink, MAX_LINK_PEERS } from '../content/link.js'
 import { manifestChunkCount } from '../content/manifest.js'
-import { assertSafeFileName, quoteName } from '../content/file-name.js'
-import { chunkRange } from '../content/chunk-size.js'
 import { ShoalError } from '../errors.js'
 import { logger } from '../util/log.js'
 import type { ShoalConfig } from '../config/index.js'
@@ -39,9 +27,6 @@ import type { Libp2p } from '@libp2p/interface'
 
 const log = logger('node')
 const announcerLog = logger('tracker-announcer')
-
-/** Finished jobs remembered for status queries. */
-export const MAX_FINISHED_JOBS = 100
 
 /** A shared file as reported to users. */
 export interface ShareResult {
@@ -52,47 +37,14 @@ export interface ShareResult {
   chunks: number
 }
 
-/** A peer as `shoal peers` shows it. */
-export interface PeerView {
-  peerId: string
-  connected: boolean
-  addrs: string[]
-  via: string[]
-  latencyMs: number | null
-  bytesUp: number
-  bytesDown: number
-}
-
 /** Directory in the data dir holding libp2p's peer store (known peers, DHT routing table). */
 export const PEERSTORE_DIR = 'peerstore'
-
-/** Peers found by mDNS or bootstrap are dialled while we have fewer connections than this. */
-export const DISCOVERY_DIAL_MAX_CONNECTIONS = 50
-/** Gives up on dialling a discovered peer after this long. */
-export const DISCOVERY_DIAL_TIMEOUT_MS = 5_000
 
 /** How long a node started with trackers spends dialling the peers they list. */
 export const TRACKER_BOOTSTRAP_TIMEOUT_MS = 30_000
 
-/** How long `peers` waits for each ping. */
-export const PEER_PING_TIMEOUT_MS = 2_000
-
-/** Options of `get`. */
-export interface GetOptions {
-  /** Destination file, or an existing directory to put the file in; default: the file's name in `cwd`. */
-  output?: string
-  cwd?: string
-  peers?: readonly string[]
-  sequential?: boolean
-  /** This download's own rate limit in bytes/s, on top of the node's (0 or absent: none). */
-  downloadLimit?: number
-  signal?: AbortSignal
-  /** Hears how many peers have been asked for the manifest while it is looked for (the CLI shows it). */
-  onLookup?: (progress: { asked: number }) => void
-}
-
-/** What `startDownload` hands back: the job as callers may follow it. */
-export type DownloadHandle = Pick<DownloadJob, 'id' | 'fileId' | 'dest' | 'state' | 'snapshot'>
+export type { PeerView } from './peer-directory.js'
+export { MAX_FINISHED_JOBS, newJobId, type DownloadHandle, type GetOptions } from './download-manager.js'
 
 /** A file in the catalog, as `ls` shows it. */
 export interface FileListing {
@@ -105,14 +57,11 @@ export interface FileListing {
 }
 
 /** Events the node emits (the API streams them to the dashboard and CLI). */
-export interface NodeEvents {
+export interface NodeEvents extends DownloadEvents {
   'file:added': [ShareResult]
   'file:removed': [{ id: string }]
   /** A copy changed, deleted or corrupt on disk was unshared (a warning for the user). */
   'file:changed': [FileChangedEvent]
-  'download:started': [JobSnapshot]
-  'download:progress': [JobSnapshot]
-  'download:state': [JobSnapshot]
 }
 
 /** One Shoal node: a libp2p host serving and fetching content-addressed files. */
@@ -122,22 +71,11 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   #catalog: Catalog | undefined
   #library: Library | undefined
   #libp2p: Libp2p<ShoalServices> | undefined
-  /** Where link and --peer hints go. */
-  #finder: HintedSourceFinder | undefined
-  /** Every finder at once: what downloads use. */
-  #sources: SourceFinder | undefined
   #announcer: TrackerAnnouncer | undefined
-  /** Download rate limits, shared by every job. */
-  #rates: DownloadLimiter | undefined
-  /** Who exchanges which file with us: for peer exchange. */
-  #swarm: SwarmDirectory | undefined
   /** The networked half, loaded by `start()` unless offline. */
   #net: typeof import('./networking.js') | undefined
-  /** Running jobs; `claimed` once a get follows it (auto-resumed jobs start unclaimed). */
-  readonly #jobs = new Map<string, { job: DownloadJob, done: Promise<void>, claimed: boolean }>()
-  readonly #finished = new Map<string, JobSnapshot>()
-  readonly #peerBook = new PeerBook()
-  readonly #buffers = new BufferPool(chunkBudget)
+  readonly #peers = new PeerDirectory()
+  readonly #downloads: DownloadManager
   /** Aborted by `stop()`: background work (provides, bootstrap, dials, lookups) ends with the node. */
   #lifetime = new AbortController()
   /** The start in progress or done: a second `start()` joins it instead of opening a second catalog and host. */
@@ -147,6 +85,17 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     super()
     this.dataDir = resolve(init.dataDir)
     this.config = init.config
+    this.#downloads = new DownloadManager({
+      config: this.config,
+      store: () => ({ catalog: this.catalog, library: this.#need(this.#library) }),
+      bound: (signal) => this.#bound(signal),
+      emit: (event, snap) => { this.emit(event, snap) },
+      onJobStarted: (fileId) => {
+        this.#announcer?.added(fileId)
+        this.#provide(fileId)
+      },
+      onDownloaded: (peer, bytes) => { this.#peers.downloaded(peer, bytes) }
+    })
   }
 
   get libp2p (): Libp2p<ShoalServices> { return this.#need(this.#libp2p) }
@@ -208,19 +157,16 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const library = this.#library
       const t = this.config.transfer
       const limiter = new n.UploadLimiter({ maxPerPeer: t.maxUploadsPerPeer, maxTotal: t.maxUploadsTotal, rateBytesPerSecond: t.uploadRateLimit, peerRateBytesPerSecond: t.peerUploadRateLimit })
-      this.#rates = new n.DownloadLimiter({ rateBytesPerSecond: t.downloadRateLimit, peerRateBytesPerSecond: t.peerDownloadRateLimit })
-      const swarm = this.#swarm = new n.SwarmDirectory(libp2p, (peer) => { this.#peerBook.found(peer.toString(), 'pex') })
+      const rates = new n.DownloadLimiter({ rateBytesPerSecond: t.downloadRateLimit, peerRateBytesPerSecond: t.peerDownloadRateLimit })
+      const swarm = new n.SwarmDirectory(libp2p, (peer) => { this.#peers.found(peer, 'pex') })
       const spread = new n.UploadSpread({ connected: (peer) => libp2p.getConnections(n.peerIdFromString(peer)).length > 0 })
-      const observer = { onUploaded: (peer: string, _id: string, bytes: number) => { this.#peerBook.uploaded(peer, bytes) } }
+      const observer = { onUploaded: (peer: string, _id: string, bytes: number) => { this.#peers.uploaded(peer, bytes) } }
       const budgets = new n.PeerBudgets(t.peerUploadBufferBytes)
       await n.serveShoalProtocols(libp2p, { provider: library, swarm, uploads: { gate: limiter, budgets, writeTimeoutMs: t.uploadStallTimeoutMs, observer, spread } })
-      libp2p.addEventListener('connection:open', (evt) => {
-        if (evt.detail.direction === 'inbound') this.#peerBook.found(evt.detail.remotePeer.toString(), 'inbound')
-      })
-      this.#finder = new n.HintedSourceFinder(libp2p, (peer) => { this.#peerBook.found(peer.toString(), 'link') })
-      const finders: SourceFinder[] = [this.#finder]
-      if (net.dht) finders.push(new n.DhtSourceFinder(libp2p, (peer) => { this.#peerBook.found(peer.toString(), 'dht') }))
-      this.#dialDiscoveredPeers(libp2p)
+      const finder = new n.HintedSourceFinder(libp2p, (peer) => { this.#peers.found(peer, 'link') })
+      const finders: SourceFinder[] = [finder]
+      if (net.dht) finders.push(new n.DhtSourceFinder(libp2p, (peer) => { this.#peers.found(peer, 'dht') }))
+      this.#peers.attach(libp2p, n, this.#lifetime.signal)
       if (net.trackers.length > 0) {
         const announcer = this.#announcer = new n.TrackerAnnouncer({
           trackers: net.trackers,
@@ -229,19 +175,19 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
           heldFiles: () => this.#heldFiles(),
           onError: (tracker, err) => { announcerLog.error('announce to %s failed: %O', tracker, err) }
         })
-        finders.push(new n.TrackerSourceFinder(libp2p, () => announcer.clients, (peer) => { this.#peerBook.found(peer.toString(), 'tracker') }))
+        finders.push(new n.TrackerSourceFinder(libp2p, () => announcer.clients, (peer) => { this.#peers.found(peer, 'tracker') }))
       }
-      this.#sources = n.combineFinders(libp2p.peerId, finders)
+      this.#downloads.attach({ libp2p, net: n, finder, sources: n.combineFinders(libp2p.peerId, finders), swarm, rates })
       await libp2p.start()
       if (this.#announcer != null) {
         this.#announcer.start()
-        n.bootstrapFromTrackers(libp2p, this.#announcer.clients, (peer) => { this.#peerBook.found(peer.toString(), 'tracker') }, this.#lifetimeSignal(TRACKER_BOOTSTRAP_TIMEOUT_MS))
+        n.bootstrapFromTrackers(libp2p, this.#announcer.clients, (peer) => { this.#peers.found(peer, 'tracker') }, this.#lifetimeSignal(TRACKER_BOOTSTRAP_TIMEOUT_MS))
           .catch((err: unknown) => { log.error('bootstrap from trackers failed: %s', err) })
       }
       library.startWatching()
       for (const id of this.#heldFiles()) this.#provide(id)
       if (this.config.chunking.autoResumeDownloads && options.resume !== false) {
-        this.#resumeDownloads().catch((err: unknown) => { log.error('resuming downloads failed: %s', err) })
+        this.#downloads.resume().catch((err: unknown) => { log.error('resuming downloads failed: %s', err) })
       }
     } catch (err) {
       await this.#teardown()
@@ -259,16 +205,15 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
 
   /** Stops whatever has started, in reverse order of start. */
   async #teardown (): Promise<void> {
-    const jobs = [...this.#jobs.values()]
-    // Paused, not aborted: an aborted job counts as cancelled, and these must resume on the next start.
-    for (const { job } of jobs) job.pause()
-    await Promise.allSettled(jobs.map(async j => { await j.done }))
+    await this.#downloads.pauseAll()
     this.#lifetime.abort()
     await this.#announcer?.stop()
     this.#announcer = undefined
     await this.#libp2p?.stop()
     await this.#library?.close()
     this.#catalog?.close()
+    this.#peers.detach()
+    this.#downloads.detach()
     this.#libp2p = undefined
     this.#library = undefined
     this.#catalog = undefined
@@ -302,30 +247,10 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     return signal == null ? this.#lifetime.signal : AbortSignal.any([this.#lifetime.signal, signal])
   }
 
-  /**
-   * Discovery modules only report peers; we connect to them, up to a few
-   * dozen connections, so they can be asked for files and fill the DHT.
-   * kad-dht also reports every connected peer that speaks its protocol,
-   * however that peer was found: it is credited only with peers it named
-   * to us first.
-   */
-  #dialDiscoveredPeers (libp2p: Libp2p<ShoalServices>): void {
-    const self = libp2p.peerId.toString()
-    this.#need(this.#net).watchDiscoveryModules(libp2p, (info, via) => {
-      const key = info.id.toString()
-      if (key === self) return
-      const connected = libp2p.getConnections(info.id).length > 0
-      if (via !== 'dht' || (!connected && this.#peerBook.get(key) == null)) this.#peerBook.found(key, via)
-      if (connected || libp2p.getConnections().length >= DISCOVERY_DIAL_MAX_CONNECTIONS) return
-      libp2p.dial(info.multiaddrs.length > 0 ? info.multiaddrs : info.id, { signal: this.#lifetimeSignal(DISCOVERY_DIAL_TIMEOUT_MS) })
-        .catch((err: unknown) => { log('dialling %s found by %s failed: %s', key, via, err) })
-    })
-  }
-
   /** Files held whole (a local copy) or in part (a running download): what trackers are told. */
   #heldFiles (): string[] {
     const held = new Set(this.catalog.listFiles().filter(f => this.catalog.localCopies(f.id).length > 0).map(f => f.id))
-    for (const { job } of this.#jobs.values()) held.add(job.fileId)
+    for (const id of this.#downloads.fileIds()) held.add(id)
     return [...held]
   }
 
@@ -357,7 +282,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   /** Stops sharing a file and forgets it (files on disk are never deleted). */
   async remove (id: string): Promise<void> {
     if (this.catalog.getFile(id) == null) throw new ShoalError('ERR_FILE_NOT_FOUND', `no file ${id} in this node`, { id })
-    for (const { job } of this.#jobs.values()) if (job.fileId === id) job.cancel()
+    this.#downloads.cancelFile(id)
     await this.#need(this.#library).remove(id)
     this.emit('file:removed', { id })
   }
@@ -372,186 +297,27 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
    * settles when it completes or stops.
    */
   async startDownload (input: string, options: GetOptions = {}): Promise<{ job: DownloadHandle, done: Promise<void> }> {
-    const target = parseTarget(input)
-    const n = this.#need(this.#net)
-    const hints = n.parsePeerAddrs([...target.peers, ...(options.peers ?? [])])
-    this.#need(this.#finder).addHints(target.id, hints)
-    const manifest = this.catalog.getFile(target.id)?.manifest ??
-      await n.resolveManifest(this.libp2p, this.#need(this.#sources), target.id, { timeoutMs: this.config.transfer.noProviderTimeoutMs, signal: this.#bound(options.signal), onAsked: options.onLookup })
-    this.catalog.putFile(target.id, manifest)
-    const dest = await destinationFor(manifest.name, options)
-    for (const entry of this.#jobs.values()) {
-      if (entry.job.dest !== dest) continue
-      // A download the node resumed by itself is what this get asks for: join it, once.
-      if (entry.job.fileId === target.id && !entry.claimed) {
-        entry.claimed = true
-        return entry
-      }
-      throw new ShoalError('ERR_DOWNLOAD_IN_PROGRESS', `${dest} is already being downloaded (job ${entry.job.id})`, { dest, job: entry.job.id })
-    }
-    if (await isFile(dest)) {
-      // Safe to re-run: the file already there, verified, is the download done.
-      if (await this.#holds(target.id, manifest, dest, options.signal)) return this.#alreadyComplete(target.id, manifest, dest)
-      throw new ShoalError('ERR_DEST_EXISTS', `${dest} already exists and is not this file; choose another path with -o`, { dest })
-    }
-    const record = this.catalog.findResumable(target.id, dest) ??
-      this.catalog.createDownload({ id: newJobId(), fileId: target.id, dest, hints: hints.map(String) })
-    return this.#run(record.id, target.id, manifest, dest, options, true)
-  }
-
-  /**
-   * Whether `dest` is a complete, verified copy of the file: a catalogued copy
-   * unchanged on disk, or a file of the right size whose every chunk matches
-   * the manifest (then catalogued as a copy, served like any other).
-   */
-  async #holds (fileId: string, manifest: FileRecord['manifest'], dest: string, signal?: AbortSignal): Promise<boolean> {
-    const copy = this.catalog.localCopies(fileId).find(c => c.path === dest)
-    if (copy != null && await checkFile(dest, copy) === 'unchanged') return true
-    if ((await stat(dest)).size !== manifest.size) return false
-    if (!(await verifyLocalCopy(manifest, dest, { signal: this.#bound(signal) })).ok) return false
-    await this.#need(this.#library).addDownloaded(fileId, dest)
-    return true
-  }
-
-  /** A finished job for a get whose destination holds the file already: nothing to transfer. */
-  #alreadyComplete (fileId: string, manifest: FileRecord['manifest'], dest: string): { job: DownloadHandle, done: Promise<void> } {
-    const snap: JobSnapshot = { ...restingSnapshot({ id: newJobId(), fileId, dest, state: 'completed', error: null }, manifest, manifestChunkCount(manifest)), alreadyComplete: true }
-    this.#remember(snap)
-    this.emit('download:started', snap)
-    return { job: { id: snap.id, fileId, dest, state: 'completed', snapshot: () => snap }, done: Promise.resolve() }
-  }
-
-  /** Keeps a finished job's last view for status queries, the newest MAX_FINISHED_JOBS. */
-  #remember (snap: JobSnapshot): void {
-    this.#finished.set(snap.id, snap)
-    for (const old of this.#finished.keys()) {
-      if (this.#finished.size <= MAX_FINISHED_JOBS) break
-      this.#finished.delete(old)
-    }
-  }
-
-  #run (jobId: string, fileId: string, manifest: FileRecord['manifest'], dest: string, options: GetOptions, claimed: boolean): { job: DownloadJob, done: Promise<void> } {
-    const t = this.config.transfer
-    const job = new (this.#need(this.#net).DownloadJob)({
-      jobId,
-      fileId,
-      manifest,
-      dest,
-      libp2p: this.libp2p,
-      catalog: this.catalog,
-      library: this.#need(this.#library),
-      finder: this.#need(this.#sources),
-      swarm: this.#need(this.#swarm),
-      rates: this.#need(this.#rates).forJob(options.downloadLimit ?? 0),
-      buffers: this.#buffers,
-      options: {
-        maxRequestsPerPeer: t.requestsInFlightPerPeer,
-        chunkRetries: t.chunkRetries,
-        stallTimeoutMs: t.stallTimeoutMs,
-        resumeCheckIntervalMs: this.config.chunking.resumeCheckInterval * 1000,
-        sequential: options.sequential ?? false
-      }
-    })
-    job.on('progress', (s) => { this.emit('download:progress', s) })
-    job.on('chunk', (c) => {
-      // A chunk copied from our own disk came from no peer.
-      if (c.status === 'completed' && c.peer != null && c.peer !== LOCAL_SOURCE) this.#peerBook.downloaded(c.peer, chunkRange(manifest.size, manifest.chunkSize, c.index).length)
-    })
-    job.on('state', () => { this.emit('download:state', job.snapshot()) })
-    const done = job.run(options.signal).finally(() => {
-      this.#jobs.delete(jobId)
-      this.#remember(job.snapshot())
-    })
-    // Callers that follow the job await `done` themselves; this only keeps a job nobody follows from an unhandled rejection.
-    done.catch((err: unknown) => { log('job %s ended: %s', jobId, err) })
-    const entry = { job, done, claimed }
-    this.#jobs.set(jobId, entry)
-    this.#announcer?.added(fileId)
-    this.#provide(fileId)
-    this.emit('download:started', job.snapshot())
-    return entry
-  }
-
-  async #resumeDownloads (): Promise<void> {
-    for (const d of this.catalog.listDownloads()) {
-      if (d.state !== 'running' && d.state !== 'stalled' && d.state !== 'paused') continue
-      const record = this.catalog.getFile(d.fileId)
-      if (record == null) continue
-      if (await this.#committedBeforeCrash(d.id, d.fileId, record.manifest, d.dest)) continue
-      this.#need(this.#finder).addHints(d.fileId, this.#need(this.#net).parsePeerAddrs(d.hints))
-      this.#run(d.id, d.fileId, record.manifest, d.dest, {}, false)
-    }
-  }
-
-  /**
-   * A download whose part file is gone while the catalog still lists its
-   * chunks, and whose destination holds the file, was committed by a run that
-   * died before its cleanup: once the destination verifies, it is finished
-   * (a local copy) rather than downloaded again over it.
-   */
-  async #committedBeforeCrash (jobId: string, fileId: string, manifest: FileRecord['manifest'], dest: string): Promise<boolean> {
-    if (this.catalog.verifiedChunks(jobId).length === 0 || await isFile(dest + PART_SUFFIX) || !await isFile(dest)) return false
-    const report = await verifyLocalCopy(manifest, dest, { signal: this.#lifetime.signal })
-    if (!report.ok) return false
-    await this.#need(this.#library).addDownloaded(fileId, dest)
-    this.catalog.deleteDownload(jobId)
-    log('download %s had been committed to %s before the last run ended; finished', jobId, dest)
-    return true
+    return await this.#downloads.start(input, options)
   }
 
   /** A running job by ID. */
   job (id: string): DownloadJob | undefined {
-    return this.#jobs.get(id)?.job
+    return this.#downloads.job(id)
   }
 
   /** A job's latest view: running, recently finished, or persisted from an earlier run. */
   download (id: string): JobSnapshot | undefined {
-    return this.job(id)?.snapshot() ?? this.#finished.get(id) ?? this.downloads().find(d => d.id === id)
+    return this.#downloads.download(id)
   }
 
   /** Running jobs, recently finished ones, and unfinished ones persisted from earlier runs. */
   downloads (): JobSnapshot[] {
-    const out = new Map<string, JobSnapshot>()
-    for (const [id, snap] of this.#finished) out.set(id, snap)
-    for (const d of this.catalog.listDownloads()) {
-      if (out.has(d.id) || this.#jobs.has(d.id)) continue
-      out.set(d.id, restingSnapshot(d, this.catalog.getFile(d.fileId)?.manifest, this.catalog.verifiedChunks(d.id).length))
-    }
-    for (const { job } of this.#jobs.values()) out.set(job.id, job.snapshot())
-    return [...out.values()]
+    return this.#downloads.list()
   }
 
   /** Peers we are connected to or have exchanged data with. */
   async peers (options: { signal?: AbortSignal } = {}): Promise<PeerView[]> {
-    const libp2p = this.libp2p
-    const connected = new Map<string, string[]>()
-    for (const conn of libp2p.getConnections()) {
-      const key = conn.remotePeer.toString()
-      connected.set(key, [...(connected.get(key) ?? []), conn.remoteAddr.toString()])
-    }
-    const ids = new Set([...connected.keys(), ...this.#peerBook.ids()])
-    return await Promise.all([...ids].map(async (id) => {
-      const record = this.#peerBook.get(id)
-      const conn = libp2p.getConnections().find(c => c.remotePeer.toString() === id)
-      const latencyMs = conn == null
-        ? null
-        : await libp2p.services.ping.ping(conn.remotePeer, { signal: this.#need(this.#net).anySignal(this.#bound(options.signal), PEER_PING_TIMEOUT_MS) }).catch(() => null) // unanswered ping: latency unknown
-      return {
-        peerId: id,
-        connected: connected.has(id),
-        addrs: connected.get(id) ?? await this.#knownAddrs(id),
-        via: [...(record?.via ?? [])],
-        latencyMs,
-        bytesUp: record?.bytesUp ?? 0,
-        bytesDown: record?.bytesDown ?? 0
-      }
-    }))
-  }
-
-  /** Where a peer we are not connected to was last heard to listen. */
-  async #knownAddrs (id: string): Promise<string[]> {
-    const peer = await this.libp2p.peerStore.get(this.#need(this.#net).peerIdFromString(id)).catch(() => undefined) // never heard of: no addresses
-    return peer?.addresses.map(a => a.multiaddr.toString()) ?? []
+    return await this.#peers.list(this.#bound(options.signal))
   }
 
   /** One chunk's bytes, as served to peers (seed 000's GET /api/chunks/:fileId/:chunkIndex). */
@@ -566,79 +332,6 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
 
   /** Cancels a job; its verified chunks stay on disk. */
   cancel (id: string): void {
-    const job = this.job(id)
-    if (job == null) throw new ShoalError('ERR_JOB_NOT_FOUND', `no running download ${id}`, { id })
-    job.cancel()
+    this.#downloads.cancel(id)
   }
-}
-
-/** The view of a job that is not running: `chunksDone` chunks verified, nothing moving. */
-function restingSnapshot (job: { id: string, fileId: string, dest: string, state: JobSnapshot['state'], error: string | null }, manifest: FileRecord['manifest'] | undefined, chunksDone: number): JobSnapshot {
-  return {
-    id: job.id,
-    fileId: job.fileId,
-    name: manifest?.name ?? '',
-    dest: job.dest,
-    state: job.state,
-    size: manifest?.size ?? 0,
-    bytesDone: manifest == null ? 0 : Math.min(manifest.size, chunksDone * manifest.chunkSize),
-    chunkCount: manifest == null ? 0 : manifestChunkCount(manifest),
-    chunksDone,
-    speed: 0,
-    etaSeconds: null,
-    peers: [],
-    peersUsed: 0,
-    missingPeers: [],
-    bannedPeers: [],
-    error: job.error,
-    errorCode: null
-  }
-}
-
-/**
- * Where a download goes: `-o` as given, inside it if it is a directory, or
- * the file's own name in cwd. The manifest's name has passed the file name
- * rule already (decoding checks it); it is checked again here because this is
- * where it becomes a path, and a hidden name (leading dot) is only written
- * where the user named the file itself with `-o`.
- */
-async function destinationFor (name: string, options: GetOptions): Promise<string> {
-  const cwd = options.cwd ?? process.cwd()
-  const out = options.output == null ? undefined : resolve(cwd, options.output)
-  if (out != null && !(await isDirectory(out))) return out
-  assertSafeFileName(name, 'ERR_INVALID_MANIFEST', 'the file name')
-  if (name.startsWith('.')) {
-    throw new ShoalError('ERR_INVALID_ARGUMENT', `the file's name ${quoteName(name)} starts with a dot (a hidden file); ` +
-      'Shoal writes it only under a name you choose: give the destination file with -o PATH', { name })
-  }
-  return out == null ? resolve(cwd, name) : join(out, name)
-}
-
-/** True when `path` is a directory; false when it is anything else or cannot be looked at (the write that follows will say why). */
-async function isDirectory (path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory()
-  } catch {
-    return false
-  }
-}
-
-async function isFile (path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile()
-  } catch {
-    return false
-  }
-}
-
-/** Letters and digits only: an ID never starts with `-` (read as an option) or needs quoting. */
-const JOB_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
-/** 8 characters of 62: about 48 bits, as the base64url IDs of earlier versions (which still work). */
-const JOB_ID_LENGTH = 8
-
-/** A fresh job ID. */
-export function newJobId (): string {
-  let id = ''
-  for (let i = 0; i < JOB_ID_LENGTH; i++) id += JOB_ID_ALPHABET[randomInt(JOB_ID_ALPHABET.length)]
-  return id
 }

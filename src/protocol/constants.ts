@@ -8,6 +8,8 @@ import { MAX_MANIFEST_BYTES } from '../content/manifest.js'
 export const MANIFEST_PROTOCOL = '/shoal/manifest/1.0.0'
 export const HAVE_PROTOCOL = '/shoal/have/1.0.0'
 export const CHUNKS_PROTOCOL = '/shoal/chunks/1.0.0'
+/** Pushing chunks to other peers for storage (distribution); see src/distribute/store-wire.ts. */
+export const STORE_PROTOCOL = '/shoal/store/1.0.0'
 
 /** Requests and response headers are tiny; anything bigger is an attack or a bug. */
 export const MAX_CONTROL_FRAME_BYTES = 4 * 1024

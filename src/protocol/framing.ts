@@ -31,6 +31,14 @@ export class FrameReader {
     stream.addEventListener('message', this.#onMessage)
   }
 
+  /**
+   * Changes the cap for frames not yet started, for protocols whose frames
+   * differ by phase (a large offer first, then small blocks).
+   */
+  setMaxFrameBytes (maxFrameBytes: number): void {
+    this.#decoder.maxFrameBytes = maxFrameBytes
+  }
+
   /** Stops reading; frames still buffered are dropped. Idempotent. */
   stop (): void {
     this.#stream.removeEventListener('message', this.#onMessage)
@@ -60,11 +68,12 @@ const MAX_LENGTH_PREFIX_BYTES = 5
  * arrives at once, and the per-frame cap guards against hostile lengths.
  */
 export class FrameDecoder {
-  readonly #maxFrameBytes: number
+  /** The largest frame accepted; checked against each length prefix before buffering. */
+  maxFrameBytes: number
   readonly #buffer = new Uint8ArrayList()
 
   constructor (maxFrameBytes: number) {
-    this.#maxFrameBytes = maxFrameBytes
+    this.maxFrameBytes = maxFrameBytes
   }
 
   * decode (data: Uint8Array | Uint8ArrayList): Generator<Uint8ArrayList> {
@@ -80,8 +89,8 @@ export class FrameDecoder {
       }
       // The cap first: a prefix of 8+ bytes can claim more than 2^53, which
       // `encodingLength` refuses with a bare RangeError.
-      if (length > this.#maxFrameBytes) {
-        throw new ShoalError('ERR_MESSAGE_TOO_LARGE', `frame of ${length} bytes exceeds the ${this.#maxFrameBytes}-byte limit`)
+      if (length > this.maxFrameBytes) {
+        throw new ShoalError('ERR_MESSAGE_TOO_LARGE', `frame of ${length} bytes exceeds the ${this.maxFrameBytes}-byte limit`)
       }
       const prefix = varint.encodingLength(length)
       // The prefix must be the minimal encoding (multiformats unsigned-varint): otherwise the

@@ -14,7 +14,7 @@ export const CATALOG_APPLICATION_ID = 0x53686f6c
  * Tables the catalog's statements use: all must exist after migrating, or
  * the file is not a whole catalog. A migration adding a table adds it here.
  */
-export const REQUIRED_TABLES: readonly string[] = ['files', 'local_copies', 'downloads', 'download_chunks']
+export const REQUIRED_TABLES: readonly string[] = ['files', 'local_copies', 'downloads', 'download_chunks', 'held_files', 'held_records', 'held_chunks']
 
 export const MIGRATIONS: readonly string[] = [
   `
@@ -67,5 +67,36 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE local_copies ADD COLUMN ctime_ms REAL;
   ALTER TABLE local_copies ADD COLUMN ino INTEGER;
   ALTER TABLE local_copies ADD COLUMN dev INTEGER;
+  `,
+  // 3: files whose chunks other peers pushed here for storage (distribution,
+  // src/distribute/holder-registry.ts): the manifest, the distribution record
+  // chain (an uploader-signed version, then repair updates; re-verified on
+  // open), and the chunks held, each charged to the file's uploader for the
+  // per-uploader quota. Chunk bytes live in chunks/ (store/chunk-store.ts).
+  `
+  CREATE TABLE held_files (
+    file_id  TEXT PRIMARY KEY,
+    manifest BLOB NOT NULL,
+    uploader TEXT NOT NULL,
+    added_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE held_records (
+    file_id TEXT NOT NULL REFERENCES held_files(file_id) ON DELETE CASCADE,
+    seq     INTEGER NOT NULL,
+    bytes   BLOB NOT NULL,
+    PRIMARY KEY (file_id, seq)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE held_chunks (
+    file_id     TEXT NOT NULL REFERENCES held_files(file_id) ON DELETE CASCADE,
+    chunk_index INTEGER NOT NULL,
+    hash        BLOB NOT NULL,
+    size        INTEGER NOT NULL,
+    uploader    TEXT NOT NULL,
+    PRIMARY KEY (file_id, chunk_index)
+  ) WITHOUT ROWID;
+  CREATE INDEX held_chunks_by_uploader ON held_chunks(uploader);
+  CREATE INDEX held_chunks_by_hash ON held_chunks(hash);
   `
 ]

@@ -15,8 +15,6 @@ import type { AddressInfo } from 'node:net'
 
 export type { TrackerOptions } from './config.js'
 export type { AnnounceBody, AnnounceReply } from './server.js'
-export { TrackerClient } from './client.js'
-export type { TrackerClientOptions, TrackerPeer, TrackerPeerSummary, AnnounceRequest } from './client.js'
 export { signAnnounce, ANNOUNCE_SIGNATURE_DOMAIN, type SignedAnnounce } from './signature.js'
 export { DEFAULT_TRACKER_HOST, DEFAULT_TRACKER_PORT } from './constants.js'
 

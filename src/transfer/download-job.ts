@@ -1,52 +1,43 @@
 /**
- * One download, end to end: the I/O shell around the Scheduler.
+ * One download, end to end: the state machine and pump around the Scheduler.
  *
- * It locks the destination, opens `<dest>.shoal-part`, restores verified
- * chunks (re-hashing those written since the last sync, in case of a crash),
- * then for every source peer subscribes to its bitfield and opens a chunk
- * channel, and keeps each peer's window full as the scheduler decides. Every
- * chunk is verified against the manifest before it is written; written
- * chunks are recorded in the catalog and announced to our own have-
+ * Its storage (job-storage.ts) locks the destination and restores what an
+ * earlier run verified; its source pool (source-pool.ts) subscribes to every
+ * source the finder names. The job keeps each source's window full as the
+ * scheduler decides. Every chunk is verified against the manifest before it
+ * is written; written chunks are recorded and announced to our own have-
  * subscribers, so they are served onwards at once. With no source left the job
  * is `stalled` and looks for sources again every resume interval. When every
- * chunk is written it syncs and renames the part file onto `dest`.
+ * chunk is written the storage commits the part file onto `dest`.
  */
 import { EventEmitter } from 'node:events'
-import { Bitfield } from '../content/bitfield.js'
 import { chunkRange } from '../content/chunk-size.js'
 import { chunkHash, manifestChunkCount, type Manifest } from '../content/manifest.js'
-import { equalBytes, sha256 } from '../content/hash.js'
+import { equalBytes } from '../content/hash.js'
 import type { BufferPool } from './buffer-pool.js'
 import { chunkBudget } from './chunk-budget.js'
-import { ChunkChannel, type ChunkRefusal } from '../protocol/chunk-channel.js'
-import { subscribeHave, type HaveSubscription } from '../protocol/have.js'
-import type { PeerHint } from '../protocol/peer-exchange.js'
-import { PartialFile } from '../store/partial-file.js'
-import { lockDestination, type DownloadLock } from '../store/download-lock.js'
+import type { ChunkRefusal } from '../protocol/chunk-channel.js'
+import { JobStorage } from './job-storage.js'
+import { SourcePool, type PeerContribution, type SwarmMembership } from './source-pool.js'
 import { ShoalError, toShoalError } from '../errors.js'
 import { Scheduler } from './scheduler.js'
 import { JobProgress, type ChunkProgress } from './job-progress.js'
 import type { Catalog, DownloadState } from '../store/catalog.js'
-import type { JobLibrary, PartialRegistration } from './job-library.js'
+import type { JobLibrary } from './job-library.js'
 import type { SourceFinder } from './sources.js'
 import type { DownloadLimiter } from './download-limiter.js'
-import { LOCAL_SOURCE, openLocalSource, type LocalSource } from './local-source.js'
+import { LOCAL_SOURCE } from './local-source.js'
 import { logger } from '../util/log.js'
-import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Libp2p } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 
 const log = logger('download-job')
 
+export { MAX_SOURCES, type SourceState, type PeerContribution, type SwarmMembership } from './source-pool.js'
+export { SYNC_INTERVAL_MS } from './job-storage.js'
+
 /** How often the job checks for stalls, updates speed and emits progress. */
 export const TICK_MS = 250
-/** How often written chunks are fsync'd and marked durable. */
-export const SYNC_INTERVAL_MS = 1000
-/**
- * Most sources one job subscribes to. Like BitTorrent's peer cap: beyond a few
- * dozen, more peers add connections and have-traffic, not speed.
- */
-export const MAX_SOURCES = 50
-
 /**
  * The tail of a download, asked for as urgent: the last 2 % of its chunks,
  * at least 4. A peer then sends them itself even if it just sent them to
@@ -62,14 +53,6 @@ export interface DownloadJobOptions {
   stallTimeoutMs: number
   resumeCheckIntervalMs: number
   sequential: boolean
-}
-
-/** The file's swarm as a job sees it: it joins its sources and takes in peer-exchange hints. */
-export interface SwarmMembership {
-  /** Records `peer` as exchanging `fileId` with us until the returned function is called. */
-  join: (fileId: string, peer: PeerId) => () => void
-  /** Stores a hint's addresses so the peer can be dialled by its ID. */
-  learn: (hint: PeerHint) => Promise<void>
 }
 
 /** Everything a job needs, passed in by the node. */
@@ -89,28 +72,6 @@ export interface DownloadJobInit {
   buffers: BufferPool
   options: DownloadJobOptions
   now?: () => number
-}
-
-/**
- * What a source is doing for the job now: `active` sent data within the last
- * rate window (its rate is above 0); `idle` is connected (or is the local
- * copy) and sends nothing now — it has nothing we still need, we are paced by
- * a limit, or the job is over; `stalled` left our requests unanswered past the
- * stall timeout; `gone` is no longer connected; `banned` sent chunks that did
- * not match the manifest.
- */
-export type SourceState = 'active' | 'idle' | 'stalled' | 'gone' | 'banned'
-
-/** A source's part in the download. */
-export interface PeerContribution {
-  /** The peer's ID, or LOCAL_SOURCE ('local') for a copy on this node's disk. */
-  peerId: string
-  /** Verified bytes it gave. */
-  bytes: number
-  /** Bytes per second it sent over the last rate window; 0 once the job is over. */
-  rate: number
-  state: SourceState
-  inFlight: number
 }
 
 /** A point-in-time view of a job, for the API, the CLI and the dashboard. */
@@ -148,12 +109,6 @@ export interface DownloadJobEvents {
   'progress': [JobSnapshot]
 }
 
-interface Source {
-  channel: ChunkChannel | LocalSource | undefined
-  have: HaveSubscription
-  leave: () => void
-}
-
 /** A running download. `run()` resolves when the file is complete. */
 export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   readonly id: string
@@ -164,27 +119,17 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   readonly #now: () => number
   readonly #scheduler: Scheduler
   readonly #progress: JobProgress
-  readonly #have: Bitfield
-  readonly #sources = new Map<string, Source>()
-  /** Peers being subscribed to now, so two hints of one peer open one subscription. */
-  readonly #joining = new Set<string>()
-  /** Every source the job subscribed to, with its peer ID (none for the local copy). */
-  readonly #everSeen = new Map<string, PeerId | undefined>()
-  readonly #contributed = new Map<string, number>()
+  readonly #storage: JobStorage
+  readonly #sources: SourcePool
   readonly #abort = new AbortController()
   #state: DownloadState = 'running'
   #error: ShoalError | undefined
-  #partial: PartialFile | undefined
-  #lock: DownloadLock | undefined
-  #registration: PartialRegistration | undefined
   /** Chunks on their way to disk: their buffers count against the chunk budget. */
   #pendingWrites = 0
   /** Chunks that fit the chunk memory budget (chunk-budget.ts). */
   readonly #chunkBudget: number
   /** Missing chunks from which on requests are urgent. */
   readonly #urgentTail: number
-  #unsynced: number[] = []
-  #lastSync = 0
   #lastDiscovery = 0
   #discovering = false
   readonly #finished = deferred()
@@ -198,7 +143,7 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     this.#init = init
     this.#now = init.now ?? Date.now
     const n = manifestChunkCount(init.manifest)
-    this.#have = new Bitfield(n)
+    this.#storage = new JobStorage(init)
     this.#progress = new JobProgress(n, init.manifest.size, this.#now())
     this.#chunkBudget = chunkBudget(init.manifest.chunkSize)
     this.#urgentTail = Math.max(URGENT_TAIL_MIN_CHUNKS, Math.ceil(n * URGENT_TAIL_SHARE))
@@ -209,6 +154,27 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
       maxRetries: init.options.chunkRetries,
       stallTimeoutMs: init.options.stallTimeoutMs,
       sequential: init.options.sequential
+    })
+    this.#sources = new SourcePool({
+      ...init,
+      scheduler: this.#scheduler,
+      now: this.#now,
+      signal: this.#abort.signal,
+      hooks: {
+        onChunk: (key, index, data, digest) => { this.#onChunk(key, index, data, digest) },
+        onBlock: (key, index, received, blockBytes) => { this.#onBlock(key, index, received, blockBytes) },
+        onRefused: (key, index, reason) => { this.#onRefused(key, index, reason) },
+        pump: (key) => { this.#pump(key) },
+        onReady: (key) => {
+          if (this.#state === 'stalled') this.#setState('running')
+          this.#pump(key)
+        },
+        onReleased: (index) => { this.#progress.released(index) },
+        onDropped: () => {
+          this.#pumpAll()
+          this.#checkStalled()
+        }
+      }
     })
     // `run()` hands this rejection to its caller; this only keeps it from counting as unhandled first.
     this.#finished.promise.catch(() => {})
@@ -248,27 +214,10 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   }
 
   async #prepare (): Promise<void> {
-    const { catalog, jobId, manifest, library } = this.#init
-    this.#lock = await lockDestination(this.dest)
-    this.#partial = await PartialFile.open(this.dest, manifest.size)
-    if (this.#partial.created) {
-      // Chunks recorded for a part file that is gone (a run that died between
-      // its commit and its cleanup, or a part file removed by hand) are not here.
-      for (const index of catalog.verifiedChunks(jobId)) catalog.forgetChunk(jobId, index)
-    }
-    const unsynced = new Set(catalog.unsyncedChunks(jobId))
-    for (const index of catalog.verifiedChunks(jobId)) {
-      const { offset, length } = chunkRange(manifest.size, manifest.chunkSize, index)
-      if (unsynced.has(index) && !equalBytes(sha256(await this.#partial.read(offset, length)), chunkHash(manifest, index))) {
-        catalog.forgetChunk(jobId, index)
-        continue
-      }
-      this.#have.set(index)
+    await this.#storage.open((index, length) => {
       this.#scheduler.markDone(index)
       this.#progress.restored(index, length)
-    }
-    if (unsynced.size > 0) catalog.markChunksSynced(jobId, [...unsynced])
-    this.#registration = library.registerPartial(this.fileId, manifest, this.#have, this.#partial)
+    })
     this.#setState('running')
   }
 
@@ -280,10 +229,10 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     this.#scheduler.resetFailures()
     void (async () => {
       try {
-        await this.#addLocal().catch((err: unknown) => { log.error('opening a local copy of %s failed: %O', this.fileId, err) })
+        await this.#sources.addLocal().catch((err: unknown) => { log.error('opening a local copy of %s failed: %O', this.fileId, err) })
         for await (const peer of this.#init.finder.findSources(this.fileId, { signal: this.#abort.signal })) {
           if (this.#abort.signal.aborted) break
-          await this.#addSource(peer).catch((err: unknown) => { log('source %s of %s not added: %s', peer, this.fileId, err) })
+          await this.#sources.add(peer).catch((err: unknown) => { log('source %s of %s not added: %s', peer, this.fileId, err) })
         }
       } catch (err) {
         // Discovery failing is not fatal: the next resume check tries again.
@@ -295,100 +244,10 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     })()
   }
 
-  async #addSource (peer: PeerId): Promise<void> {
-    const key = peer.toString()
-    if (this.#sources.has(key) || this.#joining.has(key) || this.#scheduler.peer(key)?.state === 'banned') return
-    if (this.#sources.size + this.#joining.size >= MAX_SOURCES) return
-    this.#joining.add(key)
-    try {
-      await this.#subscribe(peer)
-    } finally {
-      this.#joining.delete(key)
-    }
-  }
-
-  /** A complete copy on this node's disk is a source like a peer, named LOCAL_SOURCE. */
-  async #addLocal (): Promise<void> {
-    if (this.#abort.signal.aborted || this.#sources.has(LOCAL_SOURCE) || this.#scheduler.peer(LOCAL_SOURCE)?.state === 'banned') return
-    const { library, manifest } = this.#init
-    const channel = await openLocalSource(library, this.fileId, manifest, this.dest, {
-      onChunk: (index, data, digest) => { this.#onChunk(LOCAL_SOURCE, index, data, digest) },
-      onProgress: (index, received, blockBytes) => { this.#onBlock(LOCAL_SOURCE, index, received, blockBytes) },
-      onClose: (replaced) => {
-        this.#dropSource(LOCAL_SOURCE)
-        // The copy changed or did not match (it is unshared now): the next one, if any, takes over.
-        if (replaced) this.#addLocal().catch((err: unknown) => { log.error('opening a local copy of %s failed: %O', this.fileId, err) })
-      }
-    })
-    if (channel == null) return
-    if (this.#abort.signal.aborted) { channel.close(); return }
-    const all = Bitfield.full(manifestChunkCount(manifest))
-    this.#sources.set(LOCAL_SOURCE, { channel, have: { bitfield: all, close: () => {} }, leave: () => {} })
-    this.#everSeen.set(LOCAL_SOURCE, undefined)
-    this.#scheduler.addPeer(LOCAL_SOURCE, all, this.#now())
-    if (this.#state === 'stalled') this.#setState('running')
-    this.#pump(LOCAL_SOURCE)
-  }
-
-  async #subscribe (peer: PeerId): Promise<void> {
-    const key = peer.toString()
-    const { libp2p, manifest } = this.#init
-    const signal = this.#abort.signal
-    const have = await subscribeHave(libp2p, peer, this.fileId, manifestChunkCount(manifest), {
-      onUpdate: (index) => {
-        this.#scheduler.peerHas(key, index)
-        this.#pump(key)
-      },
-      onPeers: (hints) => { this.#onPeers(hints) },
-      onClose: () => { this.#dropSource(key) }
-    }, { signal })
-    if (have == null || signal.aborted) { have?.close(); return }
-    const source: Source = { channel: undefined, have, leave: this.#init.swarm.join(this.fileId, peer) }
-    this.#sources.set(key, source)
-    this.#everSeen.set(key, peer)
-    this.#scheduler.addPeer(key, have.bitfield, this.#now())
-    const rtt = await libp2p.services.ping.ping(peer, { signal }).catch(() => undefined) // no answer: the scheduler measures RTT itself
-    if (typeof rtt === 'number') this.#scheduler.onRtt(key, rtt)
-    source.channel = await ChunkChannel.open(libp2p, peer, this.fileId, manifest, {
-      allocate: (length) => this.#init.buffers.acquire(length),
-      onChunk: (index, data, digest) => { this.#onChunk(key, index, data, digest) },
-      onProgress: (index, received, blockBytes) => { this.#onBlock(key, index, received, blockBytes) },
-      onRefused: (index, reason) => { this.#onRefused(key, index, reason) },
-      onClose: () => { this.#dropSource(key) }
-    }, { signal }).catch((err) => { this.#dropSource(key); throw err })
-    if (this.#state === 'stalled') this.#setState('running')
-    this.#pump(key)
-  }
-
-  /** Peers a source says also exchange this file: subscribe to them too, up to MAX_SOURCES. */
-  #onPeers (hints: PeerHint[]): void {
-    for (const hint of hints) {
-      const key = hint.peerId.toString()
-      if (this.#sources.has(key) || this.#joining.has(key) || hint.peerId.equals(this.#init.libp2p.peerId)) continue
-      this.#init.swarm.learn(hint)
-        .then(async () => { await this.#addSource(hint.peerId) })
-        .catch((err: unknown) => { log('peer-exchange hint %s not added: %s', key, err) }) // the other sources carry on
-    }
-  }
-
-  #dropSource (key: string): void {
-    const source = this.#sources.get(key)
-    if (source == null) return
-    this.#sources.delete(key)
-    source.leave()
-    source.have.close()
-    source.channel?.close()
-    for (const index of this.#scheduler.peer(key)?.inFlight.keys() ?? []) this.#progress.released(index)
-    // A banned peer stays in the scheduler (inert) so the ban shows in status.
-    if (this.#scheduler.peer(key)?.state !== 'banned') this.#scheduler.removePeer(key)
-    this.#pumpAll()
-    this.#checkStalled()
-  }
-
   /** Fills `key`'s window with the requests the scheduler hands out. */
   #pump (key: string): void {
     if (this.#state !== 'running' && this.#state !== 'stalled') return
-    const channel = this.#sources.get(key)?.channel
+    const channel = this.#sources.channel(key)
     if (channel == null || channel.closed) return
     const budget = this.#chunkBudget - this.#scheduler.inFlight - this.#pendingWrites
     if (budget <= 0) return
@@ -431,26 +290,22 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
       this.#scheduler.onChunkCorrupt(key, index, now)
       this.#progress.failed(index, key)
       this.#emitSafe('chunk', { index, ...this.#progress.chunk(index) })
-      if (this.#scheduler.peer(key)?.state === 'banned') this.#dropSource(key)
+      if (this.#scheduler.peer(key)?.state === 'banned') this.#sources.drop(key)
       this.#pumpAll()
       return
     }
-    for (const c of this.#scheduler.onChunkDone(key, index, now)) this.#sources.get(c.peer)?.channel?.cancel(c.index)
-    this.#contributed.set(key, (this.#contributed.get(key) ?? 0) + data.byteLength)
+    for (const c of this.#scheduler.onChunkDone(key, index, now)) this.#sources.channel(c.peer)?.cancel(c.index)
+    this.#sources.credit(key, data.byteLength)
     this.#write(key, index, data)
     this.#pump(key)
   }
 
   #write (key: string, index: number, data: Buffer): void {
-    const { offset } = chunkRange(this.manifest.size, this.manifest.chunkSize, index)
     this.#pendingWrites++
-    ;(this.#partial as PartialFile).write(offset, data).then(() => {
+    this.#storage.write(index, data).then(() => {
       this.#written(data)
       if (this.#state !== 'running' && this.#state !== 'stalled') return
-      this.#init.catalog.addVerifiedChunk(this.id, index)
-      this.#unsynced.push(index)
-      this.#have.set(index)
-      this.#registration?.announce(index)
+      this.#storage.record(index)
       this.#progress.completed(index, key, data.byteLength)
       this.#emitSafe('chunk', { index, ...this.#progress.chunk(index) })
       if (this.#scheduler.complete && this.#pendingWrites === 0) {
@@ -492,25 +347,15 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     if (this.#state !== 'running' && this.#state !== 'stalled') return
     const now = this.#now()
     for (const c of this.#scheduler.tick(now)) {
-      this.#sources.get(c.peer)?.channel?.cancel(c.index)
+      this.#sources.channel(c.peer)?.cancel(c.index)
       this.#progress.released(c.index)
     }
     this.#progress.tick(now)
     this.#pumpAll()
     this.#checkStalled()
     if (now - this.#lastDiscovery >= this.#init.options.resumeCheckIntervalMs) this.#discover()
-    if (now - this.#lastSync >= SYNC_INTERVAL_MS) void this.#sync().catch((err) => { this.#fail(toShoalError(err), 'failed') })
+    if (this.#storage.syncDue(now)) void this.#storage.sync(now).catch((err) => { this.#fail(toShoalError(err), 'failed') })
     this.#emitSafe('progress', this.snapshot())
-  }
-
-  /** Makes written chunks durable, then records them as such. */
-  async #sync (): Promise<void> {
-    this.#lastSync = this.#now()
-    const batch = this.#unsynced
-    if (batch.length === 0 || this.#partial == null) return
-    this.#unsynced = []
-    await this.#partial.sync()
-    this.#init.catalog.markChunksSynced(this.id, batch)
   }
 
   #checkStalled (): void {
@@ -520,14 +365,9 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
   }
 
   async #complete (): Promise<void> {
-    // Taken out first: a sync from the tick must not start on a handle that commit closes.
-    const partial = this.#partial as PartialFile
-    this.#partial = undefined
-    await partial.commit()
-    const { catalog, library } = this.#init
-    await library.addDownloaded(this.fileId, this.dest)
+    await this.#storage.commit()
     this.#setState('completed')
-    catalog.deleteDownload(this.id)
+    this.#init.catalog.deleteDownload(this.id)
     this.#finished.resolve()
   }
 
@@ -547,29 +387,14 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
 
   async #teardown (): Promise<void> {
     this.#abort.abort()
-    for (const key of [...this.#sources.keys()]) this.#dropSource(key)
-    this.#registration?.unregister()
-    if (this.#partial != null) {
-      await this.#sync().catch((err: unknown) => { log.error('syncing %s on stop failed (unsynced chunks are re-hashed on resume): %s', this.dest, err) })
-      await this.#partial.close()
-    }
-    await this.#lock?.release()
+    this.#sources.dropAll()
+    await this.#storage.close(this.#now())
   }
 
   /** The job as the API and CLI show it; a job that is over has no speed, rates or ETA. */
   snapshot (): JobSnapshot {
-    const seen = [...this.#everSeen.keys()]
-    const banned = seen.filter(k => this.#scheduler.peer(k)?.state === 'banned')
-    const missing = this.#state === 'stalled'
-      ? seen.filter(k => !this.#sources.has(k) && !banned.includes(k))
-      : []
     const live = this.#state === 'running' || this.#state === 'stalled'
-    const peers = seen.map((id) => {
-      const state = this.#sourceState(id, live ? this.#progress.peerRate(id) : 0, live)
-      // Only a source sending now has a rate: a gone peer's last bytes are not a speed.
-      const rate = state === 'active' ? Math.round(this.#progress.peerRate(id)) : 0
-      return { peerId: id, bytes: this.#contributed.get(id) ?? 0, rate, state, inFlight: this.#scheduler.peer(id)?.inFlight.size ?? 0 }
-    })
+    const { peers, missingPeers, bannedPeers } = this.#sources.view(live, this.#state === 'stalled', id => this.#progress.peerRate(id))
     return {
       id: this.id,
       fileId: this.fileId,
@@ -584,28 +409,11 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
       etaSeconds: live ? this.#progress.etaSeconds ?? null : null,
       peers,
       peersUsed: peers.filter(p => p.bytes > 0).length,
-      missingPeers: missing,
-      bannedPeers: banned,
+      missingPeers,
+      bannedPeers,
       error: this.#error?.message ?? null,
       errorCode: this.#error?.code ?? null
     }
-  }
-
-  /**
-   * See SourceState. A peer the job let go of (it ended, or the peer stopped
-   * offering the file) is `gone` only if it is no longer connected; the local
-   * copy is gone if it was dropped while the job ran (changed on disk).
-   */
-  #sourceState (id: string, rate: number, live: boolean): SourceState {
-    const stats = this.#scheduler.peer(id)
-    if (stats?.state === 'banned') return 'banned'
-    const peer = this.#everSeen.get(id)
-    const present = this.#sources.has(id) || (peer == null
-      ? !live
-      : this.#init.libp2p.getConnections(peer).length > 0)
-    if (!present) return 'gone'
-    if (rate > 0) return 'active'
-    return stats?.state === 'stalled' && this.#sources.has(id) ? 'stalled' : 'idle'
   }
 
   /** Per-chunk states, for chunks_status. */

@@ -73,7 +73,7 @@ describe('validateConfig', () => {
     rejects({ chunking: { __proto__: null, constructor: 1 } }, /unknown config key "chunking\.constructor"/)
     rejects(JSON.parse('{"chunking":{"__proto__":{"chunkSize":1}}}'), /unknown config key "chunking\.__proto__"/)
     rejects({ api: { listen: '127.0.0.1:1', token: 'x' } }, /unknown config key "api\.token"/)
-    rejects({ nodes: {} }, /unknown config key "nodes" in test \(known sections: chunking, network, api, transfer, storage\)/)
+    rejects({ nodes: {} }, /unknown config key "nodes" in test \(known sections: chunking, network, api, transfer, storage, distribution\)/)
     rejects([1], /config in test must be a mapping of sections/)
     rejects({ network: [] }, /"network" in test must be a mapping of keys/)
   })

@@ -15,7 +15,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { ChunkRequest, ChunkResponse, ChunksOpen, Have, HaveRequest, ManifestRequest, ManifestResponse, PeerHint } from '../../src/protocol/pb/shoal.js'
+import { ChunkRequest, ChunkResponse, ChunksOpen, Have, HaveRequest, ManifestRequest, ManifestResponse, PeerHint, StoreAck, StoreChunk, StoreOffer, StoreRefusal, StoreReply } from '../../src/protocol/pb/shoal.js'
 import { FrameDecoder, asProtocolError } from '../../src/protocol/framing.js'
 import { fileIdFromBytes } from '../../src/protocol/file-id.js'
 import { MAX_PEX_ADDRS, MAX_PEX_PEERS, decodeHints, encodeHint } from '../../src/protocol/peer-exchange.js'
@@ -63,7 +63,24 @@ const MESSAGES = [
     name: 'ChunkResponse',
     codec: ChunkResponse,
     valid: fc.record({ status: enumOf(ChunkResponse.Status), index: u32, offset: u32, length: u32, last: fc.boolean() })
-  }
+  },
+  { name: 'StoreOffer', codec: StoreOffer, valid: fc.record({ kind: enumOf(StoreOffer.Kind), fileId: bytes(), manifest: bytes(256), records: u32 }) },
+  {
+    name: 'StoreReply',
+    codec: StoreReply,
+    valid: fc.record({
+      status: enumOf(StoreReply.Status),
+      refusal: enumOf(StoreRefusal),
+      message: fc.string({ maxLength: 40 }),
+      accepting: fc.boolean(),
+      freeBytes: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+      uploaderFreeBytes: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+      have: bytes(),
+      version: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })
+    })
+  },
+  { name: 'StoreChunk', codec: StoreChunk, valid: fc.record({ index: u32, length: u32, forward: fc.array(fc.string({ maxLength: 60 }), { maxLength: 4 }) }) },
+  { name: 'StoreAck', codec: StoreAck, valid: fc.record({ index: u32, holder: fc.string({ maxLength: 60 }), refusal: enumOf(StoreRefusal), message: fc.string({ maxLength: 40 }) }) }
 ] as const
 
 interface AnyCodec {

@@ -1,7 +1,7 @@
 import { describe, it, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, type Socket } from 'node:net'
-import { TrackerClient } from '../../src/tracker/index.js'
+import { TrackerClient } from '../../src/discovery/tracker-client.js'
 import type { TestContext } from 'node:test'
 import { fileIds, keyOf, peerIds, tracker } from './helpers.js'
 

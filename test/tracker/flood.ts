@@ -20,7 +20,8 @@ import { pathToFileURL } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { base32 } from 'multiformats/bases/base32'
-import { TrackerClient, signAnnounce } from '../../src/tracker/index.js'
+import { signAnnounce } from '../../src/tracker/index.js'
+import { TrackerClient } from '../../src/discovery/tracker-client.js'
 
 /** What to flood, and how hard. */
 export interface FloodOptions {

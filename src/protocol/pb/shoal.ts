@@ -1125,3 +1125,785 @@ export namespace ChunkResponse {
     return streamMessage(buf, ChunkResponse.codec(), opts)
   }
 }
+
+export interface StoreOffer {
+  kind: StoreOffer.Kind
+  fileId: Uint8Array<ArrayBuffer>
+  manifest: Uint8Array<ArrayBuffer>
+  records: number
+}
+
+export namespace StoreOffer {
+  export enum Kind {
+    PUSH = 'PUSH',
+    QUERY = 'QUERY',
+    UPDATE = 'UPDATE'
+  }
+
+  enum __KindValues {
+    PUSH = 0,
+    QUERY = 1,
+    UPDATE = 2
+  }
+
+  export namespace Kind {
+    export const codec = (): Codec<Kind> => {
+      return enumeration<Kind>(__KindValues)
+    }
+  }
+
+  let _codec: Codec<StoreOffer>
+
+  export const codec = (): Codec<StoreOffer> => {
+    if (_codec == null) {
+      _codec = message<StoreOffer>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.kind != null && __KindValues[obj.kind] !== 0) {
+          w.uint32(8)
+          StoreOffer.Kind.codec().encode(obj.kind, w)
+        }
+
+        if ((obj.fileId != null && obj.fileId.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.fileId)
+        }
+
+        if ((obj.manifest != null && obj.manifest.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.manifest)
+        }
+
+        if ((obj.records != null && obj.records !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.records)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          kind: Kind.PUSH,
+          fileId: uint8ArrayAlloc(0),
+          manifest: uint8ArrayAlloc(0),
+          records: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.kind = StoreOffer.Kind.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.fileId = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.manifest = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.records = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.kind`,
+                value: StoreOffer.Kind.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.fileId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.manifest`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.records`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface StoreOfferKindFieldEvent {
+    field: '$.kind'
+    value: StoreOffer.Kind
+  }
+
+  export interface StoreOfferFileIdFieldEvent {
+    field: '$.fileId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface StoreOfferManifestFieldEvent {
+    field: '$.manifest'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface StoreOfferRecordsFieldEvent {
+    field: '$.records'
+    value: number
+  }
+
+  export function encode (obj: Partial<StoreOffer>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, StoreOffer.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreOffer>): StoreOffer {
+    return decodeMessage(buf, StoreOffer.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreOffer>): Generator<StoreOfferKindFieldEvent | StoreOfferFileIdFieldEvent | StoreOfferManifestFieldEvent | StoreOfferRecordsFieldEvent> {
+    return streamMessage(buf, StoreOffer.codec(), opts)
+  }
+}
+
+export interface StoreReply {
+  status: StoreReply.Status
+  refusal: StoreRefusal
+  message: string
+  accepting: boolean
+  freeBytes: bigint
+  uploaderFreeBytes: bigint
+  have: Uint8Array<ArrayBuffer>
+  version: bigint
+}
+
+export namespace StoreReply {
+  export enum Status {
+    ACCEPT = 'ACCEPT',
+    REFUSE = 'REFUSE'
+  }
+
+  enum __StatusValues {
+    ACCEPT = 0,
+    REFUSE = 1
+  }
+
+  export namespace Status {
+    export const codec = (): Codec<Status> => {
+      return enumeration<Status>(__StatusValues)
+    }
+  }
+
+  let _codec: Codec<StoreReply>
+
+  export const codec = (): Codec<StoreReply> => {
+    if (_codec == null) {
+      _codec = message<StoreReply>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.status != null && __StatusValues[obj.status] !== 0) {
+          w.uint32(8)
+          StoreReply.Status.codec().encode(obj.status, w)
+        }
+
+        if (obj.refusal != null && __StoreRefusalValues[obj.refusal] !== 0) {
+          w.uint32(16)
+          StoreRefusal.codec().encode(obj.refusal, w)
+        }
+
+        if ((obj.message != null && obj.message !== '')) {
+          w.uint32(26)
+          w.string(obj.message)
+        }
+
+        if ((obj.accepting != null && obj.accepting !== false)) {
+          w.uint32(32)
+          w.bool(obj.accepting)
+        }
+
+        if ((obj.freeBytes != null && obj.freeBytes !== 0n)) {
+          w.uint32(40)
+          w.uint64(obj.freeBytes)
+        }
+
+        if ((obj.uploaderFreeBytes != null && obj.uploaderFreeBytes !== 0n)) {
+          w.uint32(48)
+          w.uint64(obj.uploaderFreeBytes)
+        }
+
+        if ((obj.have != null && obj.have.byteLength > 0)) {
+          w.uint32(58)
+          w.bytes(obj.have)
+        }
+
+        if ((obj.version != null && obj.version !== 0n)) {
+          w.uint32(64)
+          w.uint64(obj.version)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          status: Status.ACCEPT,
+          refusal: StoreRefusal.NONE,
+          message: '',
+          accepting: false,
+          freeBytes: 0n,
+          uploaderFreeBytes: 0n,
+          have: uint8ArrayAlloc(0),
+          version: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.status = StoreReply.Status.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.refusal = StoreRefusal.codec().decode(reader)
+              break
+            }
+            case 3: {
+              obj.message = reader.string()
+              break
+            }
+            case 4: {
+              obj.accepting = reader.bool()
+              break
+            }
+            case 5: {
+              obj.freeBytes = reader.uint64()
+              break
+            }
+            case 6: {
+              obj.uploaderFreeBytes = reader.uint64()
+              break
+            }
+            case 7: {
+              obj.have = reader.bytes()
+              break
+            }
+            case 8: {
+              obj.version = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.status`,
+                value: StoreReply.Status.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.refusal`,
+                value: StoreRefusal.codec().decode(reader)
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.message`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.accepting`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.freeBytes`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.uploaderFreeBytes`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.have`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface StoreReplyStatusFieldEvent {
+    field: '$.status'
+    value: StoreReply.Status
+  }
+
+  export interface StoreReplyRefusalFieldEvent {
+    field: '$.refusal'
+    value: StoreRefusal
+  }
+
+  export interface StoreReplyMessageFieldEvent {
+    field: '$.message'
+    value: string
+  }
+
+  export interface StoreReplyAcceptingFieldEvent {
+    field: '$.accepting'
+    value: boolean
+  }
+
+  export interface StoreReplyFreeBytesFieldEvent {
+    field: '$.freeBytes'
+    value: bigint
+  }
+
+  export interface StoreReplyUploaderFreeBytesFieldEvent {
+    field: '$.uploaderFreeBytes'
+    value: bigint
+  }
+
+  export interface StoreReplyHaveFieldEvent {
+    field: '$.have'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface StoreReplyVersionFieldEvent {
+    field: '$.version'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<StoreReply>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, StoreReply.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreReply>): StoreReply {
+    return decodeMessage(buf, StoreReply.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreReply>): Generator<StoreReplyStatusFieldEvent | StoreReplyRefusalFieldEvent | StoreReplyMessageFieldEvent | StoreReplyAcceptingFieldEvent | StoreReplyFreeBytesFieldEvent | StoreReplyUploaderFreeBytesFieldEvent | StoreReplyHaveFieldEvent | StoreReplyVersionFieldEvent> {
+    return streamMessage(buf, StoreReply.codec(), opts)
+  }
+}
+
+export enum StoreRefusal {
+  NONE = 'NONE',
+  NOT_ACCEPTING = 'NOT_ACCEPTING',
+  QUOTA = 'QUOTA',
+  CORRUPT = 'CORRUPT',
+  NOT_HOLDER = 'NOT_HOLDER',
+  INVALID = 'INVALID',
+  UNREACHED = 'UNREACHED',
+  SKIPPED = 'SKIPPED'
+}
+
+enum __StoreRefusalValues {
+  NONE = 0,
+  NOT_ACCEPTING = 1,
+  QUOTA = 2,
+  CORRUPT = 3,
+  NOT_HOLDER = 4,
+  INVALID = 5,
+  UNREACHED = 6,
+  SKIPPED = 7
+}
+
+export namespace StoreRefusal {
+  export const codec = (): Codec<StoreRefusal> => {
+    return enumeration<StoreRefusal>(__StoreRefusalValues)
+  }
+}
+
+export interface StoreChunk {
+  index: number
+  length: number
+  forward: string[]
+}
+
+export namespace StoreChunk {
+  let _codec: Codec<StoreChunk>
+
+  export const codec = (): Codec<StoreChunk> => {
+    if (_codec == null) {
+      _codec = message<StoreChunk>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.index != null && obj.index !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.index)
+        }
+
+        if ((obj.length != null && obj.length !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.length)
+        }
+
+        if (obj.forward != null && obj.forward.length > 0) {
+          for (const value of obj.forward) {
+            w.uint32(26)
+            w.string(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          index: 0,
+          length: 0,
+          forward: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.index = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.length = reader.uint32()
+              break
+            }
+            case 3: {
+              if (opts.limits?.forward != null && obj.forward.length === opts.limits.forward) {
+                throw new MaxLengthError('Decode error - repeated field "forward" had too many elements')
+              }
+
+              obj.forward.push(reader.string())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          forward: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.length`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.forward != null && obj.forward === opts.limits.forward) {
+                throw new MaxLengthError('Streaming decode error - repeated field "forward" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.forward[]`,
+                index: obj.forward,
+                value: reader.string()
+              }
+
+              obj.forward++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface StoreChunkIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export interface StoreChunkLengthFieldEvent {
+    field: '$.length'
+    value: number
+  }
+
+  export interface StoreChunkForwardFieldEvent {
+    field: '$.forward[]'
+    index: number
+    value: string
+  }
+
+  export function encode (obj: Partial<StoreChunk>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, StoreChunk.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreChunk>): StoreChunk {
+    return decodeMessage(buf, StoreChunk.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreChunk>): Generator<StoreChunkIndexFieldEvent | StoreChunkLengthFieldEvent | StoreChunkForwardFieldEvent> {
+    return streamMessage(buf, StoreChunk.codec(), opts)
+  }
+}
+
+export interface StoreAck {
+  index: number
+  holder: string
+  refusal: StoreRefusal
+  message: string
+}
+
+export namespace StoreAck {
+  let _codec: Codec<StoreAck>
+
+  export const codec = (): Codec<StoreAck> => {
+    if (_codec == null) {
+      _codec = message<StoreAck>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.index != null && obj.index !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.index)
+        }
+
+        if ((obj.holder != null && obj.holder !== '')) {
+          w.uint32(18)
+          w.string(obj.holder)
+        }
+
+        if (obj.refusal != null && __StoreRefusalValues[obj.refusal] !== 0) {
+          w.uint32(24)
+          StoreRefusal.codec().encode(obj.refusal, w)
+        }
+
+        if ((obj.message != null && obj.message !== '')) {
+          w.uint32(34)
+          w.string(obj.message)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          index: 0,
+          holder: '',
+          refusal: StoreRefusal.NONE,
+          message: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.index = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.holder = reader.string()
+              break
+            }
+            case 3: {
+              obj.refusal = StoreRefusal.codec().decode(reader)
+              break
+            }
+            case 4: {
+              obj.message = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.holder`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.refusal`,
+                value: StoreRefusal.codec().decode(reader)
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.message`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface StoreAckIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export interface StoreAckHolderFieldEvent {
+    field: '$.holder'
+    value: string
+  }
+
+  export interface StoreAckRefusalFieldEvent {
+    field: '$.refusal'
+    value: StoreRefusal
+  }
+
+  export interface StoreAckMessageFieldEvent {
+    field: '$.message'
+    value: string
+  }
+
+  export function encode (obj: Partial<StoreAck>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, StoreAck.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreAck>): StoreAck {
+    return decodeMessage(buf, StoreAck.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreAck>): Generator<StoreAckIndexFieldEvent | StoreAckHolderFieldEvent | StoreAckRefusalFieldEvent | StoreAckMessageFieldEvent> {
+    return streamMessage(buf, StoreAck.codec(), opts)
+  }
+}

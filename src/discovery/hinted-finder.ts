@@ -7,7 +7,7 @@
  */
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { ShoalError } from '../errors.js'
-import { mergeAsync, settled } from '../discovery/merge.js'
+import { mergeAsync, settled } from './merge.js'
 import type { SourceFinder } from '../transfer/sources.js'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 

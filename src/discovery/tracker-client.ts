@@ -18,12 +18,12 @@
  */
 import { ERROR_CODES, ShoalError, hasCode, type ErrorCode } from '../errors.js'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { CLIENT_MAX_RESPONSE_BYTES, CLIENT_TIMEOUT_MS, PEER_ID_HEADER } from './constants.js'
-import { ERR_RATE_LIMITED, rateLimitedError } from './errors.js'
-import { signAnnounce } from './signature.js'
-import { canonicalFileId } from './validate.js'
-import type { AnnounceEvent } from './registry.js'
-import type { AnnounceReply } from './server.js'
+import { CLIENT_MAX_RESPONSE_BYTES, CLIENT_TIMEOUT_MS, PEER_ID_HEADER } from '../tracker/constants.js'
+import { ERR_RATE_LIMITED, rateLimitedError } from '../tracker/errors.js'
+import { signAnnounce } from '../tracker/signature.js'
+import { canonicalFileId } from '../tracker/validate.js'
+import type { AnnounceEvent } from '../tracker/registry.js'
+import type { AnnounceReply } from '../tracker/server.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 /** Options of a {@link TrackerClient}. */

@@ -1,0 +1,95 @@
+/**
+ * Pushing a file out with pipelined replication, on real libp2p hosts over
+ * TCP with real SQLite catalogs and chunks/ dirs.
+ */
+import '../../src/polyfill.js'
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pushFile } from '../../src/distribute/pusher.js'
+import { verifyChain } from '../../src/distribute/record-chain.js'
+import { makeFixture, chunksOnDisk } from './store-fixture.js'
+import { introduce, startHolder, startHost } from './store-hosts.js'
+import type { TestContext } from 'node:test'
+
+async function tempDir (t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'shoal-push-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  return dir
+}
+
+describe('pushFile', () => {
+  it('puts every chunk on N distinct peers, verified on disk, sending the file once (pipelined)', async (t) => {
+    const dir = await tempDir(t)
+    const pusher = await startHost(t, 'pusher')
+    const holders = await Promise.all(['a', 'b', 'c'].map(async (n) => await startHolder(t, join(dir, n), n)))
+    await introduce([pusher, ...holders])
+    const file = makeFixture(4 * 1024 * 1024 + 12_345)
+    const started = performance.now()
+    const result = await pushFile({
+      libp2p: pusher.libp2p,
+      privateKey: pusher.privateKey,
+      manifest: file.manifest,
+      manifestBytes: file.manifestBytes,
+      readChunk: file.readChunk,
+      candidates: holders.map((h) => h.peerId),
+      replicas: 2,
+      strategy: 'round-robin',
+      minPeers: 2,
+      includeLocal: false
+    })
+    const ms = performance.now() - started
+    const { record } = result
+    assert.equal(record.record.holders.length, file.chunkCount)
+    for (const hs of record.record.holders) {
+      assert.equal(new Set(hs).size, 2)
+      assert.ok(!hs.includes(pusher.peerId))
+    }
+    // Every (chunk, holder) of the record is on that holder's disk, verified, and nothing else is.
+    for (const h of holders) {
+      const expected = record.record.holders.flatMap((hs, i) => hs.includes(h.peerId) ? [i] : [])
+      assert.deepEqual(await chunksOnDisk(h, file), expected, h.name)
+      // Every holder got the final record.
+      const held = h.registry.get(file.fileId)
+      assert.equal(held?.record.record.version, record.record.version)
+      assert.equal((await verifyChain(held.chain)).record.version, record.record.version)
+    }
+    const ratio = result.bytesSent / file.manifest.size
+    t.diagnostic(`pushed ${file.manifest.size} bytes × 2 replicas in ${ms.toFixed(0)} ms; uploader sent ${result.bytesSent} bytes = ${ratio.toFixed(3)} × file size`)
+    assert.ok(ratio <= 1.15, `the uploader sent ${ratio} × the file size`)
+    assert.equal(result.chunksSent, file.chunkCount)
+  })
+})
+
+describe('pushFile placement', () => {
+  it('round-robin counts the uploader as one peer keeping its share; weighted follows free quota', async (t) => {
+    const dir = await tempDir(t)
+    const pusher = await startHost(t, 'pusher')
+    const a = await startHolder(t, join(dir, 'a'), 'a')
+    const b = await startHolder(t, join(dir, 'b'), 'b')
+    await introduce([pusher, a, b])
+    const file = makeFixture(30 * 64 * 1024)
+    const rr = await pushFile({ libp2p: pusher.libp2p, privateKey: pusher.privateKey, manifest: file.manifest, manifestBytes: file.manifestBytes, readChunk: file.readChunk, candidates: [a.peerId, b.peerId], replicas: 2, strategy: 'round-robin', minPeers: 2 })
+    const counts = new Map<string, number>()
+    for (const hs of rr.record.record.holders) for (const h of hs) counts.set(h, (counts.get(h) ?? 0) + 1)
+    // 30 chunks × 2 copies over a ring of 3: 20 each, the uploader's in the file it shares.
+    assert.deepEqual([...counts.values()], [20, 20, 20])
+    assert.equal(counts.get(pusher.peerId), 20)
+    for (const h of [a, b]) assert.equal((await chunksOnDisk(h, file)).length, 20)
+    assert.ok(rr.bytesSent <= file.manifest.size, 'each chunk left the uploader at most once')
+
+    // Weighted, without the uploader: c has 3× d's room, and gets about 3× its chunks.
+    const c = await startHolder(t, join(dir, 'c'), 'c', { quotaBytes: 96 * 64 * 1024 })
+    const d = await startHolder(t, join(dir, 'd'), 'd', { quotaBytes: 32 * 64 * 1024 })
+    const e = await startHolder(t, join(dir, 'e'), 'e', { quotaBytes: 96 * 64 * 1024 })
+    await introduce([pusher, c, d, e])
+    const big = makeFixture(40 * 64 * 1024)
+    const w = await pushFile({ libp2p: pusher.libp2p, privateKey: pusher.privateKey, manifest: big.manifest, manifestBytes: big.manifestBytes, readChunk: big.readChunk, candidates: [c.peerId, d.peerId, e.peerId], replicas: 1, strategy: 'weighted', minPeers: 2 })
+    const held = { c: (await chunksOnDisk(c, big)).length, d: (await chunksOnDisk(d, big)).length, e: (await chunksOnDisk(e, big)).length }
+    t.diagnostic(`weighted over free quotas 96:32:96 chunks → ${held.c}:${held.d}:${held.e}`)
+    assert.equal(held.c + held.d + held.e, 40)
+    assert.ok(held.d < held.c && held.d < held.e)
+  })
+})

@@ -1,0 +1,107 @@
+/**
+ * The holder's side beyond pushes: record updates, data rotting on disk, a
+ * tampered registry, and a downstream holder that goes silent mid-pipeline.
+ * Real hosts over TCP, real SQLite and chunks/ dirs.
+ */
+import '../../src/polyfill.js'
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chunkHash } from '../../src/content/manifest.js'
+import { toHex } from '../../src/content/hash.js'
+import { pushFile, type PushInit } from '../../src/distribute/pusher.js'
+import { nextRecord, signRecord } from '../../src/distribute/record.js'
+import { HeldFileProvider } from '../../src/distribute/served-held.js'
+import { sendRecordUpdate } from '../../src/distribute/store-client.js'
+import { StoreRefusal, StoreReply } from '../../src/distribute/store-wire.js'
+import { STORE_PROTOCOL } from '../../src/protocol/constants.js'
+import { FrameReader, sendFrames } from '../../src/protocol/framing.js'
+import { makeFixture, chunksOnDisk, type Fixture } from './store-fixture.js'
+import { introduce, startHolder, startHost, type Holder, type Host } from './store-hosts.js'
+import type { TestContext } from 'node:test'
+
+async function tempDir (t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'shoal-holder-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  return dir
+}
+
+function base (pusher: Host, file: Fixture, candidates: readonly Host[]): PushInit {
+  return { libp2p: pusher.libp2p, privateKey: pusher.privateKey, manifest: file.manifest, manifestBytes: file.manifestBytes, readChunk: file.readChunk, candidates: candidates.map((h) => h.peerId), replicas: 2, strategy: 'round-robin', minPeers: 2, includeLocal: false }
+}
+
+async function pushed (t: TestContext): Promise<{ dir: string, pusher: Host, a: Holder, b: Holder, file: Fixture, result: Awaited<ReturnType<typeof pushFile>> }> {
+  const dir = await tempDir(t)
+  const pusher = await startHost(t, 'pusher')
+  const a = await startHolder(t, join(dir, 'a'), 'a')
+  const b = await startHolder(t, join(dir, 'b'), 'b')
+  await introduce([pusher, a, b])
+  const file = makeFixture(8 * 64 * 1024)
+  return { dir, pusher, a, b, file, result: await pushFile(base(pusher, file, [a, b])) }
+}
+
+describe('holders', () => {
+  it('take a newer record from the uploader, keep theirs over a stale one, refuse a stranger\'s', async (t) => {
+    const { pusher, a, file, result } = await pushed(t)
+    const offer = { fileId: file.fileId, chunkCount: file.chunkCount, chunkSize: file.manifest.chunkSize }
+    const v2 = await signRecord(nextRecord(result.record, result.record.record.holders, pusher.peerId), pusher.privateKey)
+    assert.equal((await sendRecordUpdate(pusher.libp2p, a.peerId, { ...offer, chain: [v2.bytes] })).version, 2)
+    assert.equal(a.registry.get(file.fileId)?.record.record.version, 2)
+    // The older version is valid but not preferred: the holder keeps version 2.
+    assert.equal((await sendRecordUpdate(pusher.libp2p, a.peerId, { ...offer, chain: [result.record.bytes] })).version, 2)
+    // A stranger's record for the same file names another uploader: refused.
+    const stranger = await startHost(t, 'stranger')
+    await introduce([stranger, a])
+    const theirs = await signRecord({ ...v2.record, version: 1, prev: null, uploader: stranger.peerId, signer: stranger.peerId }, stranger.privateKey)
+    const answer = await sendRecordUpdate(stranger.libp2p, a.peerId, { ...offer, chain: [theirs.bytes] })
+    assert.equal(answer.accepted, false)
+    assert.equal(answer.refusal, StoreRefusal.INVALID)
+    assert.equal(a.registry.get(file.fileId)?.record.record.uploader, pusher.peerId)
+  })
+
+  it('never serve a chunk that rotted on disk, and drop a file whose stored record no longer verifies', async (t) => {
+    const { dir, a, file } = await pushed(t)
+    const hex = toHex(chunkHash(file.manifest, 3))
+    await writeFile(join(a.dir, 'chunks', hex.slice(0, 2), hex), Buffer.alloc(64 * 1024, 7))
+    const served = new HeldFileProvider(a.registry, a.chunks).getServedFile(file.fileId)
+    await assert.rejects(served?.readChunk(3) as Promise<Uint8Array>, { code: 'ERR_CHUNK_NOT_AVAILABLE' })
+    assert.equal(a.registry.get(file.fileId)?.have.get(3), false, 'the rotten chunk is no longer offered')
+    assert.deepEqual(await served?.readChunk(4), file.chunk(4))
+
+    // Tamper with the stored record, then restart: the file and its chunks are dropped.
+    a.db.prepare('UPDATE held_records SET bytes = ? WHERE file_id = ?').run(Buffer.from('not a record'), file.fileId)
+    await a.stop()
+    const again = await startHolder(t, join(dir, 'a'), 'a-again', { privateKey: a.privateKey })
+    assert.equal(again.registry.get(file.fileId), undefined)
+    assert.equal(again.chunks.usedBytes, 0)
+  })
+
+  it('give up on a downstream holder that goes silent (stall timeout), and the pusher re-places its copies', async (t) => {
+    const dir = await tempDir(t)
+    const pusher = await startHost(t, 'pusher')
+    const hs = await Promise.all(['a', 'b', 'c'].map(async (n) => await startHolder(t, join(dir, n), n, { stallTimeoutMs: 1_000 })))
+    // A peer that answers every offer with ACCEPT and plenty of room, then never acks a chunk.
+    const silent = await startHost(t, 'silent')
+    await silent.libp2p.handle(STORE_PROTOCOL, (stream) => {
+      let answered = false
+      const reader = new FrameReader(stream, 16 * 1024 * 1024, () => {
+        if (answered) return
+        answered = true
+        void sendFrames(stream, [StoreReply.encode({ status: StoreReply.Status.ACCEPT, accepting: true, freeBytes: 1n << 40n, uploaderFreeBytes: 1n << 40n })])
+      })
+      stream.addEventListener('close', () => { reader.stop() })
+    })
+    await introduce([pusher, silent, ...hs])
+    const file = makeFixture(16 * 64 * 1024)
+    const started = performance.now()
+    const result = await pushFile({ ...base(pusher, file, [...hs, silent]), stallTimeoutMs: 1_000 })
+    t.diagnostic(`silent peer given up and its copies re-placed in ${(performance.now() - started).toFixed(0)} ms (${result.refused} copies, ${result.rounds} rounds)`)
+    assert.ok(!result.record.record.holders.flat().includes(silent.peerId))
+    for (const h of hs) assert.deepEqual(await chunksOnDisk(h, file), result.record.record.holders.flatMap((x, i) => x.includes(h.peerId) ? [i] : []))
+    // Only the silent peer was blamed: every live holder kept its place.
+    const used = new Set(result.record.record.holders.flat())
+    for (const h of hs) assert.ok(used.has(h.peerId), `${h.name} was dropped`)
+  })
+})
