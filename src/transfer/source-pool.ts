@@ -156,31 +156,63 @@ export class SourcePool {
     hooks.onReady(LOCAL_SOURCE)
   }
 
+  /**
+   * Subscribes to `peer`'s bitfield and opens its chunk channel at once (two
+   * streams on one connection, not one round trip after the other); its RTT
+   * is measured alongside, not waited for: an unmeasured peer's window does
+   * not use it.
+   */
   async #subscribe (peer: PeerId): Promise<void> {
     const key = peer.toString()
     const { libp2p, manifest, fileId, scheduler, hooks, signal } = this.#init
-    const have = await subscribeHave(libp2p, peer, fileId, manifestChunkCount(manifest), {
-      onUpdate: (index) => {
-        scheduler.peerHas(key, index)
-        hooks.pump(key)
-      },
-      onPeers: (hints) => { this.#onPeers(hints) },
-      onClose: () => { this.drop(key) }
-    }, { signal })
-    if (have == null || signal.aborted) { have?.close(); return }
-    const source: Source = { channel: undefined, have, leave: this.#init.swarm.join(fileId, peer) }
-    this.#sources.set(key, source)
-    this.#everSeen.set(key, peer)
-    scheduler.addPeer(key, have.bitfield, this.#init.now())
-    const rtt = await libp2p.services.ping.ping(peer, { signal }).catch(() => undefined) // no answer: the scheduler measures RTT itself
-    if (typeof rtt === 'number') scheduler.onRtt(key, rtt)
-    source.channel = await ChunkChannel.open(libp2p, peer, fileId, manifest, {
+    let source: Source | undefined
+    const opening = ChunkChannel.open(libp2p, peer, fileId, manifest, {
       allocate: (length) => this.#init.buffers.acquire(length),
       onChunk: (index, data, digest) => { hooks.onChunk(key, index, data, digest) },
       onProgress: (index, received, blockBytes) => { hooks.onBlock(key, index, received, blockBytes) },
       onRefused: (index, reason) => { hooks.onRefused(key, index, reason) },
-      onClose: () => { this.drop(key) }
-    }, { signal }).catch((err) => { this.drop(key); throw err })
+      onClose: () => { if (source != null) this.drop(key) }
+    }, { signal })
+    // Settled here whatever happens below; the outcome is read after the bitfield.
+    const channel = opening.then(c => ({ c }), (err: unknown) => ({ err }))
+    let have: HaveSubscription | undefined
+    try {
+      have = await subscribeHave(libp2p, peer, fileId, manifestChunkCount(manifest), {
+        onUpdate: (index) => {
+          scheduler.peerHas(key, index)
+          hooks.pump(key)
+        },
+        onPeers: (hints) => { this.#onPeers(hints) },
+        onClose: () => { this.drop(key) }
+      }, { signal })
+    } finally {
+      if (have == null || signal.aborted) {
+        have?.close()
+        const opened = await channel
+        if ('c' in opened) opened.c.close()
+      }
+    }
+    if (have == null || signal.aborted) return
+    source = { channel: undefined, have, leave: this.#init.swarm.join(fileId, peer) }
+    this.#sources.set(key, source)
+    this.#everSeen.set(key, peer)
+    scheduler.addPeer(key, have.bitfield, this.#init.now())
+    libp2p.services.ping.ping(peer, { signal }).then((rtt) => { scheduler.onRtt(key, rtt) }, () => {}) // no answer: the scheduler measures RTT itself
+    const opened = await channel
+    if ('err' in opened) {
+      this.drop(key)
+      throw opened.err
+    }
+    if (this.#sources.get(key) !== source) {
+      // Dropped while the channel opened (the have stream closed, the job ended).
+      opened.c.close()
+      return
+    }
+    if (opened.c.closed) {
+      this.drop(key)
+      return
+    }
+    source.channel = opened.c
     hooks.onReady(key)
   }
 
