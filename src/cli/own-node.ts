@@ -33,6 +33,7 @@ export async function startOwnNode (dataDir: string, config: ShoalConfig, networ
       for (const event of DOWNLOAD_EVENTS) node.on(event, wake)
       return () => { for (const event of DOWNLOAD_EVENTS) node.off(event, wake) }
     },
-    close: async () => { await node.stop() }
+    // The command's process exits right after (cli/main.ts).
+    close: async () => { await node.stop({ exiting: true }) }
   }
 }
