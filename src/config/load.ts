@@ -48,7 +48,8 @@ export async function readConfigFile (path: string, options: { optional: boolean
   }
   // Loaded only when there is a file to parse: most data dirs have none, and
   // the parser is a quarter of a megabyte of code every command would compile.
-  const { parseDocument } = await import('yaml')
+  // yaml is CommonJS: imported lazily (in the CLI's bundle too) its functions are on the default export.
+  const { parseDocument } = (await import('yaml')).default
   // Warnings (e.g. unknown tags) are errors too: a config is either understood or refused.
   const doc = parseDocument(text, { prettyErrors: true })
   const problem = doc.errors[0] ?? doc.warnings[0]
