@@ -1,10 +1,10 @@
 /**
- * Issue 13, item 4: `shoal ls`, `status` and `share` through a running node
- * cost no more than with no node. Timings belong to the bench (`npm run bench
+ * Issue 13, items 2 and 4: `shoal ls`, `status`, `share` (and `get`) through
+ * a running node cost no more than with no node. Timings belong to the bench (`npm run bench
  * -- --only latency`); this test asserts the cause instead: through a running
  * node these commands load no code of the node itself — not its networking
- * (libp2p), catalog (SQLite), config (YAML) or download engine — only the CLI
- * and its HTTP client. With no node, `ls` does load the node: the probe sees it.
+ * (libp2p), catalog (SQLite), config (YAML), download engine or link parsers
+ * (the node checks the link itself) — only the CLI and its HTTP client. With no node, `ls` does load the node: the probe sees it.
  *
  * How: each CLI process runs with an ESM loader hook that records every
  * module file it loads; the bundle names each source module it holds in a
@@ -16,7 +16,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { readFile, writeFile } from 'node:fs/promises'
 import { pathToFileURL, fileURLToPath } from 'node:url'
-import { tempDir, runShoal, startNode, writeRandomFile, type RunResult } from '../helpers/cli.js'
+import { tempDir, runShoal, sha256File, startNode, writeRandomFile, type RunResult } from '../helpers/cli.js'
 
 /** Loader hook: appends each loaded module's URL to $SHOAL_TEST_LOADED_LOG. */
 const HOOK = `
@@ -30,6 +30,7 @@ export async function load (url, context, next) {
 /** Sources that must not run for a command served by a running node. */
 const NODE_SOURCES = [
   'dist/node/node.js',
+  'dist/content/link.js',
   'dist/store/catalog.js',
   'dist/config/load.js',
   'dist/transfer/download-job.js',
@@ -59,21 +60,25 @@ function nodeSourcesIn (sources: readonly string[]): string[] {
   return sources.filter(s => NODE_SOURCES.some(n => s.startsWith(n)))
 }
 
-test('ls, status and share through a running node load none of the node\'s code; ls with no node does', async (t) => {
+test('ls, status, share and get through a running node load none of the node\'s code; ls with no node does', async (t) => {
   const dir = await tempDir(t)
   const node = await startNode(t, join(dir, 'n'))
   const file = join(dir, 'f.bin')
   await writeRandomFile(file, 64 * 1024)
+  let id = ''
   for (const [name, args] of [
-    ['share', ['share', file, '--data-dir', node.dataDir, '--json']],
-    ['ls', ['ls', '--data-dir', node.dataDir]],
-    ['status', ['status', '--data-dir', node.dataDir]]
+    ['share', () => ['share', file, '--data-dir', node.dataDir, '--json']],
+    ['ls', () => ['ls', '--data-dir', node.dataDir]],
+    ['status', () => ['status', '--data-dir', node.dataDir]],
+    ['get', () => ['get', id, '-o', join(dir, 'copy.bin'), '--data-dir', node.dataDir, '--json']]
   ] as const) {
-    const { run, sources } = await sourcesLoaded(dir, name, [...args])
+    const { run, sources } = await sourcesLoaded(dir, name, args())
     assert.equal(run.code, 0, run.stderr)
+    if (name === 'share') id = (JSON.parse(run.stdout) as { id: string }).id
     assert.ok(sources.includes('dist/cli/api-client.js'), `${name} went through the API: ${sources.join(' ')}`)
     assert.deepEqual(nodeSourcesIn(sources), [], `${name} through a running node loaded the node's code`)
   }
+  assert.equal(await sha256File(join(dir, 'copy.bin')), await sha256File(file))
   const listed = await runShoal(['ls', '--data-dir', node.dataDir])
   assert.match(listed.stdout, /f\.bin/)
 

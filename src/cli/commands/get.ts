@@ -23,7 +23,7 @@ import { progressDisplay, type ProgressDisplay } from '../progress.js'
 import { paletteFor } from '../colour.js'
 import { getReport, type GetOutcome } from '../get-report.js'
 import { prepareOutput, removeCreated } from '../get-output-dir.js'
-import { parseTarget } from '../../content/link.js'
+import { readNodeInfo } from '../../node/node-info.js'
 import { FOLLOW_INTERVAL_MS, follow, interrupted } from '../follow-job.js'
 import type { DeepPartial, ShoalConfig } from '../../config/index.js'
 import type { Backend } from '../backend.js'
@@ -46,9 +46,7 @@ export interface GetFlags extends GlobalOptions {
 
 /** Runs `shoal get`. */
 export async function getCommand (target: string, flags: GetFlags, signal: AbortSignal): Promise<void> {
-  // A malformed or truncated link is bad usage (exit 2), said before any node starts.
-  const parsed = parseTarget(target)
-  const label = parsed.name ?? `${parsed.id.slice(0, 16)}…`
+  const label = await checkTarget(target, flags.dataDir)
   const since = Date.now()
   const created = await prepareOutput(flags.output, process.cwd())
   const display = progressDisplay({ quiet: flags.quiet })
@@ -71,6 +69,26 @@ export async function getCommand (target: string, flags: GetFlags, signal: Abort
   } finally {
     display.done()
   }
+}
+
+/**
+ * Checks the ID or link and returns what to call the file meanwhile. A
+ * malformed or truncated link is bad usage (exit 2), said before any node
+ * starts. A running node checks it itself (the same check, the same error),
+ * so a get through it does not load the link's parsers (peer IDs, CIDs: a
+ * quarter of a megabyte of code to compile) only to say so first.
+ */
+async function checkTarget (target: string, dataDir: string): Promise<string> {
+  if (await readNodeInfo(dataDir) != null) return roughLabel(target)
+  const { parseTarget } = await import('../../content/link.js')
+  const parsed = parseTarget(target)
+  return parsed.name ?? `${parsed.id.slice(0, 16)}…`
+}
+
+/** A link's `name` if it is plainly a file name, else the start of the ID: only shown while the node looks the file up. */
+function roughLabel (target: string): string {
+  const name = /[?&]name=([\w.-]{1,64})(?:&|$)/.exec(target)?.[1]
+  return name ?? `${target.replace(/^shoal:\/\//, '').slice(0, 16)}…`
 }
 
 /** Starts the download, showing the search for peers (time since the command began) while the manifest is looked for. */
