@@ -1,6 +1,8 @@
 /**
  * The node's HTTP API (JSON) on loopback by default, guarded by the token in
- * the data dir (`Authorization: Bearer …`, or `?token=` for EventSource).
+ * the data dir (`Authorization: Bearer …`, or `?token=` for EventSource), and
+ * the dashboard's files at `/` (dashboard.ts). No CORS headers are ever sent:
+ * another site's page cannot read an answer, and cannot send the token.
  * Routes are thin: they validate input with JSON schemas and call the node.
  * Errors leave as one JSON shape (see errors.ts).
  */
@@ -12,6 +14,8 @@ import { logger } from '../util/log.js'
 import { MAX_ERROR_MESSAGE_CHARS, MAX_PARAM_LENGTH, toApiError } from './errors.js'
 import { assertPathInput } from './path-input.js'
 import { registerEventStream } from './events.js'
+import { registerUpload } from './upload.js'
+import { isDashboardRoute, registerDashboard } from './dashboard.js'
 import { chunkReport, chunkStatusReport, finishedChunkStates } from './chunk-status.js'
 import type { ShoalNode } from '../node/node.js'
 import type { ChunkProgress } from '../transfer/job-progress.js'
@@ -67,9 +71,12 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
     const body = toApiError(new ShoalError('ERR_ROUTE_NOT_FOUND', 'no such route'), { secrets })
     void reply.status(404).send({ ...body, message: `no route ${req.method.slice(0, 16)} ${route.split(token).join('[redacted]')}` })
   })
-  app.addHook('onRequest', async (req) => { authorize(req, token) })
+  // The dashboard's files hold no data and are served to anyone who can reach the port; all data is under /api.
+  // Decided by the route that matched (not the raw URL, which may be spelled `/%61pi/…`); no match needs the token.
+  app.addHook('onRequest', async (req) => { if (!isDashboardRoute(req.routeOptions.url)) authorize(req, token) })
 
-  app.get('/api/node', async () => ({ peerId: node.peerId, addrs: node.addrs, dataDir: node.dataDir }))
+  // `features` says which optional routes this node has, so a client never needs a 404 to find out.
+  app.get('/api/node', async () => ({ peerId: node.peerId, addrs: node.addrs, dataDir: node.dataDir, features: { distribution: app.hasRoute({ method: 'GET', url: '/api/files/:id/distribution' }) } }))
 
   app.get('/api/files', async () => ({ files: node.list() }))
 
@@ -148,6 +155,8 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
     return await reply.type('application/octet-stream').send(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
   })
 
+  registerUpload(app, node)
+  registerDashboard(app)
   registerEventStream(app, node)
   return app
 }

@@ -45,6 +45,10 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     { run: 'shoal status --watch', does: 'redraw every second until Ctrl-C (a line per second when piped)' }
   ],
   cancel: [{ run: 'shoal cancel JOB', does: 'stop a download; the same get resumes it later' }],
+  dashboard: [
+    { run: 'shoal dashboard', does: 'print http://127.0.0.1:<port>/?token=… for the node of this data dir; open it in a browser' },
+    { run: 'xdg-open "$(shoal dashboard)"', does: 'open it at once (Linux)' }
+  ],
   peers: [{ run: 'shoal peers', does: 'peers with how they were found, latency and bytes exchanged' }],
   'swarm-key new': [
     { run: 'shoal swarm-key new -o swarm.key', does: 'write a fresh key (mode 0600)' },

@@ -105,6 +105,12 @@ common(program.command('peers').description('list peers: how they were found, ad
     await peersCommand(globals(opts))
   }))
 
+common(program.command('dashboard').description('print the address that opens the running node\'s dashboard in a browser, logged in'))
+  .action(action(async (opts: Common) => {
+    const { dashboardCommand } = await import('./commands/dashboard.js')
+    await dashboardCommand(globals(opts))
+  }))
+
 program.command('swarm-key').description('make and manage private swarm keys')
   .command('new')
   .summary('make a fresh swarm key (kubo swarm.key format)')

@@ -40,9 +40,18 @@ export interface StoreServerInit {
   stepTimeoutMs?: number
   /** Forwarding stall timeout (tests shorten it). */
   stallTimeoutMs?: number
+  /**
+   * Bytes of chunks held in memory per pushing peer, over all its store
+   * streams (received, not yet kept and passed on); shared by every stream of
+   * the handler. A header that does not fit pauses its stream — no yamux
+   * window is granted, so the pusher waits — until earlier chunks are kept
+   * and passed on.
+   */
+  inboundBudgets: PeerBudgets
 }
 
-type Phase = 'offer' | 'records' | 'checking' | 'header' | 'data' | 'closing'
+/** `waiting`: a chunk header arrived and its bytes wait for room in the peer's inbound budget (the stream is paused). */
+type Phase = 'offer' | 'records' | 'checking' | 'header' | 'waiting' | 'data' | 'closing'
 
 /** A chunk whose bytes are arriving. */
 interface PartialChunk {
@@ -53,9 +62,16 @@ interface PartialChunk {
 
 /** Handles one inbound store stream to its end. */
 export async function handleStoreStream (stream: Stream, conn: Connection, init: StoreServerInit): Promise<void> {
-  const lease = init.budgets.lease(conn.remotePeer.toString())
-  const inbound = new InboundStore(stream, conn.remotePeer.toString(), init, lease.budget)
-  stream.addEventListener('close', () => { inbound.dispose(); lease.done() }, { once: true })
+  const peer = conn.remotePeer.toString()
+  const lease = init.budgets.lease(peer)
+  const inboundLease = init.inboundBudgets.lease(peer)
+  const inbound = new InboundStore(stream, peer, init, lease.budget, inboundLease.budget)
+  stream.addEventListener('close', (evt) => {
+    if (evt.error != null) log('store stream from %s ended: %s', peer, evt.error)
+    inbound.dispose()
+    lease.done()
+    inboundLease.done()
+  }, { once: true })
 }
 
 class InboundStore {
@@ -67,6 +83,7 @@ class InboundStore {
   #phase: Phase = 'offer'
   #offer: StoreOffer | undefined
   readonly #records: Uint8Array[] = []
+  #chainBytes = 0
   #file: OfferedFile | undefined
   #window = 0
   #chunk: PartialChunk | undefined
@@ -76,23 +93,36 @@ class InboundStore {
   #remoteDone = false
   #timer: NodeJS.Timeout | undefined
   #sending: Promise<void> = Promise.resolve()
+  readonly #inbound: PeerBudget
+  /** index → inbound budget bytes it holds until kept and passed on. */
+  readonly #held = new Map<number, number>()
+  /** Frames that arrived while `waiting`, replayed once the chunk has room. */
+  #queued: Uint8ArrayList[] = []
+  readonly #closed = new AbortController()
+  #finishing = false
 
-  constructor (stream: Stream, peer: string, init: StoreServerInit, budget: PeerBudget) {
+  constructor (stream: Stream, peer: string, init: StoreServerInit, budget: PeerBudget, inbound: PeerBudget) {
     this.#stream = stream
+    this.#inbound = inbound
     this.#peer = peer
     this.#init = init
     this.#writer = new BoundedWriter(stream, { budget, maxStreamBufferedBytes: 256 * 1024, inactivityTimeoutMs: init.writeTimeoutMs })
     this.#reader = new FrameReader(stream, MAX_STORE_OFFER_FRAME_BYTES, (frame) => { this.#onFrame(frame) })
     stream.addEventListener('remoteCloseWrite', () => {
       this.#remoteDone = true
-      // Closing in the middle of an offer or a chunk leaves nothing to answer.
-      if (this.#phase === 'offer' || this.#phase === 'records' || this.#phase === 'data') this.#fail(new ShoalError('ERR_PROTOCOL', `the pusher stopped sending in the middle of its ${this.#phase}`))
+      // Closing in the middle of an offer or a chunk leaves nothing to answer
+      // (unless the rest is still unread in a paused stream's buffer).
+      const midway = this.#phase === 'offer' || this.#phase === 'records' || this.#phase === 'data'
+      if (midway && this.#stream.readBufferLength === 0) this.#fail(new ShoalError('ERR_PROTOCOL', `the pusher stopped sending in the middle of its ${this.#phase}`))
       else this.#maybeClose()
     }, { once: true })
     this.#arm()
   }
 
   dispose (): void {
+    this.#closed.abort()
+    for (const bytes of this.#held.values()) this.#inbound.release(bytes)
+    this.#held.clear()
     this.#reader.stop()
     this.#writer.dispose()
     if (this.#timer !== undefined) clearTimeout(this.#timer)
@@ -121,6 +151,11 @@ class InboundStore {
 
   #onFrame (frame: Uint8ArrayList): void {
     this.#arm()
+    if (this.#phase === 'waiting') {
+      // Still in the message being decoded when the stream paused: at most one muxer frame.
+      this.#queued.push(frame)
+      return
+    }
     try {
       switch (this.#phase) {
         case 'offer': return this.#onOffer(frame)
@@ -145,6 +180,9 @@ class InboundStore {
 
   #onRecord (frame: Uint8ArrayList): void {
     this.#records.push(frame.subarray())
+    this.#chainBytes += frame.byteLength
+    // The whole chain shares one record's cap.
+    this.#reader.setMaxFrameBytes(MAX_STORE_RECORD_FRAME_BYTES - this.#chainBytes)
     if (this.#records.length === this.#offer?.records) this.#check()
   }
 
@@ -235,6 +273,22 @@ class InboundStore {
       throw new ShoalError('ERR_PROTOCOL', `chunk ${header.index} is to be forwarded to peers that are not its other holders`)
     }
     this.#inFlight.set(header.index, new Set([this.#init.holder.self, ...header.forward]))
+    // The chunk's data frames may already be in the decoder while we wait for room.
+    this.#reader.setMaxFrameBytes(Math.min(MAX_STORE_DATA_FRAME_BYTES, length))
+    if (this.#inbound.tryAcquire(length)) return this.#startData(header, length)
+    this.#phase = 'waiting'
+    this.#stream.pause()
+    this.#inbound.acquire(length, this.#closed.signal).then(() => {
+      this.#startData(header, length)
+      // Frames already decoded come before anything the resumed stream delivers;
+      // one of them may be a header that has to wait in turn (then stay paused).
+      for (const queued of this.#queued.splice(0)) this.#onFrame(queued)
+      if (this.#phase !== 'waiting' && this.#stream.status === 'open') this.#stream.resume()
+    }, (err) => { log('store stream from %s closed while waiting for memory: %s', this.#peer, err) })
+  }
+
+  #startData (header: StoreChunk, length: number): void {
+    this.#held.set(header.index, length)
     this.#chunk = { header, data: new Uint8Array(length), filled: 0 }
     this.#phase = 'data'
     this.#reader.setMaxFrameBytes(Math.min(MAX_STORE_DATA_FRAME_BYTES, length))
@@ -267,7 +321,17 @@ class InboundStore {
     } else if (header.forward.length > 0) {
       await (this.#forwarder as Forwarder).forward(header.index, data, header.forward)
     }
+    // The bytes are kept and passed on: their memory is free again, whatever
+    // the holders further down still have to say. (Holding it until their acks
+    // would let pipelines that cross the same peers in a ring wait on each
+    // other's budgets for ever.)
+    this.#release(header.index)
     this.#settle({ index: header.index, holder: self, ...verdict })
+  }
+
+  #release (index: number): void {
+    this.#inbound.release(this.#held.get(index) ?? 0)
+    this.#held.delete(index)
   }
 
   /** Sends one (chunk, holder) result upstream, and ends the chunk once all are in. */
@@ -280,14 +344,11 @@ class InboundStore {
 
   /** Closes once the pusher has finished sending and every chunk is settled. */
   #maybeClose (): void {
-    if (this.#phase === 'closing' || (this.#phase === 'header' && this.#remoteDone && this.#inFlight.size === 0)) {
-      if (this.#phase === 'header' && this.#remoteDone) this.#phase = 'closing'
-      else if (this.#phase !== 'closing') return
-      void this.#finish()
-    }
+    if (this.#phase === 'header' && this.#remoteDone && this.#inFlight.size === 0) this.#phase = 'closing'
+    if (this.#phase === 'closing') void this.#finish()
   }
 
-  #finishing = false
+  /** Waits for the downstream acks and our own replies to go out, then closes; once. */
   async #finish (): Promise<void> {
     if (this.#finishing || (this.#file != null && this.#inFlight.size > 0)) return
     this.#finishing = true

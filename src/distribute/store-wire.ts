@@ -29,13 +29,28 @@ export const STORE_WINDOW_BYTES = 32 * 1024 * 1024
 export const MIN_STORE_WINDOW_CHUNKS = 2
 export const MAX_STORE_WINDOW_CHUNKS = 16
 
+/**
+ * Chunk bytes one pushing peer may have in a holder's memory at once, over
+ * all its store streams: two full windows (one stream's window always fits;
+ * a larger chunk is taken alone). Beyond it, streams pause (see store-server.ts).
+ */
+export const STORE_PEER_INBOUND_BYTES = 2 * STORE_WINDOW_BYTES
+
+/**
+ * Inbound store streams one peer may hold open (a pusher opens one per file it
+ * pushes to us, a holder one per upstream stream it forwards from), so that
+ * offers and their record chains (≤ MAX_STORE_RECORD_FRAME_BYTES each) cannot
+ * pile up.
+ */
+export const MAX_STORE_STREAMS_PER_PEER = 8
+
 /** Most records in an offered chain (an uploader-signed version, then repair updates). */
 export const MAX_STORE_CHAIN_RECORDS = 16
 
 /** Largest offer frame: a manifest plus a few bytes of framing. */
 export const MAX_STORE_OFFER_FRAME_BYTES = MAX_MANIFEST_FRAME_BYTES
 
-/** Largest record frame. */
+/** Largest record frame, and the most bytes of all the records of one offered chain. */
 export const MAX_STORE_RECORD_FRAME_BYTES = MAX_RECORD_BYTES
 
 /** Largest StoreChunk / StoreAck / StoreReply-without-have frame. */

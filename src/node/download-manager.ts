@@ -26,7 +26,8 @@ import type { HintedSourceFinder } from '../discovery/hinted-finder.js'
 import type { SwarmDirectory } from '../discovery/swarm-directory.js'
 import type { DownloadLimiter } from '../transfer/download-limiter.js'
 import type { SourceFinder } from '../transfer/sources.js'
-import type { DownloadJob, JobSnapshot } from '../transfer/download-job.js'
+import { restingSnapshot, type JobSnapshot } from '../transfer/job-snapshot.js'
+import type { DownloadJob } from '../transfer/download-job.js'
 import type { ShoalConfig } from '../config/index.js'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -292,29 +293,6 @@ export class DownloadManager {
     const job = this.job(id)
     if (job == null) throw new ShoalError('ERR_JOB_NOT_FOUND', `no running download ${id}`, { id })
     job.cancel()
-  }
-}
-
-/** The view of a job that is not running: `chunksDone` chunks verified, nothing moving. */
-function restingSnapshot (job: { id: string, fileId: string, dest: string, state: JobSnapshot['state'], error: string | null }, manifest: Manifest | undefined, chunksDone: number): JobSnapshot {
-  return {
-    id: job.id,
-    fileId: job.fileId,
-    name: manifest?.name ?? '',
-    dest: job.dest,
-    state: job.state,
-    size: manifest?.size ?? 0,
-    bytesDone: manifest == null ? 0 : Math.min(manifest.size, chunksDone * manifest.chunkSize),
-    chunkCount: manifest == null ? 0 : manifestChunkCount(manifest),
-    chunksDone,
-    speed: 0,
-    etaSeconds: null,
-    peers: [],
-    peersUsed: 0,
-    missingPeers: [],
-    bannedPeers: [],
-    error: job.error,
-    errorCode: null
   }
 }
 

@@ -1,7 +1,9 @@
 /**
  * ShoalNode — the composition root. It builds every component from the
  * config and passes each only what it needs: catalog and library (store),
- * libp2p with Shoal's protocols, the upload limiter, and download jobs.
+ * the host (host.ts) with Shoal's protocols, the upload limiter, the finders,
+ * the peer directory (peer-directory.ts) and the download manager
+ * (download-manager.ts); its public methods delegate to them.
  * Start order: data dir → catalog → identity → libp2p → protocols → resume
  * downloads. Stop runs in reverse: jobs (verified chunks kept) → libp2p →
  * library → catalog. A failed start stops whatever had started and rethrows.
@@ -12,6 +14,7 @@ import { Catalog, CATALOG_FILE, type FileRecord } from '../store/catalog.js'
 import { prepareDataDir } from '../store/data-dir.js'
 import { Library, type FileChangedEvent } from './library.js'
 import { PeerDirectory, type PeerView } from './peer-directory.js'
+import { createHost } from './host.js'
 import { DownloadManager, type DownloadEvents, type DownloadHandle, type GetOptions } from './download-manager.js'
 import type { VerifyReport } from './verify.js'
 import type { ShoalServices } from '../net/create-libp2p.js'
@@ -28,6 +31,11 @@ import type { Libp2p } from '@libp2p/interface'
 const log = logger('node')
 const announcerLog = logger('tracker-announcer')
 
+// Public names that moved out with the units; the node's importers keep importing them from here.
+export { PEERSTORE_DIR } from './host.js'
+export { DISCOVERY_DIAL_MAX_CONNECTIONS, DISCOVERY_DIAL_TIMEOUT_MS, PEER_PING_TIMEOUT_MS, type PeerView } from './peer-directory.js'
+export { MAX_FINISHED_JOBS, newJobId, type DownloadHandle, type GetOptions } from './download-manager.js'
+
 /** A shared file as reported to users. */
 export interface ShareResult {
   id: string
@@ -37,14 +45,8 @@ export interface ShareResult {
   chunks: number
 }
 
-/** Directory in the data dir holding libp2p's peer store (known peers, DHT routing table). */
-export const PEERSTORE_DIR = 'peerstore'
-
 /** How long a node started with trackers spends dialling the peers they list. */
 export const TRACKER_BOOTSTRAP_TIMEOUT_MS = 30_000
-
-export type { PeerView } from './peer-directory.js'
-export { MAX_FINISHED_JOBS, newJobId, type DownloadHandle, type GetOptions } from './download-manager.js'
 
 /** A file in the catalog, as `ls` shows it. */
 export interface FileListing {
@@ -136,24 +138,9 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       await this.#library.checkCopies({ deletedOnly: options.offline === true })
       if (options.offline === true) return
       const n = this.#net = await import('./networking.js')
-      const privateKey = await n.loadOrCreateIdentity(this.dataDir)
-      const datastore = new n.FsDatastore(join(this.dataDir, PEERSTORE_DIR))
-      await datastore.open()
+      const { libp2p, privateKey } = await createHost(this.dataDir, this.config, n)
+      this.#libp2p = libp2p
       const net = this.config.network
-      this.#libp2p = await n.createShoalLibp2p({
-        privateKey,
-        listen: net.listen,
-        announce: net.announce,
-        maxConnections: net.maxConnections,
-        maxConnectionsPerIp: net.maxConnectionsPerIp,
-        // A relative key path in the config is relative to the data dir (the CLI makes flags absolute).
-        swarmKeyFile: net.swarmKey === '' ? undefined : resolve(this.dataDir, net.swarmKey),
-        dhtProtocol: net.dht ? net.dhtProtocol : undefined,
-        mdns: net.mdns,
-        bootstrap: net.bootstrap,
-        datastore
-      })
-      const libp2p = this.#libp2p
       const library = this.#library
       const t = this.config.transfer
       const limiter = new n.UploadLimiter({ maxPerPeer: t.maxUploadsPerPeer, maxTotal: t.maxUploadsTotal, rateBytesPerSecond: t.uploadRateLimit, peerRateBytesPerSecond: t.peerUploadRateLimit })
@@ -328,12 +315,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
 
   /** One chunk's bytes, as served to peers (seed 000's GET /api/chunks/:fileId/:chunkIndex). */
   async readChunk (fileId: string, index: number): Promise<Uint8Array> {
-    const file = this.#need(this.#library).getServedFile(fileId)
-    if (file == null) throw new ShoalError('ERR_FILE_NOT_FOUND', `no file ${fileId} in this node`, { id: fileId })
-    if (!Number.isInteger(index) || index < 0 || index >= file.have.length || !file.have.get(index)) {
-      throw new ShoalError('ERR_CHUNK_NOT_AVAILABLE', `chunk ${index} of ${fileId} is not held here`, { id: fileId, index })
-    }
-    return await file.readChunk(index)
+    return await this.#need(this.#library).readChunk(fileId, index)
   }
 
   /** Cancels a job; its verified chunks stay on disk. */

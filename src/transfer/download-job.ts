@@ -18,7 +18,8 @@ import type { BufferPool } from './buffer-pool.js'
 import { chunkBudget } from './chunk-budget.js'
 import type { ChunkRefusal } from '../protocol/chunk-channel.js'
 import { JobStorage } from './job-storage.js'
-import { SourcePool, type PeerContribution, type SwarmMembership } from './source-pool.js'
+import { SourcePool, type SwarmMembership } from './source-pool.js'
+import type { JobSnapshot } from './job-snapshot.js'
 import { ShoalError, toShoalError } from '../errors.js'
 import { Scheduler } from './scheduler.js'
 import { JobProgress, type ChunkProgress } from './job-progress.js'
@@ -35,6 +36,7 @@ const log = logger('download-job')
 
 export { MAX_SOURCES, type SourceState, type PeerContribution, type SwarmMembership } from './source-pool.js'
 export { SYNC_INTERVAL_MS } from './job-storage.js'
+export type { JobSnapshot } from './job-snapshot.js'
 
 /** How often the job checks for stalls, updates speed and emits progress. */
 export const TICK_MS = 250
@@ -72,34 +74,6 @@ export interface DownloadJobInit {
   buffers: BufferPool
   options: DownloadJobOptions
   now?: () => number
-}
-
-/** A point-in-time view of a job, for the API, the CLI and the dashboard. */
-export interface JobSnapshot {
-  id: string
-  fileId: string
-  name: string
-  dest: string
-  state: DownloadState
-  size: number
-  bytesDone: number
-  chunkCount: number
-  chunksDone: number
-  /** Bytes per second over the last rate window; 0 once the job is over. */
-  speed: number
-  /** Seconds left at that speed; null when unknown and once the job is over. */
-  etaSeconds: number | null
-  peers: PeerContribution[]
-  /** Sources that gave at least one verified byte (`bytes > 0`): what "from N peers" counts. */
-  peersUsed: number
-  /** Sources lost (disconnected, or no longer holding the file) while the job is stalled. */
-  missingPeers: string[]
-  /** Sources banned for sending chunks that did not match the manifest: not gone, lying. */
-  bannedPeers: string[]
-  error: string | null
-  errorCode: string | null
-  /** True when the destination already held the file, verified: nothing was transferred. */
-  alreadyComplete?: boolean
 }
 
 /** Typed events of a job; listeners that throw are isolated from the engine. */

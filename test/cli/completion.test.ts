@@ -40,7 +40,7 @@ test('the bash script parses and completes commands, subcommands, flags and choi
   assert.match(registered, /complete -o default -F _shoal shoal/)
 })
 
-const COMMANDS = ['share', 'get', 'ls', 'rm', 'verify', 'start', 'status', 'cancel', 'peers', 'swarm-key', 'tracker', 'completion', 'help']
+const COMMANDS = ['share', 'get', 'ls', 'rm', 'verify', 'start', 'status', 'cancel', 'peers', 'dashboard', 'swarm-key', 'tracker', 'completion', 'help']
 
 /** True when `shell` runs here (CI images may lack zsh and fish: their scripts are then checked for content only). */
 function installed (shell: string): boolean {

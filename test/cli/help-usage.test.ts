@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runShoal, REPO, type RunResult } from '../helpers/cli.js'
 
-const COMMANDS = ['share', 'get', 'ls', 'rm', 'verify', 'start', 'status', 'cancel', 'peers', 'swarm-key', 'tracker', 'completion', 'help']
+const COMMANDS = ['share', 'get', 'ls', 'rm', 'verify', 'start', 'status', 'cancel', 'peers', 'dashboard', 'swarm-key', 'tracker', 'completion', 'help']
 
 /** A usage error: exit 2, nothing on stdout, at most 3 lines on stderr naming `help`. */
 function assertUsageError (r: RunResult, help: string): void {

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pushFile, type PushInit } from '../../src/distribute/pusher.js'
 import type { SignedRecord } from '../../src/distribute/record.js'
+import { UploadRecords } from '../../src/distribute/upload-records.js'
+import { openCatalogDatabase } from '../../src/store/catalog-open.js'
 import { makeFixture, chunksOnDisk, type Fixture } from './store-fixture.js'
 import { introduce, startHolder, startHost, type Holder, type Host } from './store-hosts.js'
 import { startInProcessNode } from '../helpers/in-process-nodes.js'
@@ -66,16 +68,22 @@ describe('distribution under failure', () => {
     await introduce([first, ...hs])
     const file = makeFixture(4 * 1024 * 1024)
     const controller = new AbortController()
-    let saved: SignedRecord | undefined
+    // The uploader saves each version in its catalog before pushing under it.
+    const catalog = join(dir, 'uploader.db')
+    const db = openCatalogDatabase(catalog)
     await assert.rejects(pushFile({
       ...base(first, file, hs),
       signal: controller.signal,
-      onRecord: (r) => { saved = r },
+      onRecord: (r) => { new UploadRecords(db).save(r) },
       onProgress: (p) => { if (p.confirmed >= p.total * 0.4) controller.abort() }
     }))
     await first.stop()
+    db.close()
     await new Promise((resolve) => setTimeout(resolve, 500)) // chunks being written when the stream went down land
-    const previous = saved as SignedRecord
+    const reopened = openCatalogDatabase(catalog)
+    t.after(() => { reopened.close() })
+    const previous = await new UploadRecords(reopened).get(file.fileId, first.peerId) as SignedRecord
+    assert.ok(previous != null)
     const before = await Promise.all(hs.map(async (h) => new Set(await chunksOnDisk(h, file))))
     const held = before.reduce((n, s) => n + s.size, 0)
     const incomplete = previous.record.holders.filter((holders, c) => holders.some((h) => !before[hs.findIndex((x) => x.peerId === h)]?.has(c))).length

@@ -63,6 +63,20 @@ describe('pushFile', () => {
   })
 })
 
+describe('pushFile backpressure', () => {
+  it('completes when holders can keep only one chunk per pusher in memory (their streams pause, the pipeline waits)', async (t) => {
+    const dir = await tempDir(t)
+    const pusher = await startHost(t, 'pusher')
+    const holders = await Promise.all(['a', 'b', 'c'].map(async (n) => await startHolder(t, join(dir, n), n, { inboundBudgetBytes: 64 * 1024 })))
+    await introduce([pusher, ...holders])
+    const file = makeFixture(24 * 64 * 1024)
+    const result = await pushFile({ libp2p: pusher.libp2p, privateKey: pusher.privateKey, manifest: file.manifest, manifestBytes: file.manifestBytes, readChunk: file.readChunk, candidates: holders.map((h) => h.peerId), replicas: 3, strategy: 'round-robin', minPeers: 2, includeLocal: false })
+    assert.equal(result.refused, 0)
+    for (const h of holders) assert.equal((await chunksOnDisk(h, file)).length, file.chunkCount)
+    assert.ok(result.bytesSent <= file.manifest.size * 1.15)
+  })
+})
+
 describe('pushFile placement', () => {
   it('round-robin counts the uploader as one peer keeping its share; weighted follows free quota', async (t) => {
     const dir = await tempDir(t)
@@ -80,16 +94,20 @@ describe('pushFile placement', () => {
     for (const h of [a, b]) assert.equal((await chunksOnDisk(h, file)).length, 20)
     assert.ok(rr.bytesSent <= file.manifest.size, 'each chunk left the uploader at most once')
 
-    // Weighted, without the uploader: c has 3× d's room, and gets about 3× its chunks.
-    const c = await startHolder(t, join(dir, 'c'), 'c', { quotaBytes: 96 * 64 * 1024 })
-    const d = await startHolder(t, join(dir, 'd'), 'd', { quotaBytes: 32 * 64 * 1024 })
-    const e = await startHolder(t, join(dir, 'e'), 'e', { quotaBytes: 96 * 64 * 1024 })
+    // Weighted, without the uploader: d has a third of c's and e's room, so
+    // √3 less weight (√(free × bandwidth)), and gets clearly fewer of 200 chunks.
+    const K16 = 16 * 1024
+    const c = await startHolder(t, join(dir, 'c'), 'c', { quotaBytes: 600 * K16 })
+    const d = await startHolder(t, join(dir, 'd'), 'd', { quotaBytes: 200 * K16 })
+    const e = await startHolder(t, join(dir, 'e'), 'e', { quotaBytes: 600 * K16 })
     await introduce([pusher, c, d, e])
-    const big = makeFixture(40 * 64 * 1024)
+    const big = makeFixture(200 * K16, K16)
     const w = await pushFile({ libp2p: pusher.libp2p, privateKey: pusher.privateKey, manifest: big.manifest, manifestBytes: big.manifestBytes, readChunk: big.readChunk, candidates: [c.peerId, d.peerId, e.peerId], replicas: 1, strategy: 'weighted', minPeers: 2 })
     const held = { c: (await chunksOnDisk(c, big)).length, d: (await chunksOnDisk(d, big)).length, e: (await chunksOnDisk(e, big)).length }
-    t.diagnostic(`weighted over free quotas 96:32:96 chunks → ${held.c}:${held.d}:${held.e}`)
-    assert.equal(held.c + held.d + held.e, 40)
+    t.diagnostic(`weighted over free quotas 3:1:3 (weights √3:1:√3, expected ≈ 79:45:79 of 200) → ${held.c}:${held.d}:${held.e}`)
+    assert.equal(held.c + held.d + held.e, 200)
+    assert.equal(w.record.record.holders.length, 200)
+    assert.ok(held.d < held.c && held.d < held.e, 'the peer with a third of the room got no fewer chunks')
     assert.ok(held.d < held.c && held.d < held.e)
   })
 })

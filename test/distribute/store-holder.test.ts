@@ -14,7 +14,11 @@ import { toHex } from '../../src/content/hash.js'
 import { pushFile, type PushInit } from '../../src/distribute/pusher.js'
 import { nextRecord, signRecord } from '../../src/distribute/record.js'
 import { HeldFileProvider } from '../../src/distribute/served-held.js'
-import { sendRecordUpdate } from '../../src/distribute/store-client.js'
+import { queryStore, sendRecordUpdate } from '../../src/distribute/store-client.js'
+import { startHolding } from '../../src/distribute/holding.js'
+import { validateConfig, type ShoalConfig } from '../../src/config/index.js'
+import { openCatalogDatabase } from '../../src/store/catalog-open.js'
+import { PeerBudgets } from '../../src/protocol/peer-budget.js'
 import { StoreRefusal, StoreReply } from '../../src/distribute/store-wire.js'
 import { STORE_PROTOCOL } from '../../src/protocol/constants.js'
 import { FrameReader, sendFrames } from '../../src/protocol/framing.js'
@@ -76,6 +80,27 @@ describe('holders', () => {
     const again = await startHolder(t, join(dir, 'a'), 'a-again', { privateKey: a.privateKey })
     assert.equal(again.registry.get(file.fileId), undefined)
     assert.equal(again.chunks.usedBytes, 0)
+  })
+
+  it('start from the config in one call (startHolding): quota, per-uploader share and acceptPushes acted upon', async (t) => {
+    const dir = await tempDir(t)
+    const pusher = await startHost(t, 'pusher')
+    const hosts = [await startHost(t, 'open'), await startHost(t, 'closed')]
+    const configs = [
+      validateConfig({ storage: { chunkQuotaBytes: 1024 * 1024, chunkQuotaPerUploaderPercent: 25 } }, 'test'),
+      validateConfig({ distribution: { acceptPushes: false } }, 'test')
+    ]
+    const holdings = await Promise.all(hosts.map(async (host, i) => {
+      const db = openCatalogDatabase(join(dir, `${host.name}.db`))
+      t.after(() => { db.close() })
+      return await startHolding({ libp2p: host.libp2p, db, dataDir: join(dir, host.name), config: configs[i] as ShoalConfig, budgets: new PeerBudgets() })
+    }))
+    await introduce([pusher, ...hosts])
+    const file = makeFixture(8 * 64 * 1024)
+    const [open, closed] = await Promise.all(hosts.map(async (h) => await queryStore(pusher.libp2p, h.peerId, file)))
+    assert.deepEqual([open?.accepting, open?.freeBytes, open?.uploaderFreeBytes], [true, 1024 * 1024, 256 * 1024])
+    assert.equal(closed?.accepting, false)
+    assert.equal(holdings[0]?.chunks.quotaBytes, 1024 * 1024)
   })
 
   it('give up on a downstream holder that goes silent (stall timeout), and the pusher re-places its copies', async (t) => {

@@ -48,6 +48,8 @@ export interface HolderOptions {
   stallTimeoutMs?: number
   stepTimeoutMs?: number
   privateKey?: PrivateKey
+  /** Chunk bytes one pusher may have in this holder's memory (default: the protocol's). */
+  inboundBudgetBytes?: number
 }
 
 /** Starts a host that only pushes (and downloads nothing). */
@@ -71,7 +73,8 @@ export async function startHolder (t: TestContext, dir: string, name: string, op
   const registry = await HolderRegistry.open(db, chunks)
   const holder = new HolderStore({ self: host.peerId, registry, chunks, policy: { acceptPushes: options.acceptPushes ?? true, perUploaderBytes: perUploaderQuota(quota, options.perUploaderPercent ?? 100) } })
   const budgets = new PeerBudgets()
-  await serveStoreProtocol(host.libp2p, { holder, budgets, writeTimeoutMs: 10_000, stallTimeoutMs: options.stallTimeoutMs, stepTimeoutMs: options.stepTimeoutMs })
+  const inboundBudgets = options.inboundBudgetBytes === undefined ? undefined : new PeerBudgets(options.inboundBudgetBytes)
+  await serveStoreProtocol(host.libp2p, { holder, budgets, inboundBudgets, writeTimeoutMs: 10_000, stallTimeoutMs: options.stallTimeoutMs, stepTimeoutMs: options.stepTimeoutMs })
   await serveShoalProtocols(host.libp2p, { provider: new HeldFileProvider(registry, chunks), uploads: { gate: new UploadLimiter({ maxPerPeer: 8, maxTotal: 32 }), budgets, writeTimeoutMs: 10_000 } })
   const stopHost = host.stop
   let closed = false

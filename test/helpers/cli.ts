@@ -88,14 +88,16 @@ export interface NodeProcess {
   peerId: string
   addrs: string[]
   api: string
+  /** The dashboard URL it printed (`http://…/?token=…`). */
+  dashboard: string
   child: ChildProcess
   /** Graceful stop (SIGINT) and wait. */
   stop: () => Promise<void>
 }
 
 /** Starts `shoal start` in `dataDir` on loopback with ephemeral ports; stopped after the test. */
-export async function startNode (t: TestContext, dataDir: string, opts: { env?: Record<string, string>, args?: string[] } = {}): Promise<NodeProcess> {
-  const child = spawnShoal(['start', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--json', ...(opts.args ?? [])], { env: opts.env })
+export async function startNode (t: TestContext, dataDir: string, opts: { env?: Record<string, string>, args?: string[], cwd?: string } = {}): Promise<NodeProcess> {
+  const child = spawnShoal(['start', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--json', ...(opts.args ?? [])], { env: opts.env, cwd: opts.cwd })
   const info = await nodeStarted(child, 'node')
   const { stop } = nodeControls(child)
   t.after(stop)
@@ -104,7 +106,7 @@ export async function startNode (t: TestContext, dataDir: string, opts: { env?: 
 }
 
 /** What `shoal start --json` prints first. */
-export interface NodeInfo { peerId: string, addrs: string[], api: string }
+export interface NodeInfo { peerId: string, addrs: string[], api: string, dashboard: string }
 
 /** Resolves with a `shoal start --json` process's first line; rejects if it exits or takes 30 s. */
 export async function nodeStarted (child: ChildProcess, label: string): Promise<NodeInfo> {

@@ -89,6 +89,19 @@ describe('FrameDecoder', () => {
     assert.deepEqual(seen, [bytes(1)])
   })
 
+  it('applies a cap changed between frames to the very next frame of the same input', () => {
+    const decoder = new FrameDecoder(64)
+    const seen: Uint8Array[] = []
+    // A 40-byte frame passes the first cap; lowered to 8 after it, the next 9-byte frame is refused.
+    assert.throws(() => {
+      for (const f of decoder.decode(concat(frame(new Uint8Array(40)), frame(new Uint8Array(9))))) {
+        seen.push(f.subarray())
+        decoder.maxFrameBytes = 8
+      }
+    }, (err) => hasCode(err, 'ERR_MESSAGE_TOO_LARGE'))
+    assert.equal(seen.length, 1)
+  })
+
   it('throws ERR_PROTOCOL for a malformed 6-byte varint prefix', () => {
     const decoder = new FrameDecoder(1024)
     assert.throws(() => decodeAll(decoder, bytes(0xff, 0xff, 0xff, 0xff, 0xff, 0xff)), (err) => hasCode(err, 'ERR_PROTOCOL'))

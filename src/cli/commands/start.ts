@@ -5,6 +5,7 @@
 import { join } from 'node:path'
 import { ShoalNode } from '../../node/node.js'
 import { startApi } from '../../api/server.js'
+import { dashboardUrl } from '../../api/dashboard.js'
 import { loadOrCreateToken, readNodeInfo, removeNodeInfo, writeNodeInfo, TOKEN_FILE } from '../../node/node-info.js'
 import { configFor, type GlobalOptions } from '../backend.js'
 import { parseHostPort, type DeepPartial, type ShoalConfig } from '../../config/index.js'
@@ -35,8 +36,9 @@ export async function startCommand (flags: StartFlags, signal: AbortSignal): Pro
   const node = new ShoalNode({ dataDir: flags.dataDir, config })
   await node.start()
   let api
+  let token
   try {
-    const token = await loadOrCreateToken(node.dataDir)
+    token = await loadOrCreateToken(node.dataDir)
     api = await startApi({ node, token, host, port })
     await writeNodeInfo(node.dataDir, {
       peerId: node.peerId,
@@ -51,11 +53,13 @@ export async function startCommand (flags: StartFlags, signal: AbortSignal): Pro
     await node.stop()
     throw err
   }
-  printResult(flags.json, { peerId: node.peerId, addrs: node.addrs, api: api.url, dataDir: node.dataDir }, () => [
+  const dashboard = dashboardUrl(api.url, token)
+  printResult(flags.json, { peerId: node.peerId, addrs: node.addrs, api: api.url, dataDir: node.dataDir, dashboard }, () => [
     `Shoal node ${node.peerId}`,
     ...node.addrs.map(a => `  listening on ${a}`),
     `  API: ${api.url}/api  (token in ${join(node.dataDir, TOKEN_FILE)})`,
     `  data dir: ${node.dataDir}`,
+    `Dashboard: ${dashboard}`,
     'Press Ctrl-C to stop.'
   ].join('\n'))
   await new Promise<void>(resolve => {

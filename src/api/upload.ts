@@ -1,0 +1,164 @@
+/**
+ * `POST /api/files/upload` — seed 000's upload: a multipart body with one or
+ * more files in fields named `file`, each streamed to a temp file in
+ * `<dataDir>/uploads/` (never held whole in memory), then, once the whole
+ * request has arrived, moved to `<dataDir>/uploads/<name>` and shared in
+ * place like `POST /api/files`.
+ *
+ * All or nothing: a bad file name, a file over the cap, or a request cut off
+ * half-way removes every temp file of that request and registers nothing.
+ * Multipart parsing is registered in this route's own scope, so no other
+ * route accepts a multipart body.
+ *
+ * Hashing: `node.share()` hashes the file from disk, so an upload is read a
+ * second time after it is written (TODO for node/library: accept the chunk
+ * hashes computed while the upload streams in, and skip the second read).
+ */
+import multipart, { type MultipartFile } from '@fastify/multipart'
+import type { FastifyInstance } from 'fastify'
+import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { link, mkdir, readdir, rm } from 'node:fs/promises'
+import { extname, join } from 'node:path'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { ShoalError } from '../errors.js'
+import { assertSafeFileName } from '../content/file-name.js'
+import { MAX_CHUNK_SIZE_BYTES, MAX_CHUNKS_PER_MANIFEST } from '../content/chunk-size.js'
+import { logger } from '../util/log.js'
+import type { ShoalNode } from '../node/node.js'
+
+const log = logger('api-upload')
+
+/** Folder of the data dir that uploaded files are kept in (and served from). */
+export const UPLOADS_DIR = 'uploads'
+/** Prefix of an upload still arriving; such files are never shared and are swept at start. */
+export const UPLOAD_TEMP_PREFIX = '.tmp-'
+/** Largest file one upload may carry: the biggest file a manifest can describe. */
+export const MAX_UPLOAD_FILE_BYTES = MAX_CHUNKS_PER_MANIFEST * MAX_CHUNK_SIZE_BYTES
+/** Most files in one request. */
+export const MAX_UPLOAD_FILES = 64
+/** Most non-file fields in one request (none are read; a few are tolerated from form builders). */
+export const MAX_UPLOAD_FIELDS = 8
+/** Most parts of any kind in one request. */
+export const MAX_UPLOAD_PARTS = MAX_UPLOAD_FILES + MAX_UPLOAD_FIELDS
+/** The multipart field that carries files (seed 000's name). */
+export const UPLOAD_FIELD = 'file'
+/** Most names tried when `<name>` is taken (`name (1).ext` … ). */
+const MAX_NAME_SUFFIX = 1000
+
+/** One file in the answer, in the seed's shape. */
+export interface UploadResult {
+  filename: string
+  size: number
+  distributed: boolean
+  chunks_count: number
+  distribution_summary: Record<string, number>
+}
+
+/** A file fully received into a temp file, not yet moved or shared. */
+interface Received { name: string, temp: string, size: number }
+
+/** Registers the upload route, with multipart parsing limited to its own scope. */
+export function registerUpload (app: FastifyInstance, node: ShoalNode): void {
+  const dir = join(node.dataDir, UPLOADS_DIR)
+  // Registered without await: fastify loads plugins in order at ready()/listen().
+  void app.register(async (scope) => {
+    await mkdir(dir, { recursive: true })
+    await sweepTemps(dir)
+    await scope.register(multipart, {
+      throwFileSizeLimit: true,
+      // Busboy would cut `../../x` down to `x`; the name is checked as sent, and refused.
+      preservePath: true,
+      limits: {
+        fileSize: MAX_UPLOAD_FILE_BYTES,
+        files: MAX_UPLOAD_FILES,
+        fields: MAX_UPLOAD_FIELDS,
+        parts: MAX_UPLOAD_PARTS,
+        fieldNameSize: 100,
+        fieldSize: 1024,
+        headerPairs: 100
+      }
+    })
+    scope.post('/api/files/upload', async (req) => {
+      const abort = new AbortController()
+      // 'close' also comes after a request read to its end; only one cut short is an abort.
+      const onClose = (): void => { if (!req.raw.readableEnded) abort.abort(new ShoalError('ERR_ABORTED', 'the upload was cut off')) }
+      req.raw.on('close', onClose)
+      const received: Received[] = []
+      try {
+        for await (const part of req.parts()) {
+          if (part.type !== 'file') continue
+          received.push(await receive(part, dir, abort.signal))
+        }
+        if (abort.signal.aborted) throw new ShoalError('ERR_ABORTED', 'the upload was cut off')
+        if (received.length === 0) throw new ShoalError('ERR_INVALID_ARGUMENT', `no file in a field named "${UPLOAD_FIELD}"`)
+        const results: UploadResult[] = []
+        for (const file of received) {
+          const path = await placeFile(dir, file)
+          file.temp = ''
+          const shared = await node.share(path, { signal: abort.signal })
+          results.push({ filename: shared.name, size: shared.size, distributed: false, chunks_count: shared.chunks, distribution_summary: {} })
+        }
+        return { success: true, uploaded_count: results.length, distributed_count: 0, results }
+      } finally {
+        req.raw.off('close', onClose)
+        await Promise.all(received.filter(f => f.temp !== '').map(async f => { await removeQuietly(f.temp) }))
+      }
+    })
+  })
+}
+
+/**
+ * Streams one file part to a fresh temp file; checks its field and name
+ * first, so a refused part writes nothing. On any failure the temp is removed.
+ */
+async function receive (part: MultipartFile, dir: string, signal: AbortSignal): Promise<Received> {
+  if (part.fieldname !== UPLOAD_FIELD) {
+    throw new ShoalError('ERR_INVALID_ARGUMENT', `files go in fields named "${UPLOAD_FIELD}", not ${JSON.stringify(part.fieldname.slice(0, 64))}`)
+  }
+  assertSafeFileName(part.filename, 'ERR_INVALID_ARGUMENT', 'file name', { allowLeadingDot: false, hint: 'send a plain name, without folders' })
+  const temp = join(dir, `${UPLOAD_TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
+  let size = 0
+  const count = new Transform({ transform (chunk: Buffer, _enc, done) { size += chunk.length; done(null, chunk) } })
+  try {
+    await pipeline(part.file, count, createWriteStream(temp, { flags: 'wx' }), { signal })
+    if (part.file.truncated) throw new ShoalError('ERR_MESSAGE_TOO_LARGE', `a file is larger than ${MAX_UPLOAD_FILE_BYTES} bytes`)
+  } catch (err) {
+    await removeQuietly(temp)
+    throw err
+  }
+  return { name: part.filename, temp, size }
+}
+
+/** Moves a received file to `<dir>/<name>`, or `<name> (n).<ext>` when that is taken; returns its path. */
+async function placeFile (dir: string, file: Received): Promise<string> {
+  const ext = extname(file.name)
+  const stem = file.name.slice(0, file.name.length - ext.length)
+  for (let n = 0; n < MAX_NAME_SUFFIX; n++) {
+    const name = n === 0 ? file.name : `${stem} (${n})${ext}`
+    const path = join(dir, name)
+    // link() fails when the name is taken (rename() would replace it), so
+    // two uploads of one name at the same moment both keep their file.
+    try {
+      await link(file.temp, path)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue
+      throw err
+    }
+    await removeQuietly(file.temp)
+    return path
+  }
+  throw new ShoalError('ERR_INVALID_ARGUMENT', `too many uploads named ${JSON.stringify(file.name.slice(0, 80))}`)
+}
+
+/** Removes the temp files a crash or a kill left behind (no API runs on this data dir then). */
+async function sweepTemps (dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (name.startsWith(UPLOAD_TEMP_PREFIX)) await removeQuietly(join(dir, name))
+  }
+}
+
+async function removeQuietly (path: string): Promise<void> {
+  await rm(path, { force: true }).catch((err: unknown) => { log.error('could not remove %s: %s', path, err) })
+}
