@@ -136,34 +136,6 @@ export class Scheduler {
     this.#picker.announce(index)
   }
 
-  /**
-   * Super-seeding from the downloader's side. `id`, a partial source, just
-   * announced `index`: if that chunk waits only in the queues of complete
-   * sources (seeders) — asked of them, not yet being sent (not their oldest
-   * request: a source serves its requests in order) — those requests are
-   * withdrawn and returned for the caller to cancel, and the chunk goes back
-   * to the pool, where the peers holding it may take it. A seeder's uplink
-   * is the only one carrying the chunks nobody else has yet: in a swarm,
-   * requests queued there early, for chunks that then spread, made it send
-   * copies the swarm already had. Requests at sources `keep` names (a copy
-   * on our own disk, which costs no uplink) stay.
-   */
-  handOver (id: string, index: number, keep: (holder: string) => boolean = () => false): Cancellation[] {
-    const announcer = this.#peers.get(id)
-    const chunks = this.#chunks
-    if (announcer == null || announcer.complete || announcer.stats.state !== 'active') return []
-    if (!chunks.has(index) || chunks.isDone(index) || chunks.holderCount(index) === 0) return []
-    const holders: Peer[] = []
-    for (let n = 0; n < chunks.holderCount(index); n++) {
-      const holder = this.#byHandle[chunks.holder(index, n)]
-      if (holder == null || !holder.complete || keep(holder.stats.id) || oldestRequest(holder.stats) === index) return []
-      holders.push(holder)
-    }
-    for (const holder of holders) this.#unassign(holder, index)
-    this.#picker.putBack(index)
-    return holders.map(h => ({ peer: h.stats.id, index }))
-  }
-
   /** Removes a source; its requests are released back to the pool. */
   removePeer (id: string): void {
     const p = this.#peers.get(id)
@@ -367,10 +339,4 @@ export class Scheduler {
     this.#inFlight -= stats.inFlight.size
     stats.inFlight.clear()
   }
-}
-
-/** The request a source is serving now: the oldest in flight (Map order is request order). */
-function oldestRequest (stats: PeerStats): number | undefined {
-  for (const index of stats.inFlight.keys()) return index
-  return undefined
 }

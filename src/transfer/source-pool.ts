@@ -180,15 +180,7 @@ export class SourcePool {
       have = await subscribeHave(libp2p, peer, fileId, manifestChunkCount(manifest), {
         onUpdate: (index) => {
           scheduler.peerHas(key, index)
-          // A seeder need not send what this peer now has (Scheduler.handOver):
-          // the peer is asked first, then the seeder fills its window with rarer chunks.
-          const withdrawn = scheduler.handOver(key, index, holder => holder === LOCAL_SOURCE)
-          for (const c of withdrawn) {
-            this.channel(c.peer)?.cancel(c.index)
-            hooks.onReleased(c.index)
-          }
           hooks.pump(key)
-          for (const c of withdrawn) hooks.pump(c.peer)
         },
         onPeers: (hints) => { this.#onPeers(hints) },
         onClose: () => { this.drop(key) }

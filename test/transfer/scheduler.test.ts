@@ -20,19 +20,6 @@ class Bits implements HaveView {
   set (index: number): void { this.#set.add(index) }
 }
 
-/** A fake bitfield that knows its count, as a real `Bitfield` does: a full one is a complete source (a seeder). */
-class CountedBits extends Bits {
-  readonly #indices: Set<number>
-  constructor (length: number, indices: Iterable<number> = range(0, length)) {
-    const set = new Set(indices)
-    super(length, set)
-    this.#indices = set
-  }
-
-  get count (): number { return this.#indices.size }
-  override set (index: number): void { super.set(index); this.#indices.add(index) }
-}
-
 function range (from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i)
 }
@@ -226,47 +213,6 @@ describe('Scheduler', () => {
       measure(s, 'slow', MiB / 10, 1000)
       measure(s, 'fast', 10 * MiB, 1000)
       assert.deepEqual(s.assign('late', 1000), [], 'rates are known: the ordinary endgame rules apply (late is unmeasured)')
-    })
-  })
-
-  describe('hand-over to partial sources', () => {
-    /** A seeder with four requests queued and a partial peer holding nothing yet. */
-    function seeded (): { s: Scheduler, queued: number[], partial: Bits } {
-      const s = scheduler(24)
-      const partial = new CountedBits(24, [])
-      s.addPeer('seeder', new CountedBits(24), 0)
-      s.addPeer('peer', partial, 0)
-      const queued = s.assign('seeder', 0)
-      assert.equal(queued.length, INITIAL_WINDOW)
-      return { s, queued, partial }
-    }
-
-    it('withdraws a chunk queued at a seeder once a partial peer announces it, and the peer takes it', () => {
-      const { s, queued, partial } = seeded()
-      const waiting = queued[2] as number
-      partial.set(waiting)
-      s.peerHas('peer', waiting)
-      assert.deepEqual(s.handOver('peer', waiting), [{ peer: 'seeder', index: waiting }])
-      assert.equal(s.peer('seeder')?.inFlight.has(waiting), false)
-      assert.deepEqual(s.assign('peer', 0), [waiting], 'the peer that has it is asked for it')
-      assert.equal(s.assign('seeder', 0).includes(waiting), false, 'the seeder takes a chunk only it has instead')
-    })
-
-    it('leaves the chunk a seeder is sending now, chunks also asked of a partial peer, and kept sources', () => {
-      const { s, queued, partial } = seeded()
-      const sending = queued[0] as number
-      partial.set(sending)
-      s.peerHas('peer', sending)
-      assert.deepEqual(s.handOver('peer', sending), [], 'its oldest request is on the wire')
-      const waiting = queued[3] as number
-      partial.set(waiting)
-      s.peerHas('peer', waiting)
-      assert.deepEqual(s.handOver('peer', waiting, id => id === 'seeder'), [], 'a kept source (our own disk) keeps its requests')
-      const full = scheduler(4)
-      full.addPeer('a', new CountedBits(4), 0)
-      full.addPeer('b', new CountedBits(4), 0)
-      const [, second] = full.assign('a', 0) as [number, number]
-      assert.deepEqual(full.handOver('b', second), [], 'only a partial source takes chunks over')
     })
   })
 
