@@ -47,6 +47,8 @@ const SERVER_START_TIMEOUT_MS = 30_000
 export interface CopyResult {
   ms: number
   bytes: number
+  /** The client's CPU time (user + system) over the same span, ms. */
+  cpuMs?: number
 }
 
 /** Paths of a PEM key and self-signed certificate. */
@@ -116,10 +118,16 @@ async function tlsServer (file: string, keyPath: string, certPath: string): Prom
 
 async function tlsClient (port: string, out: string): Promise<void> {
   const { ws, closed } = syncedOutput(out)
+  const cpu = process.cpuUsage()
   const started = performance.now()
   await pipeline(tls.connect({ host: '127.0.0.1', port: Number(port), rejectUnauthorized: false }), ws)
   await closed
-  print({ ms: performance.now() - started, bytes: ws.bytesWritten })
+  print({ ms: performance.now() - started, bytes: ws.bytesWritten, cpuMs: cpuMsSince(cpu) })
+}
+
+function cpuMsSince (start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start)
+  return (used.user + used.system) / 1000
 }
 
 /** A libp2p node with Shoal's stack and no Shoal protocols (loaded lazily: the parent never needs libp2p). */
@@ -144,6 +152,7 @@ async function p2pClient (addr: string, out: string): Promise<void> {
   const [node, { multiaddr }] = await Promise.all([bareNode([]), import('@multiformats/multiaddr')])
   await node.start()
   const { ws, closed } = syncedOutput(out)
+  const cpu = process.cpuUsage()
   const started = performance.now()
   const stream = await node.dialProtocol(multiaddr(addr), COPY_PROTOCOL)
   // Pause while the disk catches up. A paused yamux stream withholds window
@@ -165,7 +174,7 @@ async function p2pClient (addr: string, out: string): Promise<void> {
   })
   ws.end()
   await closed
-  print({ ms: performance.now() - started, bytes: ws.bytesWritten })
+  print({ ms: performance.now() - started, bytes: ws.bytesWritten, cpuMs: cpuMsSince(cpu) })
   await stream.close()
   await node.stop()
 }

@@ -40,8 +40,8 @@ export interface GetOutput { id: string, path: string, size: number, peers: Arra
 export interface StartOutput { peerId: string, addrs: string[], api: string, dataDir: string }
 
 /** Runs `shoal …args` to exit, timed, with the bench environment. */
-export async function runShoal (args: readonly string[], options: { timeoutMs: number, signal?: AbortSignal }): Promise<TimedRun> {
-  return await runTimed(process.execPath, [SHOAL_BIN, ...args], { ...options, cwd: REPO, env: { ...BENCH_ENV } })
+export async function runShoal (args: readonly string[], options: { timeoutMs: number, signal?: AbortSignal, env?: Record<string, string> }): Promise<TimedRun> {
+  return await runTimed(process.execPath, [SHOAL_BIN, ...args], { ...options, cwd: REPO, env: { ...BENCH_ENV, ...options.env } })
 }
 
 /** A `shoal start` node on loopback. */
@@ -54,13 +54,13 @@ export interface Seeder {
 }
 
 /** Starts `count` seeder nodes, each with a fresh data dir under `workDir`. */
-export async function startSeeders (count: number, workDir: string, options: { signal?: AbortSignal } = {}): Promise<Seeder[]> {
+export async function startSeeders (count: number, workDir: string, options: { signal?: AbortSignal, env?: Record<string, string>, name?: string } = {}): Promise<Seeder[]> {
   const seeders: Seeder[] = []
   try {
     for (let i = 0; i < count; i++) {
-      const dataDir = join(workDir, `seeder-${i}`)
+      const dataDir = join(workDir, `${options.name ?? 'seeder'}-${i}`)
       await mkdir(dataDir, { recursive: true })
-      const opts: ChildOptions = { cwd: REPO, env: { ...BENCH_ENV }, timeoutMs: START_TIMEOUT_MS, signal: options.signal }
+      const opts: ChildOptions = { cwd: REPO, env: { ...BENCH_ENV, ...options.env }, timeoutMs: START_TIMEOUT_MS, signal: options.signal }
       const server: Server<StartOutput> = await startServer(process.execPath,
         [SHOAL_BIN, 'start', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--json'], opts)
       const addr = server.info.addrs[0]
@@ -109,6 +109,8 @@ export interface DownloadInit {
   /** Directory for the output and the downloader's fresh data dir; both are removed afterwards. */
   scratchDir: string
   signal?: AbortSignal
+  /** More environment for the downloader (e.g. SHOAL_NETWORK_DIRECT). */
+  env?: Record<string, string>
 }
 
 /**
@@ -121,7 +123,7 @@ export async function timedDownload (init: DownloadInit): Promise<DownloadRun> {
   const dataDir = join(init.scratchDir, 'downloader')
   try {
     const run = await runShoal(['get', init.link, '-o', out, '--data-dir', dataDir, '--json', ...init.peers.flatMap(p => ['--peer', p])],
-      { timeoutMs: timeoutFor(init.size), signal: init.signal })
+      { timeoutMs: timeoutFor(init.size), signal: init.signal, env: init.env })
     const got = lastJson<GetOutput>(run.stdout)
     if (got.size !== init.size) throw new ShoalError('ERR_INTERNAL', `shoal get reported ${got.size} bytes, expected ${init.size}`)
     await assertSameBytes(out, init.sha256, { signal: init.signal })

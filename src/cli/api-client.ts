@@ -9,9 +9,10 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { ShoalError, ERROR_CODES, type ErrorCode } from '../errors.js'
 
-/** An open event stream; `close()` ends it. */
+/** An open event stream; `close()` ends it; `ended` settles when it ended, either way. */
 export interface EventSubscription {
   close: () => void
+  ended: Promise<void>
 }
 
 /** Talks to one node's API with its token. */
@@ -47,7 +48,9 @@ export class ApiClient {
       throw new ShoalError('ERR_INTERNAL', `the node answered ${status} with non-JSON`)
     }
     if (status < 200 || status > 299) {
-      const e = json as { code?: string, message?: string }
+      const e = json as { code?: string, message?: string, error?: string }
+      // Seed 000's refusal body has no `code` (README: the one exception to the error shape).
+      if (e.code === undefined && e.error === 'distribution_required') e.code = 'ERR_DISTRIBUTION_REQUIRED'
       const code: ErrorCode = typeof e.code === 'string' && e.code in ERROR_CODES ? e.code as ErrorCode : 'ERR_INTERNAL'
       throw new ShoalError(code, e.message ?? `HTTP ${status}`, json as Record<string, unknown>)
     }
@@ -55,11 +58,12 @@ export class ApiClient {
   }
 
   /**
-   * Opens `GET /api/events` and calls `onEvent` with each event's name as it
-   * arrives; resolves once the node accepted the stream, so no event after
-   * that is missed. The stream ends with `close()` or with the node.
+   * Opens `GET /api/events` and calls `onEvent` with each event's name and
+   * data (JSON text) as it arrives; resolves once the node accepted the
+   * stream, so no event after that is missed. The stream ends with `close()`
+   * or with the node.
    */
-  async events (onEvent: (event: string) => void): Promise<EventSubscription> {
+  async events (onEvent: (event: string, data: string) => void): Promise<EventSubscription> {
     const res = await this.#send('GET', '/api/events', { authorization: `Bearer ${this.#token}`, accept: 'text/event-stream' })
     if (res.statusCode !== 200) {
       res.resume()
@@ -73,13 +77,16 @@ export class ApiClient {
       for (let end; (end = pending.indexOf('\n\n')) >= 0;) {
         const block = pending.slice(0, end)
         pending = pending.slice(end + 2)
-        const name = block.split('\n').find(l => l.startsWith('event: '))
-        if (name != null) onEvent(name.slice('event: '.length))
+        const lines = block.split('\n')
+        const name = lines.find(l => l.startsWith('event: '))
+        const data = lines.find(l => l.startsWith('data: '))
+        if (name != null) onEvent(name.slice('event: '.length), data?.slice('data: '.length) ?? 'null')
       }
     })
+    const ended = new Promise<void>((resolve) => { res.once('close', resolve) })
     // The node stopping ends the stream: whoever follows sees it on its next request.
     res.on('error', () => {})
-    return { close: () => { res.destroy() } }
+    return { close: () => { res.destroy() }, ended }
   }
 
   async #send (method: string, path: string, headers: Record<string, string>, payload?: string, signal?: AbortSignal): Promise<IncomingMessage> {

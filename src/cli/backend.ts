@@ -13,15 +13,20 @@ import { readFile } from 'node:fs/promises'
 import { ApiClient } from './api-client.js'
 import { readNodeInfo } from '../node/node-info.js'
 import type { DeepPartial, ShoalConfig } from '../config/index.js'
-import type { FileListing, GetOptions, PeerView, ShareResult } from '../node/node.js'
+import type { FileListing, GetOptions, PeerView, ShareOptions, ShareResult, StorageUsage } from '../node/node.js'
+import type { DistributionView } from '../distribute/record.js'
 import type { JobSnapshot } from '../transfer/download-job.js'
 import type { VerifyReport } from '../node/verify.js'
 
 /** The operations commands use, on either kind of node. */
 export interface BackendOperations {
-  share: (path: string) => Promise<ShareResult>
+  share: (path: string, options?: ShareOptions) => Promise<ShareResult>
   list: () => Promise<FileListing[]>
-  remove: (id: string) => Promise<void>
+  /** Pushed chunks held here against the quota. */
+  storage: () => Promise<StorageUsage>
+  remove: (id: string, options?: { everywhere?: boolean }) => Promise<ReleaseSummary | undefined>
+  /** The distribution map of a file this node distributed or holds chunks of. */
+  distribution: (id: string) => Promise<DistributionView>
   verify: (id: string) => Promise<VerifyReport[]>
   startDownload: (target: string, options: GetOptions) => Promise<JobSnapshot>
   download: (id: string) => Promise<JobSnapshot>
@@ -34,8 +39,13 @@ export interface BackendOperations {
    * polling on a timer.
    */
   watch: (listener: () => void) => Promise<() => void>
+  /** The running node's events (`GET /api/events`) until `signal` aborts; absent on a node of the command's own. */
+  follow?: (onEvent: (event: string, data: unknown) => void, signal: AbortSignal) => Promise<void>
   close: () => Promise<void>
 }
+
+/** What `rm --everywhere` did: holders asked, holders that released, chunks they dropped. */
+export interface ReleaseSummary { holders: number, released: number, dropped: number }
 
 /**
  * A backend: a node started by this command (`ownNode`, it ends with the
@@ -62,9 +72,11 @@ export async function connectToRunningNode (dataDir: string, defaults: { downloa
   const api = new ApiClient(info.api, token)
   return {
     ownNode: false,
-    share: async (path) => await api.request<ShareResult>('POST', '/api/files', { path }),
+    share: async (path, o = {}) => await api.request<ShareResult>('POST', '/api/files', { path, distribute: o.distribute, replicas: o.replicas, strategy: o.strategy }, { signal: o.signal }),
     list: async () => (await api.request<{ files: FileListing[] }>('GET', '/api/files')).files,
-    remove: async (id) => { await api.request('DELETE', `/api/files/${encodeURIComponent(id)}`) },
+    storage: async () => (await api.request<{ storage: StorageUsage }>('GET', '/api/files')).storage,
+    remove: async (id, o = {}) => (await api.request<{ released?: ReleaseSummary }>('DELETE', `/api/files/${encodeURIComponent(id)}${o.everywhere === true ? '?everywhere=true' : ''}`)).released,
+    distribution: async (id) => await api.request<DistributionView>('GET', `/api/files/${encodeURIComponent(id)}/distribution`),
     verify: async (id) => (await api.request<{ copies: VerifyReport[] }>('POST', `/api/files/${encodeURIComponent(id)}/verify`)).copies,
     startDownload: async (target, o) => await api.request<JobSnapshot>('POST', '/api/downloads', {
       target, output: o.output, cwd: o.cwd, peers: o.peers, sequential: o.sequential, downloadLimit: o.downloadLimit ?? defaults.downloadLimit
@@ -76,6 +88,20 @@ export async function connectToRunningNode (dataDir: string, defaults: { downloa
     watch: async (listener) => {
       const stream = await api.events((event) => { if (event.startsWith('download:')) listener() })
       return () => { stream.close() }
+    },
+    follow: async (onEvent, signal) => {
+      if (signal.aborted) return
+      const stream = await api.events((event, data) => {
+        let parsed: unknown
+        try {
+          parsed = JSON.parse(data)
+        } catch {
+          return // not an event of ours (the node's own events are JSON): nothing to hand on
+        }
+        onEvent(event, parsed)
+      })
+      signal.addEventListener('abort', () => { stream.close() }, { once: true })
+      await stream.ended
     },
     close: async () => {}
   }

@@ -19,9 +19,11 @@ export async function startOwnNode (dataDir: string, config: ShoalConfig, networ
   return {
     ownNode: true,
     config,
-    share: async (path) => await node.share(path),
+    share: async (path, o) => await node.share(path, o),
     list: async () => node.list(),
-    remove: async (id) => { await node.remove(id) },
+    storage: async () => node.storageUsage(),
+    remove: async (id, o) => await node.remove(id, o),
+    distribution: async (id) => node.distributionView(id),
     verify: async (id) => await node.verify(id),
     startDownload: async (target, o) => (await node.startDownload(target, o)).job.snapshot(),
     download: async (id) => node.download(id) ?? running(id),

@@ -77,6 +77,8 @@ export const SCHEMA = {
     trackers: list({ format: HTTP_URL, default: [], doc: 'Tracker URLs to announce to and query for peers.' }),
     maxConnections: integer({ min: 1, max: 100_000, default: 300, doc: 'Most open peer connections.' }),
     maxConnectionsPerIp: integer({ min: 1, max: 100_000, default: 32, doc: 'Most inbound peer connections (open or in their handshake) from one IP address; more are refused.' }),
+    direct: boolean({ default: true, doc: 'Move chunk data over a direct TLS connection between two nodes (certificates bound to their peer IDs, opened with a one-time ticket from the libp2p connection) when one can be made; otherwise over libp2p.' }),
+    directPort: integer({ min: 0, max: 65_535, default: 0, doc: 'TCP port of the direct TLS data path, on the host of the first TCP listen address; 0 picks a free port.' }),
     swarmKey: string({ format: OPTIONAL_FILE_PATH, default: '', doc: 'Swarm key file (kubo `swarm.key` format, made by `shoal swarm-key new`): only nodes with the same key can connect. Relative to the data dir; empty: a public swarm.' })
   },
   api: {

@@ -27,6 +27,7 @@ import type { SwarmDirectory } from '../discovery/swarm-directory.js'
 import type { DownloadLimiter } from '../transfer/download-limiter.js'
 import type { SourceFinder } from '../transfer/sources.js'
 import { restingSnapshot, type JobSnapshot } from '../transfer/job-snapshot.js'
+import type { DirectDialer } from '../transfer/source-pool.js'
 import type { DownloadJob } from '../transfer/download-job.js'
 import type { ShoalConfig } from '../config/index.js'
 import type { Libp2p } from '@libp2p/interface'
@@ -70,6 +71,8 @@ export interface OnlineParts {
   sources: SourceFinder
   swarm: SwarmDirectory
   rates: DownloadLimiter
+  /** The direct TLS data path, when the node runs it (network.direct). */
+  direct?: DirectDialer
 }
 
 /** What the node gives the manager. */
@@ -189,6 +192,7 @@ export class DownloadManager {
       swarm: online.swarm,
       rates: online.rates.forJob(options.downloadLimit ?? 0),
       buffers: this.#buffers,
+      direct: online.direct,
       options: {
         maxRequestsPerPeer: t.requestsInFlightPerPeer,
         chunkRetries: t.chunkRetries,

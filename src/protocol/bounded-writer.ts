@@ -26,8 +26,8 @@
  */
 import { ShoalError } from '../errors.js'
 import { encodeFrames } from './framing.js'
+import type { ChunkStream } from './chunk-stream.js'
 import type { PeerBudget } from './peer-budget.js'
-import type { Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 /** How long a write may make no progress before the stream is aborted, unless configured. */
@@ -45,7 +45,7 @@ export interface BoundedWriterInit {
 
 /** Writes to one stream under backpressure, per-stream and per-peer caps, and an inactivity timeout. */
 export class BoundedWriter {
-  readonly #stream: Stream
+  readonly #stream: ChunkStream
   readonly #budget: PeerBudget
   readonly #maxBytes: number
   readonly #timeoutMs: number
@@ -60,7 +60,7 @@ export class BoundedWriter {
   readonly #onProgress = (): void => { this.#progress() }
   readonly #onClose = (): void => { this.dispose() }
 
-  constructor (stream: Stream, init: BoundedWriterInit) {
+  constructor (stream: ChunkStream, init: BoundedWriterInit) {
     this.#stream = stream
     this.#budget = init.budget
     this.#maxBytes = init.maxStreamBufferedBytes

@@ -21,7 +21,8 @@ import { chunkRange } from '../content/chunk-size.js'
 import { ShoalError } from '../errors.js'
 import { closeStream } from './close-stream.js'
 import type { Manifest } from '../content/manifest.js'
-import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { ChunkStream } from './chunk-stream.js'
+import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 /** Why a requested chunk did not come. */
@@ -51,7 +52,7 @@ interface Pending {
 /** A pipelined chunk request channel to one peer. */
 export class ChunkChannel {
   readonly peer: PeerId
-  readonly #stream: Stream
+  readonly #stream: ChunkStream
   readonly #manifest: Manifest
   readonly #handlers: ChunkChannelHandlers
   readonly #pending = new Map<number, Pending>()
@@ -62,7 +63,7 @@ export class ChunkChannel {
   #expecting: ChunkResponse | undefined
   #closed = false
 
-  private constructor (peer: PeerId, stream: Stream, manifest: Manifest, handlers: ChunkChannelHandlers) {
+  private constructor (peer: PeerId, stream: ChunkStream, manifest: Manifest, handlers: ChunkChannelHandlers) {
     this.peer = peer
     this.#stream = stream
     this.#manifest = manifest
@@ -75,6 +76,15 @@ export class ChunkChannel {
   static async open (libp2p: Libp2p, peer: PeerId, fileId: string, manifest: Manifest, handlers: ChunkChannelHandlers, options: { signal?: AbortSignal } = {}): Promise<ChunkChannel> {
     const signal = anySignal(options.signal, OUTBOUND_REQUEST_TIMEOUT_MS)
     const stream = await libp2p.dialProtocol(peer, CHUNKS_PROTOCOL, { signal })
+    return await ChunkChannel.over(peer, stream, fileId, manifest, handlers, { signal })
+  }
+
+  /**
+   * Opens a channel on a stream already connected to `peer`'s chunk server
+   * (the direct TLS path, src/net/direct/); the channel owns it from now on.
+   */
+  static async over (peer: PeerId, stream: ChunkStream, fileId: string, manifest: Manifest, handlers: ChunkChannelHandlers, options: { signal?: AbortSignal } = {}): Promise<ChunkChannel> {
+    const signal = anySignal(options.signal, OUTBOUND_REQUEST_TIMEOUT_MS)
     const channel = new ChunkChannel(peer, stream, manifest, handlers)
     try {
       await sendFrames(stream, [ChunksOpen.encode({ fileId: fileIdToBytes(fileId) as Uint8Array<ArrayBuffer> })], { signal })

@@ -24,6 +24,7 @@ import { logger } from '../util/log.js'
 import type { PeerBudget, PeerBudgets } from './peer-budget.js'
 import type { FileProvider, ServedFile } from './served-file.js'
 import type { UploadGate } from './upload-gate.js'
+import type { ChunkStream } from './chunk-stream.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
 const log = logger('chunks')
@@ -63,7 +64,15 @@ export interface UploadServices {
 
 /** Serves one inbound chunks stream until either side ends it. */
 export async function handleChunksStream (stream: Stream, connection: Connection, provider: FileProvider, services: UploadServices): Promise<void> {
-  const peer = connection.remotePeer.toString()
+  await serveChunks(stream, connection.remotePeer.toString(), provider, services)
+}
+
+/**
+ * Serves the chunk protocol to `peer` on any ChunkStream (a libp2p stream, or
+ * the direct TLS path's socket) until either side ends it: the same slots,
+ * budget, backpressure and stall timeout whatever carries the bytes.
+ */
+export async function serveChunks (stream: ChunkStream, peer: string, provider: FileProvider, services: UploadServices): Promise<void> {
   const lease = services.budgets.lease(peer)
   const writer = new BoundedWriter(stream, {
     budget: lease.budget,
@@ -79,7 +88,7 @@ export async function handleChunksStream (stream: Stream, connection: Connection
 }
 
 class ChunkUploadSession {
-  readonly #stream: Stream
+  readonly #stream: ChunkStream
   readonly #peer: string
   readonly #provider: FileProvider
   readonly #gate: UploadGate
@@ -103,7 +112,7 @@ class ChunkUploadSession {
   #remoteDone = false
   #wake: (() => void) | undefined
 
-  constructor (stream: Stream, peer: string, provider: FileProvider, services: UploadServices, budget: PeerBudget, writer: BoundedWriter) {
+  constructor (stream: ChunkStream, peer: string, provider: FileProvider, services: UploadServices, budget: PeerBudget, writer: BoundedWriter) {
     this.#stream = stream
     this.#peer = peer
     this.#provider = provider

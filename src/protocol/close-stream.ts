@@ -1,5 +1,6 @@
 import { logger } from '../util/log.js'
-import type { AbortOptions, Stream } from '@libp2p/interface'
+import type { AbortOptions } from '@libp2p/interface'
+import type { ChunkStream } from './chunk-stream.js'
 
 const log = logger('protocol')
 
@@ -8,7 +9,7 @@ const log = logger('protocol')
  * other side may have reset it or gone, and there is nothing left to do but
  * say so in the log (`DEBUG=shoal:protocol`).
  */
-export async function closeStream (stream: Stream, options?: AbortOptions): Promise<void> {
+export async function closeStream (stream: ChunkStream, options?: AbortOptions): Promise<void> {
   try {
     await stream.close(options)
   } catch (err) {

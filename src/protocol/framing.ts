@@ -11,19 +11,20 @@
 import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { ShoalError } from '../errors.js'
-import type { Stream, AbortOptions } from '@libp2p/interface'
+import type { AbortOptions } from '@libp2p/interface'
+import type { ChunkStream } from './chunk-stream.js'
 
 /** Called once per complete frame; returning normally means "keep reading". */
 export type FrameHandler = (frame: Uint8ArrayList) => void
 
 /** Decodes frames from a stream and hands each to `onFrame`; owns the stream's `message` listener. */
 export class FrameReader {
-  readonly #stream: Stream
+  readonly #stream: ChunkStream
   readonly #decoder: FrameDecoder
   readonly #onFrame: FrameHandler
   readonly #onMessage: (evt: { data: Uint8Array | Uint8ArrayList }) => void
 
-  constructor (stream: Stream, maxFrameBytes: number, onFrame: FrameHandler) {
+  constructor (stream: ChunkStream, maxFrameBytes: number, onFrame: FrameHandler) {
     this.#stream = stream
     this.#onFrame = onFrame
     this.#decoder = new FrameDecoder(maxFrameBytes)
@@ -121,7 +122,7 @@ export function encodeFrames (payloads: ReadonlyArray<Uint8Array | Uint8ArrayLis
  * while the stream needs a drain. For small or occasional messages; a
  * stream that carries bulk data goes through a BoundedWriter instead.
  */
-export async function sendFrames (stream: Stream, payloads: ReadonlyArray<Uint8Array | Uint8ArrayList>, options?: AbortOptions): Promise<void> {
+export async function sendFrames (stream: ChunkStream, payloads: ReadonlyArray<Uint8Array | Uint8ArrayList>, options?: AbortOptions): Promise<void> {
   if (!stream.send(encodeFrames(payloads))) await waitForDrain(stream, options)
 }
 
@@ -130,7 +131,7 @@ export async function sendFrames (stream: Stream, payloads: ReadonlyArray<Uint8A
  * abort. Not `stream.onDrain()`: in @libp2p/utils 7 its promise is created
  * once and never renewed, so after the first drain it resolves at once.
  */
-export async function waitForDrain (stream: Stream, options?: AbortOptions): Promise<void> {
+export async function waitForDrain (stream: ChunkStream, options?: AbortOptions): Promise<void> {
   while (stream.writableNeedsDrain) {
     options?.signal?.throwIfAborted()
     if (stream.status !== 'open') throw new ShoalError('ERR_ABORTED', 'the stream closed while waiting to drain')

@@ -18,12 +18,14 @@ export interface ServeInit {
   provider: FileProvider
   swarm?: SwarmView
   uploads: UploadServices
+  /** Per-peer stream caps; pass the one the direct TLS server uses, so its sockets count as chunks streams. */
+  streams?: PeerStreamLimits
 }
 
 /** Registers the manifest, have and chunks handlers on `libp2p`. */
 export async function serveShoalProtocols (libp2p: Libp2p, init: ServeInit): Promise<void> {
   const opts = { maxInboundStreams: MAX_INBOUND_STREAMS, maxOutboundStreams: MAX_INBOUND_STREAMS }
-  const streams = new PeerStreamLimits(MAX_INBOUND_STREAMS_PER_PEER)
+  const streams = init.streams ?? new PeerStreamLimits(MAX_INBOUND_STREAMS_PER_PEER)
   const { provider, swarm, uploads } = init
   await libp2p.handle(MANIFEST_PROTOCOL, streams.guard(MANIFEST_PROTOCOL, async (stream) => { await handleManifestStream(stream, provider) }), opts)
   await libp2p.handle(HAVE_PROTOCOL, streams.guard(HAVE_PROTOCOL, async (stream, conn) => { await handleHaveStream(stream, conn, provider, swarm) }), opts)

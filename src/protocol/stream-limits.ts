@@ -27,27 +27,40 @@ export class PeerStreamLimits {
     return this.#open.get(protocol)?.get(peer) ?? 0
   }
 
+  /**
+   * Counts one more open stream of `protocol` from `peer`, if under the cap:
+   * resolves to the function that uncounts it (idempotent), or undefined when
+   * the peer has the cap open already. For carriers other than libp2p streams
+   * (the direct TLS path counts its sockets as chunks streams).
+   */
+  tryOpen (protocol: string, peer: string): (() => void) | undefined {
+    let counts = this.#open.get(protocol)
+    if (counts == null) this.#open.set(protocol, counts = new Map())
+    const byPeer = counts
+    const n = byPeer.get(peer) ?? 0
+    if (n >= this.#maxPerPeer) {
+      log('%s: refused a stream from %s, %d open', protocol, peer, n)
+      return undefined
+    }
+    byPeer.set(peer, n + 1)
+    let counted = true
+    return () => {
+      if (!counted) return
+      counted = false
+      const left = (byPeer.get(peer) ?? 1) - 1
+      if (left <= 0) byPeer.delete(peer)
+      else byPeer.set(peer, left)
+    }
+  }
+
   /** Wraps `handler` so that each peer has at most the cap of its streams open at once. */
   guard (protocol: string, handler: StreamHandler): StreamHandler {
-    let byPeer = this.#open.get(protocol)
-    if (byPeer == null) this.#open.set(protocol, byPeer = new Map())
-    const counts = byPeer
     return async (stream: Stream, connection: Connection) => {
       const peer = connection.remotePeer.toString()
-      const n = counts.get(peer) ?? 0
-      if (n >= this.#maxPerPeer) {
-        log('%s: refused a stream from %s, %d open', protocol, peer, n)
+      const uncount = this.tryOpen(protocol, peer)
+      if (uncount == null) {
         stream.abort(new ShoalError('ERR_TOO_MANY_STREAMS', `more than ${this.#maxPerPeer} ${protocol} streams from one peer`, { peer, protocol }))
         return
-      }
-      counts.set(peer, n + 1)
-      let counted = true
-      const uncount = (): void => {
-        if (!counted) return
-        counted = false
-        const left = (counts.get(peer) ?? 1) - 1
-        if (left <= 0) counts.delete(peer)
-        else counts.set(peer, left)
       }
       // The stream counts until it is closed, whatever its handler returned earlier
       // (the have handler returns while its subscription stays open).

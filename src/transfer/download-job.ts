@@ -18,7 +18,7 @@ import type { BufferPool } from './buffer-pool.js'
 import { chunkBudget } from './chunk-budget.js'
 import type { ChunkRefusal } from '../protocol/chunk-channel.js'
 import { JobStorage } from './job-storage.js'
-import { SourcePool, type SwarmMembership } from './source-pool.js'
+import { SourcePool, type DirectDialer, type SwarmMembership } from './source-pool.js'
 import type { JobSnapshot } from './job-snapshot.js'
 import { ShoalError, toShoalError } from '../errors.js'
 import { Scheduler } from './scheduler.js'
@@ -72,6 +72,8 @@ export interface DownloadJobInit {
   rates: DownloadLimiter
   /** Chunk buffers, recycled (shared by the node's jobs). */
   buffers: BufferPool
+  /** The node's direct TLS path, if it runs one; chunks move over libp2p otherwise. */
+  direct?: DirectDialer
   options: DownloadJobOptions
   now?: () => number
 }

@@ -8,7 +8,8 @@
  */
 import { Bitfield } from '../content/bitfield.js'
 import { manifestChunkCount, type Manifest } from '../content/manifest.js'
-import { ChunkChannel, type ChunkRefusal } from '../protocol/chunk-channel.js'
+import { ChunkChannel, type ChunkChannelHandlers, type ChunkRefusal } from '../protocol/chunk-channel.js'
+import type { ChunkStream } from '../protocol/chunk-stream.js'
 import { subscribeHave, type HaveSubscription } from '../protocol/have.js'
 import type { PeerHint } from '../protocol/peer-exchange.js'
 import { LOCAL_SOURCE, openLocalSource, type LocalSource } from './local-source.js'
@@ -26,6 +27,23 @@ const log = logger('download-job')
  * dozen, more peers add connections and have-traffic, not speed.
  */
 export const MAX_SOURCES = 50
+
+/**
+ * Files at least this big try the direct TLS path to each source. Below it
+ * the attempt (a ticket round trip, a TCP and TLS handshake) would cost more
+ * than the bytes it speeds up.
+ */
+export const DIRECT_MIN_FILE_BYTES = 4 * 1024 * 1024
+
+/**
+ * Opens direct chunk streams (src/net/direct/: a node:tls socket between the
+ * two nodes, both authenticated by peer ID, opened with a one-time ticket).
+ * Declared here so transfer/ does not depend on net/; `DirectPath` satisfies it.
+ */
+export interface DirectDialer {
+  /** A direct chunk stream to `peer`, or undefined (no path: use libp2p); never throws. */
+  dial: (peer: PeerId, options: { signal?: AbortSignal }) => Promise<ChunkStream | undefined>
+}
 
 /**
  * What a source is doing for the job now: `active` sent data within the last
@@ -83,6 +101,8 @@ export interface SourcePoolInit {
   buffers: BufferPool
   scheduler: Scheduler
   now: () => number
+  /** The direct TLS path, when the node runs it. */
+  direct?: DirectDialer
   /** Ends every subscription: aborted when the job ends. */
   signal: AbortSignal
   hooks: SourcePoolHooks
@@ -99,10 +119,12 @@ export class SourcePool {
   readonly #init: SourcePoolInit
   readonly #sources = new Map<string, Source>()
   /** Peers being subscribed to now, so two hints of one peer open one subscription. */
-  readonly #joining = new Set<string>()
+  readonly #joining = new Map<string, Promise<void>>()
   /** Every source the job subscribed to, with its peer ID (none for the local copy). */
   readonly #everSeen = new Map<string, PeerId | undefined>()
   readonly #contributed = new Map<string, number>()
+  /** Sources whose direct channel broke: they stay on libp2p for this job. */
+  readonly #directBroke = new Set<string>()
 
   constructor (init: SourcePoolInit) {
     this.#init = init
@@ -126,12 +148,9 @@ export class SourcePool {
     const key = peer.toString()
     if (this.#sources.has(key) || this.#joining.has(key) || this.#banned(key)) return
     if (this.#sources.size + this.#joining.size >= MAX_SOURCES) return
-    this.#joining.add(key)
-    try {
-      await this.#subscribe(peer)
-    } finally {
-      this.#joining.delete(key)
-    }
+    const joined = this.#subscribe(peer).finally(() => { this.#joining.delete(key) })
+    this.#joining.set(key, joined)
+    await joined
   }
 
   /** A complete copy on this node's disk is a source like a peer, named LOCAL_SOURCE. */
@@ -156,64 +175,61 @@ export class SourcePool {
     hooks.onReady(LOCAL_SOURCE)
   }
 
-  /**
-   * Subscribes to `peer`'s bitfield and opens its chunk channel at once (two
-   * streams on one connection, not one round trip after the other); its RTT
-   * is measured alongside, not waited for: an unmeasured peer's window does
-   * not use it.
-   */
   async #subscribe (peer: PeerId): Promise<void> {
     const key = peer.toString()
     const { libp2p, manifest, fileId, scheduler, hooks, signal } = this.#init
-    let source: Source | undefined
-    const opening = ChunkChannel.open(libp2p, peer, fileId, manifest, {
+    const have = await subscribeHave(libp2p, peer, fileId, manifestChunkCount(manifest), {
+      onUpdate: (index) => {
+        scheduler.peerHas(key, index)
+        hooks.pump(key)
+      },
+      onPeers: (hints) => { this.#onPeers(hints) },
+      onClose: () => { this.drop(key) }
+    }, { signal })
+    if (have == null || signal.aborted) { have?.close(); return }
+    const source: Source = { channel: undefined, have, leave: this.#init.swarm.join(fileId, peer) }
+    this.#sources.set(key, source)
+    this.#everSeen.set(key, peer)
+    scheduler.addPeer(key, have.bitfield, this.#init.now())
+    // The direct attempt (bounded: one connect) runs alongside the RTT probe.
+    const [rtt, direct] = await Promise.all([
+      libp2p.services.ping.ping(peer, { signal }).catch(() => undefined), // no answer: the scheduler measures RTT itself
+      this.#dialDirect(key, peer)
+    ])
+    if (typeof rtt === 'number') scheduler.onRtt(key, rtt)
+    const handlers: ChunkChannelHandlers = {
       allocate: (length) => this.#init.buffers.acquire(length),
       onChunk: (index, data, digest) => { hooks.onChunk(key, index, data, digest) },
       onProgress: (index, received, blockBytes) => { hooks.onBlock(key, index, received, blockBytes) },
       onRefused: (index, reason) => { hooks.onRefused(key, index, reason) },
-      onClose: () => { if (source != null) this.drop(key) }
-    }, { signal })
-    // Settled here whatever happens below; the outcome is read after the bitfield.
-    const channel = opening.then(c => ({ c }), (err: unknown) => ({ err }))
-    let have: HaveSubscription | undefined
-    try {
-      have = await subscribeHave(libp2p, peer, fileId, manifestChunkCount(manifest), {
-        onUpdate: (index) => {
-          scheduler.peerHas(key, index)
-          hooks.pump(key)
-        },
-        onPeers: (hints) => { this.#onPeers(hints) },
-        onClose: () => { this.drop(key) }
-      }, { signal })
-    } finally {
-      if (have == null || signal.aborted) {
-        have?.close()
-        const opened = await channel
-        if ('c' in opened) opened.c.close()
+      onClose: () => {
+        // A direct channel that ends while we still use it (the socket was
+        // cut, the path broke): the source comes back at once over libp2p,
+        // its requests handed to the scheduler again meanwhile.
+        const broke = direct != null && this.#sources.get(key) === source && !signal.aborted
+        this.drop(key)
+        if (!broke) return
+        this.#directBroke.add(key)
+        log('direct channel to %s ended; going on over libp2p', key)
+        // After the subscription that opened it has settled (it may be the one failing now).
+        const settled = this.#joining.get(key)?.then(() => {}, () => {}) ?? Promise.resolve()
+        settled
+          .then(async () => { await this.add(peer) })
+          .catch((err: unknown) => { log('%s not re-added over libp2p: %s', key, err) })
       }
     }
-    if (have == null || signal.aborted) return
-    source = { channel: undefined, have, leave: this.#init.swarm.join(fileId, peer) }
-    this.#sources.set(key, source)
-    this.#everSeen.set(key, peer)
-    scheduler.addPeer(key, have.bitfield, this.#init.now())
-    libp2p.services.ping.ping(peer, { signal }).then((rtt) => { scheduler.onRtt(key, rtt) }, () => {}) // no answer: the scheduler measures RTT itself
-    const opened = await channel
-    if ('err' in opened) {
-      this.drop(key)
-      throw opened.err
-    }
-    if (this.#sources.get(key) !== source) {
-      // Dropped while the channel opened (the have stream closed, the job ended).
-      opened.c.close()
-      return
-    }
-    if (opened.c.closed) {
-      this.drop(key)
-      return
-    }
-    source.channel = opened.c
+    const opened = direct != null
+      ? ChunkChannel.over(peer, direct, fileId, manifest, handlers, { signal })
+      : ChunkChannel.open(libp2p, peer, fileId, manifest, handlers, { signal })
+    source.channel = await opened.catch((err) => { this.drop(key); throw err })
     hooks.onReady(key)
+  }
+
+  /** A direct stream to `peer` if this job should try one and it can be had. */
+  async #dialDirect (key: string, peer: PeerId): Promise<ChunkStream | undefined> {
+    const { direct, manifest, signal } = this.#init
+    if (direct == null || manifest.size < DIRECT_MIN_FILE_BYTES || this.#directBroke.has(key)) return undefined
+    return await direct.dial(peer, { signal })
   }
 
   /** Peers a source says also exchange this file: subscribe to them too, up to MAX_SOURCES. */
