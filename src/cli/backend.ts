@@ -70,11 +70,14 @@ export async function connectToRunningNode (dataDir: string, defaults: { downloa
   if (info == null) return undefined
   const token = (await readFile(info.tokenFile, 'utf8')).trim()
   const api = new ApiClient(info.api, token)
+  // `ls` wants the files and the storage, one answer of the node's: asked once per command.
+  let files: Promise<{ files: FileListing[], storage: StorageUsage }> | undefined
+  const catalogue = async (): Promise<{ files: FileListing[], storage: StorageUsage }> => await (files ??= api.request('GET', '/api/files'))
   return {
     ownNode: false,
     share: async (path, o = {}) => await api.request<ShareResult>('POST', '/api/files', { path, distribute: o.distribute, replicas: o.replicas, strategy: o.strategy }, { signal: o.signal }),
-    list: async () => (await api.request<{ files: FileListing[] }>('GET', '/api/files')).files,
-    storage: async () => (await api.request<{ storage: StorageUsage }>('GET', '/api/files')).storage,
+    list: async () => (await catalogue()).files,
+    storage: async () => (await catalogue()).storage,
     remove: async (id, o = {}) => (await api.request<{ released?: ReleaseSummary }>('DELETE', `/api/files/${encodeURIComponent(id)}${o.everywhere === true ? '?everywhere=true' : ''}`)).released,
     distribution: async (id) => await api.request<DistributionView>('GET', `/api/files/${encodeURIComponent(id)}/distribution`),
     verify: async (id) => (await api.request<{ copies: VerifyReport[] }>('POST', `/api/files/${encodeURIComponent(id)}/verify`)).copies,
