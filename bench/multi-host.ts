@@ -9,7 +9,8 @@
  * - three seeders at 10/30/60 Mbit/s: aggregate ÷ the 100 Mbit/s sum (≥ 85 %),
  *   each seeder's byte share vs bandwidth share (±10 points);
  * - one seeder and eight downloaders at 20 Mbit/s: the time for all eight ÷
- *   the time for one downloader alone (≤ 1.6×);
+ *   the time for one downloader alone, with 48 MiB (≤ 1.3×) and 24 MiB
+ *   (≤ 1.4×: a fixed lag weighs more on the smaller file);
  * - a seeder killed and one frozen: time after the faults vs what the
  *   survivor needs plus one stall deadline; a corrupt seeder: banned;
  * - all seeders gone at 50 %: stalled, then resumed after a seeder returns,
@@ -29,13 +30,19 @@ import {
 } from '../test/helpers/swarm-scenarios.js'
 import { median } from './lib/stats.js'
 
+/** The swarm-of-eight file sizes: a fixed lag shows as the gap between their ratios. */
+export const SWARM_BYTES = 48 * 1024 * 1024
+export const SWARM_SMALL_BYTES = 24 * 1024 * 1024
+
 /** What the multi-host section measured. */
 export interface MultiHostResult {
   runs: number
   /** The run with the median aggregate. */
   threeSeeders: ThreeSeedersFigures
-  /** The run with the median ratio. */
+  /** The run with the median ratio, 48 MiB. */
   swarm: SwarmFigures
+  /** Likewise with 24 MiB. */
+  swarmSmall: SwarmFigures
   killedFrozen: KilledFrozenFigures
   corrupt: CorruptSeederFigures
   allGone: AllGoneFigures
@@ -67,12 +74,14 @@ export async function runMultiHostBench (opts: { runs: number, log: (line: strin
   const { runs, log } = opts
   await assertNetnsAvailable()
   const three = await medianRun<ThreeSeedersFigures>(runs, r => r.ratio, async dir => await threeSeeders(dir), log, 'three seeders')
-  const swarm = await medianRun<SwarmFigures>(runs, r => r.ratio, async dir => await swarmOfEight(dir), log, 'one seeder, eight downloaders')
+  const swarm = await medianRun<SwarmFigures>(runs, r => r.ratio, async dir => await swarmOfEight(dir, SWARM_BYTES), log, 'one seeder, eight downloaders, 48 MiB')
+  const swarmSmall = await medianRun<SwarmFigures>(runs, r => r.ratio, async dir => await swarmOfEight(dir, SWARM_SMALL_BYTES), log, 'one seeder, eight downloaders, 24 MiB')
   log('multi-host: faults…')
   return {
     runs,
     threeSeeders: three,
     swarm,
+    swarmSmall,
     killedFrozen: await inTempDir(killedAndFrozen),
     corrupt: await inTempDir(corruptSeeder),
     allGone: await inTempDir(allSeedersGone),

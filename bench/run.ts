@@ -7,7 +7,9 @@
  * `lib/import.ts`), memory (downloader peak RSS at the bench size, from the
  * transfer runs, and at 4 GiB, one run), the scheduler simulation
  * (`scheduler-sim.ts`), the multi-host swarm scenarios (`multi-host.ts`;
- * needs root), the churn soak (`churn.ts`: 10 minutes of kill -9 and
+ * needs root), small-command latency (`latency.ts`: `shoal get` of 4 KiB
+ * with a node of its own, `ls`/`status`/`share` through a running node vs
+ * none, and 1 MiB through a running node on three LAN hosts, which needs root), the churn soak (`churn.ts`: 10 minutes of kill -9 and
  * restarts on eight namespace hosts; needs root), the tracker (`tracker.ts`)
  * and DHT lookups in swarms of 25, 50 and 100 nodes (`dht.ts`). Files live in a fresh directory under
  * `os.tmpdir()` (on disk, not tmpfs), removed at the end.
@@ -17,7 +19,7 @@
  *   --runs N      BENCH_RUNS    rounds per figure, medians reported (default 3)
  *   --quick       BENCH_QUICK=1 256 MiB, 3 runs, no 4 GiB download, 2 minutes of churn, DHT of 25 and 50 nodes
  *   --cold        BENCH_CACHE=cold  drop the page cache before every run instead of warming the source
- *   --only LIST   BENCH_ONLY    comma-separated sections: transfer,import,memory,scheduler,placement,hosts,churn,tracker,dht
+ *   --only LIST   BENCH_ONLY    comma-separated sections: transfer,import,memory,scheduler,placement,hosts,latency,churn,tracker,dht
  *
  * Prints the table and the machine, writes `bench/results/<date>.json`,
  * `latest.json` and `latest.md` (the table for the README). Exits 0 when
@@ -44,7 +46,7 @@ import { makeSelfSignedCert } from './tls-baseline.js'
 import { runTrackerBench } from './tracker.js'
 import { runLargeDownload, runTransferBench } from './transfer.js'
 
-const SECTIONS = ['transfer', 'import', 'memory', 'scheduler', 'placement', 'hosts', 'churn', 'tracker', 'dht'] as const
+const SECTIONS = ['transfer', 'import', 'memory', 'scheduler', 'placement', 'hosts', 'latency', 'churn', 'tracker', 'dht'] as const
 type Section = typeof SECTIONS[number]
 
 /** How this run was asked to measure. */
@@ -173,6 +175,11 @@ async function measure (o: BenchOptions, workDir: string, signal: AbortSignal): 
     log('multi-host scenarios (network namespaces, tc caps)…')
     const { runMultiHostBench } = await import('./multi-host.js')
     results.multiHost = await runMultiHostBench({ runs: o.quick ? 1 : o.runs, log })
+  })
+  await section('latency', async () => {
+    log('latency: small commands, spawn to exit…')
+    const { runLatencyBench, LATENCY_RUNS } = await import('./latency.js')
+    results.latency = await runLatencyBench({ workDir, runs: Math.max(o.runs, LATENCY_RUNS), hosts: true, log, signal })
   })
   await section('churn', async () => {
     log(`churn soak, ${(o.quick ? QUICK_CHURN_MS : CHURN_MS) / 60_000} minutes of kills (network namespaces, tc caps)…`)

@@ -3,22 +3,23 @@
  * API) or, when none runs, a node of the CLI's own — offline for catalogue
  * work, networked for `get`. Both expose the same operations, so each command
  * has one code path.
+ *
+ * Through a running node a command loads no more than it needs to talk
+ * HTTP: no config (YAML), no catalog (SQLite), no node, no libp2p — the node
+ * of our own (`own-node.ts`) is imported only when none runs, so `shoal ls`
+ * through a node costs no more than `shoal ls` without one.
  */
 import { readFile } from 'node:fs/promises'
 import { ApiClient } from './api-client.js'
 import { readNodeInfo } from '../node/node-info.js'
-import { loadConfig, type DeepPartial, type ShoalConfig } from '../config/index.js'
-import { ShoalNode, type FileListing, type GetOptions, type PeerView, type ShareOptions, type ShareResult, type StorageUsage } from '../node/node.js'
+import type { DeepPartial, ShoalConfig } from '../config/index.js'
+import type { FileListing, GetOptions, PeerView, ShareOptions, ShareResult, StorageUsage } from '../node/node.js'
 import type { DistributionView } from '../distribute/record.js'
-import { ShoalError } from '../errors.js'
 import type { JobSnapshot } from '../transfer/download-job.js'
 import type { VerifyReport } from '../node/verify.js'
 
-/** The operations commands use. */
-export interface Backend {
-  /** True when the backend is a node started by this command (it ends with the command). */
-  readonly ownNode: boolean
-  readonly config: ShoalConfig
+/** The operations commands use, on either kind of node. */
+export interface BackendOperations {
   share: (path: string, options?: ShareOptions) => Promise<ShareResult>
   list: () => Promise<FileListing[]>
   /** Pushed chunks held here against the quota. */
@@ -32,6 +33,12 @@ export interface Backend {
   downloads: () => Promise<JobSnapshot[]>
   cancel: (id: string) => Promise<void>
   peers: () => Promise<PeerView[]>
+  /**
+   * Calls `listener` whenever a download changes (state or progress), until
+   * the returned function is called: followers wake at once instead of
+   * polling on a timer.
+   */
+  watch: (listener: () => void) => Promise<() => void>
   /** The running node's events (`GET /api/events`) until `signal` aborts; absent on a node of the command's own. */
   follow?: (onEvent: (event: string, data: unknown) => void, signal: AbortSignal) => Promise<void>
   close: () => Promise<void>
@@ -39,6 +46,13 @@ export interface Backend {
 
 /** What `rm --everywhere` did: holders asked, holders that released, chunks they dropped. */
 export interface ReleaseSummary { holders: number, released: number, dropped: number }
+
+/**
+ * A backend: a node started by this command (`ownNode`, it ends with the
+ * command; its config is known) or the running node's API (its config is
+ * the node's own, not read here).
+ */
+export type Backend = BackendOperations & ({ readonly ownNode: true, readonly config: ShoalConfig } | { readonly ownNode: false })
 
 /** Options every command shares. */
 export interface GlobalOptions {
@@ -51,17 +65,19 @@ export interface GlobalOptions {
  * `downloadLimit` (bytes/s) is given to every download started through it
  * that names none: that download's own limit, on top of the node's.
  */
-export async function connectToRunningNode (dataDir: string, config: ShoalConfig, defaults: { downloadLimit?: number } = {}): Promise<Backend | undefined> {
+export async function connectToRunningNode (dataDir: string, defaults: { downloadLimit?: number } = {}): Promise<Backend | undefined> {
   const info = await readNodeInfo(dataDir)
   if (info == null) return undefined
   const token = (await readFile(info.tokenFile, 'utf8')).trim()
   const api = new ApiClient(info.api, token)
+  // `ls` wants the files and the storage, one answer of the node's: asked once per command.
+  let files: Promise<{ files: FileListing[], storage: StorageUsage }> | undefined
+  const catalogue = async (): Promise<{ files: FileListing[], storage: StorageUsage }> => await (files ??= api.request('GET', '/api/files'))
   return {
     ownNode: false,
-    config,
     share: async (path, o = {}) => await api.request<ShareResult>('POST', '/api/files', { path, distribute: o.distribute, replicas: o.replicas, strategy: o.strategy }, { signal: o.signal }),
-    list: async () => (await api.request<{ files: FileListing[] }>('GET', '/api/files')).files,
-    storage: async () => (await api.request<{ storage: StorageUsage }>('GET', '/api/files')).storage,
+    list: async () => (await catalogue()).files,
+    storage: async () => (await catalogue()).storage,
     remove: async (id, o = {}) => (await api.request<{ released?: ReleaseSummary }>('DELETE', `/api/files/${encodeURIComponent(id)}${o.everywhere === true ? '?everywhere=true' : ''}`)).released,
     distribution: async (id) => await api.request<DistributionView>('GET', `/api/files/${encodeURIComponent(id)}/distribution`),
     verify: async (id) => (await api.request<{ copies: VerifyReport[] }>('POST', `/api/files/${encodeURIComponent(id)}/verify`)).copies,
@@ -72,55 +88,31 @@ export async function connectToRunningNode (dataDir: string, config: ShoalConfig
     downloads: async () => (await api.request<{ downloads: JobSnapshot[] }>('GET', '/api/downloads')).downloads,
     cancel: async (id) => { await api.request('DELETE', `/api/downloads/${encodeURIComponent(id)}`) },
     peers: async () => (await api.request<{ peers: PeerView[] }>('GET', '/api/peers')).peers,
-    follow: async (onEvent, signal) => { await followEvents(info.api, token, onEvent, signal) },
+    watch: async (listener) => {
+      const stream = await api.events((event) => { if (event.startsWith('download:')) listener() })
+      return () => { stream.close() }
+    },
+    follow: async (onEvent, signal) => {
+      if (signal.aborted) return
+      const stream = await api.events((event, data) => {
+        let parsed: unknown
+        try {
+          parsed = JSON.parse(data)
+        } catch {
+          return // not an event of ours (the node's own events are JSON): nothing to hand on
+        }
+        onEvent(event, parsed)
+      })
+      signal.addEventListener('abort', () => { stream.close() }, { once: true })
+      await stream.ended
+    },
     close: async () => {}
-  }
-}
-
-/** Reads the API's Server-Sent Events, handing each (event, JSON data) to `onEvent`, until `signal` aborts or the stream ends. */
-async function followEvents (api: string, token: string, onEvent: (event: string, data: unknown) => void, signal: AbortSignal): Promise<void> {
-  const res = await fetch(`${api.replace(/\/$/, '')}/api/events`, { headers: { authorization: `Bearer ${token}` }, signal })
-  if (!res.ok || res.body == null) return
-  const decoder = new TextDecoder()
-  let buffered = ''
-  for await (const bytes of res.body) {
-    buffered += decoder.decode(bytes as Uint8Array, { stream: true })
-    let end
-    while ((end = buffered.indexOf('\n\n')) >= 0) {
-      const message = buffered.slice(0, end)
-      buffered = buffered.slice(end + 2)
-      const event = /^event: (.*)$/m.exec(message)?.[1]
-      const data = /^data: (.*)$/m.exec(message)?.[1]
-      if (event !== undefined && data !== undefined) onEvent(event, JSON.parse(data))
-    }
-  }
-}
-
-/** A backend on a node of the command's own; `networked` starts libp2p too. */
-export async function startOwnNode (dataDir: string, config: ShoalConfig, networked: boolean): Promise<Backend> {
-  const node = new ShoalNode({ dataDir, config })
-  await node.start({ offline: !networked, resume: false })
-  const running = (id: string): never => { throw new ShoalError('ERR_NODE_NOT_RUNNING', `no node runs in ${dataDir}, so no download ${id} is running; start one with \`shoal start\``) }
-  return {
-    ownNode: true,
-    config,
-    share: async (path, o) => await node.share(path, o),
-    list: async () => node.list(),
-    storage: async () => node.storageUsage(),
-    remove: async (id, o) => await node.remove(id, o),
-    distribution: async (id) => node.distributionView(id),
-    verify: async (id) => await node.verify(id),
-    startDownload: async (target, o) => (await node.startDownload(target, o)).job.snapshot(),
-    download: async (id) => node.download(id) ?? running(id),
-    downloads: async () => node.downloads(),
-    cancel: async (id) => { if (node.job(id) == null) running(id); node.cancel(id) },
-    peers: async () => networked ? await node.peers() : running('(peers)'),
-    close: async () => { await node.stop() }
   }
 }
 
 /** Loads the config of `dataDir` with flag overrides. */
 export async function configFor (dataDir: string, overrides: DeepPartial<ShoalConfig> = {}): Promise<ShoalConfig> {
+  const { loadConfig } = await import('../config/index.js')
   return await loadConfig({ dataDir, overrides })
 }
 
@@ -132,9 +124,14 @@ export async function configFor (dataDir: string, overrides: DeepPartial<ShoalCo
  * one-line warning on stderr says so and why (`warn` replaces it in tests).
  */
 export async function openBackend (opts: GlobalOptions, need: { networked: boolean }, overrides: DeepPartial<ShoalConfig> = {}, warn = warnOnStderr): Promise<Backend> {
-  const config = await configFor(opts.dataDir, overrides)
-  const running = await connectToRunningNode(opts.dataDir, config, { downloadLimit: overrides.transfer?.downloadRateLimit })
-  if (running == null) return await startOwnNode(opts.dataDir, config, need.networked)
+  const running = await connectToRunningNode(opts.dataDir, { downloadLimit: overrides.transfer?.downloadRateLimit })
+  if (running == null) {
+    const config = await configFor(opts.dataDir, overrides)
+    const { startOwnNode } = await import('./own-node.js')
+    return await startOwnNode(opts.dataDir, config, need.networked)
+  }
+  // Flags are still checked (a bad value is an error, node or not); the config itself is the node's.
+  if (hasValues(overrides)) await configFor(opts.dataDir, overrides)
   const ignored = startOnlyFlags(overrides)
   if (ignored.length > 0) {
     warn(`${ignored.join(', ')} ignored: a node already runs in ${opts.dataDir} and keeps the settings it started with ` +
@@ -168,6 +165,10 @@ export function startOnlyFlags (overrides: DeepPartial<ShoalConfig>): string[] {
     }
   }
   return out
+}
+
+function hasValues (overrides: DeepPartial<ShoalConfig>): boolean {
+  return Object.values(overrides).some(section => Object.values(section ?? {}).some(v => v !== undefined))
 }
 
 function warnOnStderr (message: string): void {

@@ -5,7 +5,6 @@
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseDocument } from 'yaml'
 import { ShoalError } from '../errors.js'
 import { entriesFromEnv } from './env.js'
 import type { DeepPartial, ShoalConfig } from './schema.js'
@@ -47,6 +46,10 @@ export async function readConfigFile (path: string, options: { optional: boolean
     const why = code === 'ENOENT' ? 'the file does not exist' : (err as Error).message
     return configError(`cannot read config file ${path}: ${why}`, '', path)
   }
+  // Loaded only when there is a file to parse: most data dirs have none, and
+  // the parser is a quarter of a megabyte of code every command would compile.
+  // yaml is CommonJS: imported lazily (in the CLI's bundle too) its functions are on the default export.
+  const { parseDocument } = (await import('yaml')).default
   // Warnings (e.g. unknown tags) are errors too: a config is either understood or refused.
   const doc = parseDocument(text, { prettyErrors: true })
   const problem = doc.errors[0] ?? doc.warnings[0]

@@ -14,9 +14,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import { ping, type Ping } from '@libp2p/ping'
-import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
-import { mdns } from '@libp2p/mdns'
-import { bootstrap } from '@libp2p/bootstrap'
+import type { KadDHT } from '@libp2p/kad-dht'
 import { loadSwarmKey } from './swarm-key.js'
 import { confirmedPreSharedKey } from './psk-protector.js'
 import { InboundIpCap } from './inbound-ip-cap.js'
@@ -102,6 +100,7 @@ export async function createShoalLibp2p (init: Libp2pInit): Promise<Libp2p<Shoal
   if (init.dhtProtocol != null) {
     // The default mapper drops private and loopback addresses: right for the
     // public IPFS DHT, wrong for a LAN or a test swarm on one machine.
+    const { kadDHT, passthroughMapper } = await import('@libp2p/kad-dht')
     services.dht = kadDHT({ protocol: init.dhtProtocol, clientMode: false, peerInfoMapper: passthroughMapper })
   }
   const key = init.swarmKeyFile == null ? undefined : await loadSwarmKey(init.swarmKeyFile)
@@ -109,8 +108,14 @@ export async function createShoalLibp2p (init: Libp2pInit): Promise<Libp2p<Shoal
     log.error(key.warning)
     process.emitWarning(key.warning, { code: 'SHOAL_SWARM_KEY_READABLE' })
   }
-  if (init.mdns) services.mdns = mdns({ serviceTag: mdnsServiceTag(key?.psk) })
-  if (init.bootstrap.length > 0) services.bootstrap = bootstrap({ list: [...init.bootstrap] })
+  if (init.mdns) {
+    const { mdns } = await import('@libp2p/mdns')
+    services.mdns = mdns({ serviceTag: mdnsServiceTag(key?.psk) })
+  }
+  if (init.bootstrap.length > 0) {
+    const { bootstrap } = await import('@libp2p/bootstrap')
+    services.bootstrap = bootstrap({ list: [...init.bootstrap] })
+  }
   return await createLibp2p({
     privateKey: init.privateKey,
     datastore: init.datastore,

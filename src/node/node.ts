@@ -225,16 +225,21 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     }
   }
 
-  /** Stops everything; running downloads keep their verified chunks and resume on next start. */
-  async stop (): Promise<void> {
+  /**
+   * Stops everything; running downloads keep their verified chunks and resume
+   * on next start. `exiting`: the process ends right after (a command's own
+   * node), so connections are cut rather than closed stream by stream with
+   * the peer — a goodbye nobody waits for, which cost a `shoal get` tens of ms.
+   */
+  async stop (options: { exiting?: boolean } = {}): Promise<void> {
     // A start still running finishes (or rolls back) before it is undone.
     await this.#starting?.catch(() => {}) // its error went to its own caller
     this.#starting = undefined
-    await this.#teardown()
+    await this.#teardown(options.exiting === true)
   }
 
   /** Stops whatever has started, in reverse order of start. */
-  async #teardown (): Promise<void> {
+  async #teardown (exiting = false): Promise<void> {
     await this.#downloads.pauseAll()
     this.#lifetime.abort()
     this.#repair?.stop()
@@ -244,6 +249,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     this.#announcer = undefined
     await this.#direct?.stop()
     this.#direct = undefined
+    if (exiting) for (const conn of this.#libp2p?.getConnections() ?? []) conn.abort(new ShoalError('ERR_ABORTED', 'the process is exiting'))
     await this.#libp2p?.stop()
     await this.#peerStore?.close()
     this.#peerStore = undefined

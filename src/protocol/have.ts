@@ -47,13 +47,14 @@ export async function handleHaveStream (stream: Stream, conn: Connection, provid
     const hints = new HintQueue(conn)
     let added: number[] = []
     let stalledSince = 0
+    let lastSent = 0
     const flush = (): void => {
       timer = undefined
       if (stream.writeBufferLength > 0 || stream.writableNeedsDrain) {
         // The subscriber is not reading: updates wait here (merged into the next
         // batch) rather than pile up in the stream, until the stall timeout.
         stalledSince ||= Date.now()
-        if (Date.now() - stalledSince < HAVE_STALL_TIMEOUT_MS) { later(); return }
+        if (Date.now() - stalledSince < HAVE_STALL_TIMEOUT_MS) { timer = setTimeout(flush, HAVE_UPDATE_BATCH_MS).unref(); return }
         stop()
         stream.abort(new ShoalError('ERR_TIMEOUT', `have updates unread for ${HAVE_STALL_TIMEOUT_MS} ms`))
         return
@@ -63,9 +64,12 @@ export async function handleHaveStream (stream: Stream, conn: Connection, provid
       if (added.length === 0 && peers.length === 0) return
       const message = { status: Have.Status.OK, chunkCount: 0, bitfield: new Uint8Array(0), added, peers }
       added = []
+      lastSent = Date.now()
       sendFrames(stream, [Have.encode(message)]).catch(() => { stop() })
     }
-    const later = (): void => { timer ??= setTimeout(flush, HAVE_UPDATE_BATCH_MS).unref() }
+    // At most one update per batch window, but the first of a quiet spell
+    // goes at once: in a swarm every hop of a chunk waited out the window.
+    const later = (): void => { timer ??= setTimeout(flush, Math.max(0, lastSent + HAVE_UPDATE_BATCH_MS - Date.now())).unref() }
     // Subscribe before snapshotting, so no chunk (or peer) falls between the two.
     cleanups.push(file.onHave((index) => { added.push(index); later() }))
     if (swarm != null) {

@@ -206,10 +206,15 @@ export class DownloadJob extends EventEmitter<DownloadJobEvents> {
     void (async () => {
       try {
         await this.#sources.addLocal().catch((err: unknown) => { log.error('opening a local copy of %s failed: %O', this.fileId, err) })
+        // Every source found is subscribed to at once, not one after the
+        // other: a small download's first chunks race on all of them (the
+        // scheduler's opening), and none waits on a slow source found first.
+        const adding: Array<Promise<void>> = []
         for await (const peer of this.#init.finder.findSources(this.fileId, { signal: this.#abort.signal })) {
           if (this.#abort.signal.aborted) break
-          await this.#sources.add(peer).catch((err: unknown) => { log('source %s of %s not added: %s', peer, this.fileId, err) })
+          adding.push(this.#sources.add(peer).catch((err: unknown) => { log('source %s of %s not added: %s', peer, this.fileId, err) }))
         }
+        await Promise.all(adding)
       } catch (err) {
         // Discovery failing is not fatal: the next resume check tries again.
         log('looking for sources of %s failed: %s', this.fileId, err)

@@ -23,14 +23,11 @@ import { progressDisplay, type ProgressDisplay } from '../progress.js'
 import { paletteFor } from '../colour.js'
 import { getReport, type GetOutcome } from '../get-report.js'
 import { prepareOutput, removeCreated } from '../get-output-dir.js'
-import { parseTarget } from '../../content/link.js'
-import { ShoalError, ERROR_CODES, type ErrorCode } from '../../errors.js'
+import { readNodeInfo } from '../../node/node-info.js'
+import { FOLLOW_INTERVAL_MS, follow, interrupted } from '../follow-job.js'
 import type { DeepPartial, ShoalConfig } from '../../config/index.js'
 import type { Backend } from '../backend.js'
 import type { JobSnapshot } from '../../transfer/download-job.js'
-
-/** How often the CLI looks at the job. */
-export const FOLLOW_INTERVAL_MS = 100
 
 /** Flags of `get`. */
 export interface GetFlags extends GlobalOptions {
@@ -49,9 +46,7 @@ export interface GetFlags extends GlobalOptions {
 
 /** Runs `shoal get`. */
 export async function getCommand (target: string, flags: GetFlags, signal: AbortSignal): Promise<void> {
-  // A malformed or truncated link is bad usage (exit 2), said before any node starts.
-  const parsed = parseTarget(target)
-  const label = parsed.name ?? `${parsed.id.slice(0, 16)}…`
+  const label = await checkTarget(target, flags.dataDir)
   const since = Date.now()
   const created = await prepareOutput(flags.output, process.cwd())
   const display = progressDisplay({ quiet: flags.quiet })
@@ -74,6 +69,26 @@ export async function getCommand (target: string, flags: GetFlags, signal: Abort
   } finally {
     display.done()
   }
+}
+
+/**
+ * Checks the ID or link and returns what to call the file meanwhile. A
+ * malformed or truncated link is bad usage (exit 2), said before any node
+ * starts. A running node checks it itself (the same check, the same error),
+ * so a get through it does not load the link's parsers (peer IDs, CIDs: a
+ * quarter of a megabyte of code to compile) only to say so first.
+ */
+async function checkTarget (target: string, dataDir: string): Promise<string> {
+  if (await readNodeInfo(dataDir) != null) return roughLabel(target)
+  const { parseTarget } = await import('../../content/link.js')
+  const parsed = parseTarget(target)
+  return parsed.name ?? `${parsed.id.slice(0, 16)}…`
+}
+
+/** A link's `name` if it is plainly a file name, else the start of the ID: only shown while the node looks the file up. */
+function roughLabel (target: string): string {
+  const name = /[?&]name=([\w.-]{1,64})(?:&|$)/.exec(target)?.[1]
+  return name ?? `${target.replace(/^shoal:\/\//, '').slice(0, 16)}…`
 }
 
 /** Starts the download, showing the search for peers (time since the command began) while the manifest is looked for. */
@@ -100,63 +115,4 @@ async function lookUp (backend: Backend, target: string, flags: GetFlags, shown:
   } finally {
     clearInterval(ticker)
   }
-}
-
-function interrupted (): ShoalError {
-  return new ShoalError('ERR_ABORTED', 'download interrupted; verified chunks are kept, run the same command to resume')
-}
-
-async function follow (backend: Backend, id: string, signal: AbortSignal, display: ProgressDisplay, verbose: boolean): Promise<JobSnapshot> {
-  const stallLimitMs = backend.config.transfer.noProviderTimeoutMs
-  const seen = new Set<string>()
-  let stalledSince: number | undefined
-  while (true) {
-    if (signal.aborted) {
-      await backend.cancel(id).catch((err: unknown) => {
-        // Already over (completed, or the node stopped): nothing left to cancel.
-        if (verbose) display.note(`cancelling ${id}: ${(err as Error).message}`)
-      })
-      throw interrupted()
-    }
-    const s = await backend.download(id)
-    if (verbose) {
-      for (const p of s.peers) {
-        if (seen.has(p.peerId)) continue
-        seen.add(p.peerId)
-        display.note(`peer found: ${p.peerId}`)
-      }
-    }
-    display.update({ kind: 'job', snapshot: s })
-    if (s.state === 'completed') return s
-    if (s.state === 'cancelled') {
-      throw new ShoalError('ERR_CANCELLED', `download ${id} was cancelled (shoal cancel, the API or the dashboard); verified chunks are kept, run the same command to resume`, { job: id })
-    }
-    if (s.state === 'paused') {
-      throw new ShoalError('ERR_NODE_NOT_RUNNING', `the node stopped; download ${id} resumes when it starts again (verified chunks are kept)`, { job: id })
-    }
-    if (s.state === 'failed') {
-      const code: ErrorCode = s.errorCode != null && s.errorCode in ERROR_CODES ? s.errorCode as ErrorCode : 'ERR_INTERNAL'
-      throw new ShoalError(code, s.error ?? 'download failed', { job: id })
-    }
-    stalledSince = s.state === 'stalled' ? stalledSince ?? Date.now() : undefined
-    // Only a node of our own gives up: a running node keeps looking, and get keeps following it.
-    if (backend.ownNode && stalledSince != null && Date.now() - stalledSince >= stallLimitMs) {
-      // The job is left as it is: our node pauses it as it stops, and the same command resumes it.
-      throw noSourcesLeft(s)
-    }
-    await new Promise(resolve => setTimeout(resolve, FOLLOW_INTERVAL_MS))
-  }
-}
-
-/** Why a stalled job of our own node is given up, naming the peers gone and banned. */
-function noSourcesLeft (s: JobSnapshot): ShoalError {
-  const left = s.chunkCount - s.chunksDone
-  const banned = s.bannedPeers ?? []
-  const who = [
-    ...(s.missingPeers.length > 0 ? [`gone: ${s.missingPeers.join(', ')}`] : []),
-    ...(banned.length > 0 ? [`banned for sending corrupt data: ${banned.join(', ')}`] : [])
-  ]
-  // A source that lied is named as such, never as gone: it is up, and sent bad bytes.
-  const code = banned.length > 0 && s.missingPeers.length === 0 ? 'ERR_PEER_BANNED' : 'ERR_NO_SOURCES_LEFT'
-  return new ShoalError(code, `no peer left for ${left} of ${s.chunkCount} chunks of ${s.name}${who.length > 0 ? ` (${who.join('; ')})` : ''}; verified chunks are kept, run the same command again to resume`, { job: s.id, bannedPeers: banned })
 }
