@@ -5,6 +5,8 @@
  * file size (here: the bigger file's peak within 10 % of the smaller's).
  */
 import { churnRows } from './churn-rows.js'
+import { distributeRows } from './distribute-rows.js'
+import type { DistributeBenchResult } from '../distribute.js'
 import { placementRows } from './placement-rows.js'
 import type { PlacementSimBenchResult } from '../placement-sim.js'
 import type { ChurnFigures } from '../../test/helpers/churn-soak.js'
@@ -43,6 +45,7 @@ export interface BenchResults {
   placement?: PlacementSimBenchResult
   multiHost?: MultiHostResult
   churn?: ChurnFigures
+  distribute?: DistributeBenchResult
   tracker?: TrackerBenchResult
   dht?: DhtBenchResult
   /** Sections that failed, with their error. */
@@ -64,6 +67,7 @@ export function tableRows (r: BenchResults): Row[] {
     ...(r.placement === undefined ? [] : placementRows(r.placement)),
     ...(r.multiHost === undefined ? [] : multiHostRows(r.multiHost)),
     ...(r.churn === undefined ? [] : churnRows(r.churn)),
+    ...(r.distribute === undefined ? [] : distributeRows(r.distribute)),
     ...(r.tracker === undefined ? [] : trackerRows(r.tracker)),
     ...(r.dht === undefined ? [] : dhtRows(r.dht)),
     ...Object.entries(r.errors).map(([section, message]): Row => ({ figure: section, measured: `ERROR: ${message}`, target: '', verdict: 'ERROR' }))
