@@ -54,9 +54,13 @@ const STRATEGY = 'weighted'
 const PUSH_REPLICAS = [1, 3] as const
 const REPAIR_REPLICAS = 2
 const REPAIR_DELAY_S = 5
-/** The repairer's events (`/api/events`): a survivor decided a repair of a file, and finished its part of it. */
+/**
+ * The node's repair events (`/api/events`, node/repair-driver.ts): a survivor
+ * decided to repair a file (`{ id, departed }`), and finished its round of it
+ * (`{ id, version, copies, failed }`; `copies` 0 when the plan gave it none).
+ */
 export const REPAIR_DECIDED_EVENT = 'repair:started'
-export const REPAIR_DONE_EVENT = 'repair:completed'
+export const REPAIR_DONE_EVENT = 'repair:done'
 /** From the kill to a whole map, at most: far beyond a healthy repair. */
 const REPAIR_TIMEOUT_MS = 300_000
 /** Events of a finish may reach the followers a little after the map is whole. */
@@ -97,7 +101,7 @@ export interface RepairFigures {
   killToMapSeconds: number
   /** decisionToDoneSeconds ÷ idealSeconds. */
   ratio: number
-  /** Survivors that reported a decision, and a finish. */
+  /** Survivors that reported a decision, and copies made. */
   deciders: number
   finishers: number
 }
@@ -163,11 +167,21 @@ async function pushRounds (dir: string, o: { runs: number, fileBytes: number, lo
 /** Bytes of chunk `index` of a `fileBytes` file. */
 const chunkBytes = (fileBytes: number, index: number): number => chunkRange(fileBytes, chunkSizeFor(fileBytes), index).length
 
-/** The first event named `name` for `fileId` (by time), or the last with `last`. */
-function stamp (events: readonly StampedEvent[], name: string, fileId: string, last: boolean): number | undefined {
-  const times = events.filter(e => e.event === name && (e.data as { fileId?: string } | null)?.fileId === fileId).map(e => e.t)
-  if (times.length === 0) return undefined
-  return last ? Math.max(...times) : Math.min(...times)
+interface RepairEventData { id?: string, copies?: number, failed?: number }
+
+/** When `events` show a survivor decided to repair `fileId` (its first decision), or undefined. */
+function decidedAt (events: readonly StampedEvent[], fileId: string): number | undefined {
+  const times = events.filter(e => e.event === REPAIR_DECIDED_EVENT && (e.data as RepairEventData).id === fileId).map(e => e.t)
+  return times.length === 0 ? undefined : Math.min(...times)
+}
+
+/** When `events` show a survivor finished its last round of `fileId` that made copies, all of them; undefined if none. */
+function copiedAt (events: readonly StampedEvent[], fileId: string): number | undefined {
+  const times = events.filter(e => {
+    const d = e.data as RepairEventData
+    return e.event === REPAIR_DONE_EVENT && d.id === fileId && (d.copies ?? 0) > 0 && d.failed === 0
+  }).map(e => e.t)
+  return times.length === 0 ? undefined : Math.max(...times)
 }
 
 /** One repair run, on a network of its own. */
@@ -197,8 +211,8 @@ async function repairRun (dir: string, o: { fileBytes: number, log: (line: strin
     const whole = await waitForMap(observer, share.id, REPAIR_REPLICAS, new Set(survivors.map(n => n.peerId)), share.chunks, REPAIR_TIMEOUT_MS)
     await sleep(EVENT_GRACE_MS)
     await Promise.all(followers.map(async f => { await f.stop() }))
-    const decided = followers.map(f => stamp(f.events, REPAIR_DECIDED_EVENT, share.id, false)).filter((t): t is number => t !== undefined)
-    const finished = followers.map(f => stamp(f.events, REPAIR_DONE_EVENT, share.id, true)).filter((t): t is number => t !== undefined)
+    const decided = followers.map(f => decidedAt(f.events, share.id)).filter((t): t is number => t !== undefined)
+    const finished = followers.map(f => copiedAt(f.events, share.id)).filter((t): t is number => t !== undefined)
     if (decided.length === 0 || finished.length === 0) {
       const seen = [...new Set(followers.flatMap(f => f.events.map(e => e.event)))]
       throw new Error(`the survivors reported no ${REPAIR_DECIDED_EVENT}/${REPAIR_DONE_EVENT} events for ${share.id} (events seen: ${seen.join(', ') || 'none'})`)

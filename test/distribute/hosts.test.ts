@@ -77,8 +77,8 @@ test('six hosts at 50 Mbit/s: refused with one peer; pushed with 2 replicas, sur
     // One peer only: refused before anything is pushed, nothing left on either node.
     const refused = await shareDistributed(n1, small, { replicas: REPLICAS })
     assert.ok(refused.code !== 0 && refused.code !== null, `share --distribute with one peer exited ${String(refused.code)}: ${refused.stdout}`)
-    assert.match(refused.stderr, /ERR_DISTRIBUTION_REQUIRED/)
-    assert.equal(refused.stderr.trim().split('\n').length, 1, `one line: ${refused.stderr}`)
+    assert.match(refused.stderr, /^shoal: .*\(ERR_DISTRIBUTION_REQUIRED\)\n$/, 'one line naming the code')
+    assert.equal((JSON.parse(refused.stdout) as { error: { code: string } }).error.code, 'ERR_DISTRIBUTION_REQUIRED')
     for (const n of [n1, n2]) {
       assert.deepEqual(await catalogOn(n), [], `${n.host.name}'s catalog`)
       assert.deepEqual(await filesUnder(join(n.dataDir, 'chunks')), [], `${n.host.name}'s chunks/`)
