@@ -4,7 +4,8 @@
  * a tracker on host 6. Nodes 1–5 form a mesh (each bootstrapped to those
  * before it; no mDNS, no DHT); node 6 knows only the tracker, so what it
  * downloads it finds by file ID alone. Needs root; without it the test fails
- * loudly (assertNetnsAvailable), never skips.
+ * loudly (assertNetnsAvailable), never skips. Node 6 takes no pushed copies
+ * (`distribution.acceptPushes` off): it is the downloader, holders are 1–5.
  *
  * The story: with one peer only, `share --distribute` is refused and leaves
  * nothing anywhere; with five, a 64 MiB file (the issue's 256 MiB is the
@@ -87,7 +88,8 @@ test('six hosts at 50 Mbit/s: refused with one peer; pushed with 2 replicas, sur
 
     // Five peers: pushed, every chunk on two distinct hosts, each copy on disk.
     const [n3, n4, n5] = await startMesh([net.host('h3'), net.host('h4'), net.host('h5')], dir, nodes, { already: [n1, n2], env }) as [HostNode, HostNode, HostNode]
-    const n6 = await startNodeOn(net.host('h6'), join(dir, 'h6.node'), { env })
+    // Node 6 only downloads: it takes no pushed copies, so the holders are nodes 1–5 throughout.
+    const n6 = await startNodeOn(net.host('h6'), join(dir, 'h6.node'), { env: { ...env, SHOAL_DISTRIBUTION_ACCEPT_PUSHES: 'false' } })
     nodes.push(n6)
     const pushed = await shareDistributed(n1, src, { replicas: REPLICAS })
     const share = jsonOf<DistributedShare>(pushed, 'share --distribute')
@@ -103,13 +105,13 @@ test('six hosts at 50 Mbit/s: refused with one peer; pushed with 2 replicas, sur
     // The uploader killed: node 6, given only the ID, gets the file from the holders.
     await n1.kill()
     const killedAt = Date.now()
-    const holdersNow = new Set([n2, n3, n4, n5, n6].map(n => n.peerId))
+    const holdersNow = new Set([n2, n3, n4, n5].map(n => n.peerId))
     const out1 = join(dir, 'out1.bin')
     const get1 = await timedShoal(n6, ['get', share.id, '-o', out1, '--json'])
     await assertGot(get1, out1, src, holdersNow, 'get on h6 without the uploader')
     t.diagnostic(`get on h6 without the uploader: ${(get1.ms / 1000).toFixed(1)} s`)
 
-    // The uploader's copies made again on the live nodes (it is a holder too: round-robin keeps its share).
+    // The uploader's copies made again on the live holders (it is a holder too: round-robin keeps its share).
     const afterUploader = await waitForMap(n2, share.id, REPLICAS, holdersNow, share.chunks, REPAIR_BOUND_MS)
     t.diagnostic(`uploader's ${first.holders[n1.peerId] ?? 0} copies re-made ${((afterUploader.at - killedAt) / 1000).toFixed(1)} s after its death`)
 
@@ -119,7 +121,7 @@ test('six hosts at 50 Mbit/s: refused with one peer; pushed with 2 replicas, sur
     assert.ok(lost > 0, 'the victim holds copies')
     await victim.kill()
     const victimKilledAt = Date.now()
-    const live = [n2, n3, n4, n5, n6].filter(n => n !== victim)
+    const live = [n2, n3, n4, n5].filter(n => n !== victim)
     const repaired = await waitForMap(n2, share.id, REPLICAS, new Set(live.map(n => n.peerId)), share.chunks, REPAIR_BOUND_MS)
     t.diagnostic(`${victim.host.name}'s ${lost} copies re-made ${((repaired.at - victimKilledAt) / 1000).toFixed(1)} s after its death (repair delay ${REPAIR_DELAY_S} s); holders ${JSON.stringify(repaired.map.holders)}`)
     for (const n of live) assert.deepEqual(await missingOnDisk(n, repaired.map, hashes), [], `chunks the repaired map gives ${n.host.name} are in its chunks/`)
