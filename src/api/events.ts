@@ -6,7 +6,11 @@
 import type { FastifyInstance } from 'fastify'
 import type { NodeEvents, ShoalNode } from '../node/node.js'
 
-const FORWARDED: Array<keyof NodeEvents> = ['file:added', 'file:removed', 'file:changed', 'download:started', 'download:progress', 'download:state']
+const FORWARDED: Array<keyof NodeEvents> = [
+  'file:added', 'file:removed', 'file:changed', 'download:started', 'download:progress', 'download:state',
+  // Distribution (issue 10): a push's progress, its end or refusal, and repairs.
+  'distribution:progress', 'distribution:done', 'distribution:refused', 'repair:started', 'repair:done'
+]
 /** Comment line sent periodically so proxies and clients keep the connection. */
 export const KEEPALIVE_MS = 15_000
 

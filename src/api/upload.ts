@@ -10,6 +10,14 @@
  * Multipart parsing is registered in this route's own scope, so no other
  * route accepts a multipart body.
  *
+ * Distribution: each file is shared like `POST /api/files`, so a file of at
+ * least `chunking.minFileSizeForDistribution` bytes is pushed out, and the
+ * query options `distribute=true|false`, `replicas=N` and
+ * `strategy=round-robin|weighted` apply to every file of the request. A file
+ * refused for too few peers (seed 000's 400 `distribution_required` body)
+ * leaves nothing: its file in `uploads/` is removed and it is not
+ * catalogued; files of the request shared before it stay shared.
+ *
  * Hashing: `node.share()` hashes the file from disk, so an upload is read a
  * second time after it is written (TODO for node/library: accept the chunk
  * hashes computed while the upload streams in, and skip the second read).
@@ -22,11 +30,13 @@ import { link, mkdir, readdir, rm } from 'node:fs/promises'
 import { extname, join } from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { ShoalError } from '../errors.js'
+import { ShoalError, hasCode } from '../errors.js'
+import { isPlacementStrategy } from '../distribute/placement.js'
+import { distributionRequiredBody, replicasInput } from './distribution.js'
 import { assertSafeFileName } from '../content/file-name.js'
 import { MAX_CHUNK_SIZE_BYTES, MAX_CHUNKS_PER_MANIFEST } from '../content/chunk-size.js'
 import { logger } from '../util/log.js'
-import type { ShoalNode } from '../node/node.js'
+import type { ShareOptions, ShoalNode } from '../node/node.js'
 
 const log = logger('api-upload')
 
@@ -44,6 +54,8 @@ export const MAX_UPLOAD_FIELDS = 8
 export const MAX_UPLOAD_PARTS = MAX_UPLOAD_FILES + MAX_UPLOAD_FIELDS
 /** The multipart field that carries files (seed 000's name). */
 export const UPLOAD_FIELD = 'file'
+/** Query options of an upload (`token` is the API's own). */
+const UPLOAD_QUERY_KEYS = ['distribute', 'replicas', 'strategy', 'token']
 /** Most names tried when `<name>` is taken (`name (1).ext` … ). */
 const MAX_NAME_SUFFIX = 1000
 
@@ -80,7 +92,8 @@ export function registerUpload (app: FastifyInstance, node: ShoalNode): void {
         headerPairs: 100
       }
     })
-    scope.post('/api/files/upload', async (req) => {
+    scope.post<{ Querystring: Record<string, string | undefined> }>('/api/files/upload', async (req, reply) => {
+      const options = uploadOptions(req.query)
       const abort = new AbortController()
       // 'close' also comes after a request read to its end; only one cut short is an abort.
       const onClose = (): void => { if (!req.raw.readableEnded) abort.abort(new ShoalError('ERR_ABORTED', 'the upload was cut off')) }
@@ -97,16 +110,37 @@ export function registerUpload (app: FastifyInstance, node: ShoalNode): void {
         for (const file of received) {
           const path = await placeFile(dir, file)
           file.temp = ''
-          const shared = await node.share(path, { signal: abort.signal })
-          results.push({ filename: shared.name, size: shared.size, distributed: false, chunks_count: shared.chunks, distribution_summary: {} })
+          let shared
+          try {
+            shared = await node.share(path, { ...options, signal: abort.signal })
+          } catch (err) {
+            // Refused before anything was pushed: its file goes too (a push under way keeps it, to resume).
+            const body = distributionRequiredBody(err)
+            if (body != null || hasCode(err, 'ERR_INVALID_ARGUMENT') || hasCode(err, 'ERR_NODE_NOT_RUNNING')) await removeQuietly(path)
+            if (body != null) return await reply.status(400).type('application/json; charset=utf-8').send(body)
+            throw err
+          }
+          const distribution = shared.distribution
+          results.push({ filename: shared.name, size: shared.size, distributed: distribution != null, chunks_count: shared.chunks, distribution_summary: distribution?.holders ?? {} })
         }
-        return { success: true, uploaded_count: results.length, distributed_count: 0, results }
+        return { success: true, uploaded_count: results.length, distributed_count: results.filter((r) => r.distributed).length, results }
       } finally {
         req.raw.off('close', onClose)
         await Promise.all(received.filter(f => f.temp !== '').map(async f => { await removeQuietly(f.temp) }))
       }
     })
   })
+}
+
+/** The distribution options of an upload, from its query string; bad ones refused before anything is received. */
+function uploadOptions (query: Record<string, string | undefined>): ShareOptions {
+  for (const key of Object.keys(query)) {
+    if (!UPLOAD_QUERY_KEYS.includes(key)) throw new ShoalError('ERR_INVALID_ARGUMENT', `unknown query option ${JSON.stringify(key.slice(0, 64))} (known: ${UPLOAD_QUERY_KEYS.join(', ')})`)
+  }
+  const { distribute, strategy } = query
+  if (distribute !== undefined && distribute !== 'true' && distribute !== 'false') throw new ShoalError('ERR_INVALID_ARGUMENT', 'distribute must be true or false')
+  if (strategy !== undefined && !isPlacementStrategy(strategy)) throw new ShoalError('ERR_INVALID_ARGUMENT', 'strategy must be round-robin or weighted')
+  return { distribute: distribute === undefined ? undefined : distribute === 'true', replicas: replicasInput(query.replicas), strategy }
 }
 
 /**

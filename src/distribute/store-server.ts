@@ -40,6 +40,15 @@ export interface StoreServerInit {
   stepTimeoutMs?: number
   /** Forwarding stall timeout (tests shorten it). */
   stallTimeoutMs?: number
+  /**
+   * Files this node has a record of without holding pushed chunks (the
+   * uploader's own distributions): an UPDATE for one is verified like any
+   * and handed to `update`, so the uploader's map follows repairs.
+   */
+  otherRecords?: {
+    manifestBytes: (fileId: string) => Uint8Array | undefined
+    update: (file: OfferedFile) => void
+  }
 }
 
 type Phase = 'offer' | 'records' | 'checking' | 'header' | 'data' | 'closing'
@@ -165,7 +174,7 @@ class InboundStore {
     }
     let file: OfferedFile
     try {
-      const manifestBytes = offer.kind === StoreOffer.Kind.PUSH ? offer.manifest : held?.manifestBytes
+      const manifestBytes = offer.kind === StoreOffer.Kind.PUSH ? offer.manifest : held?.manifestBytes ?? this.#init.otherRecords?.manifestBytes(fileId)
       if (manifestBytes == null) return await this.#refuse(StoreRefusal.INVALID, 'no such held file')
       const manifest = verifyManifestBytes(fileId, manifestBytes)
       const record = await verifyChain(this.#records, { fileId })
@@ -179,6 +188,11 @@ class InboundStore {
       if (preferRecord(held.record, file.record) === file.record && held.record !== file.record) holder.registry.setChain(fileId, file.chain, file.record)
     }
     if (offer.kind === StoreOffer.Kind.UPDATE) {
+      if (held == null && this.#init.otherRecords != null) {
+        this.#init.otherRecords.update(file)
+        await this.#reply({ status: StoreReply.Status.ACCEPT })
+        return this.#closeWhenDone()
+      }
       if (held == null) return await this.#refuse(StoreRefusal.INVALID, 'no such held file')
       await this.#reply({ status: StoreReply.Status.ACCEPT, version: BigInt(holder.registry.get(fileId)?.record.record.version ?? 0) })
       return this.#closeWhenDone()
