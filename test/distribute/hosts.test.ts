@@ -8,9 +8,9 @@
  * (`distribution.acceptPushes` off): it is the downloader, holders are 1–5.
  *
  * The story: with one peer only, `share --distribute` is refused and leaves
- * nothing anywhere; with five, a 64 MiB file (the issue's 256 MiB is the
- * bench's figure, `npm run bench -- --only distribute`; 64 MiB keeps this
- * test near a minute on a loaded two-core machine) is pushed with
+ * nothing anywhere; with five, a 32 MiB file (the issue's 256 MiB is the
+ * bench's figure, `npm run bench -- --only distribute`; 32 MiB keeps this
+ * test within ~3 minutes on a loaded two-core machine) is pushed with
  * `--replicas 2`, and the map shows every chunk on two distinct hosts, each
  * really kept on disk; the uploader is killed (-9) and node 6 still gets the
  * file, verified; with a 5 s repair delay the uploader's copies are made
@@ -27,13 +27,13 @@ import { sha256File, tempDir, writeRandomFile, type RunResult } from '../helpers
 import { shoalOn, startNodeOn, type HostNode } from '../helpers/host-nodes.js'
 import { onNetwork } from '../helpers/swarm-scenarios.js'
 import {
-  busiest, catalogOn, chunkHashes, filesUnder, jsonOf, mapOn, mapProblems, missingOnDisk, shareDistributed, startMesh, startTrackerOn, timedShoal, waitForMap,
+  busiest, catalogOn, chunkHashes, filesUnder, jsonOf, mapOn, mapProblems, missingOnDisk, shareDistributed, startMesh, startTrackerOn, timedShoal, waitForMap, waitOnDisk,
   type DistributedShare
 } from '../helpers/distribute-hosts.js'
 import { chunkSizeFor } from '../../src/content/chunk-size.js'
 
 const MIB = 1024 * 1024
-const FILE_BYTES = 64 * MIB
+const FILE_BYTES = 32 * MIB
 const SMALL_FILE_BYTES = 4 * MIB
 const UPLOAD_MBIT = 50
 const REPLICAS = 2
@@ -41,10 +41,13 @@ const REPAIR_DELAY_S = 5
 const TRACKER_PORT = 7000
 /**
  * From a holder's death to a whole map: the repair delay, the watch's probes,
- * then copies of ≤ 26 MiB at the survivors' 50 Mbit/s caps (~2 s each way);
+ * then copies of ≤ 16 MiB at the survivors' 50 Mbit/s caps (~1 s each way);
  * the rest is room for a loaded two-core machine running seven nodes.
  */
 const REPAIR_BOUND_MS = (REPAIR_DELAY_S + 55) * 1000
+
+/** A repaired map may name a copy still in flight from another survivor (waitOnDisk): it lands within this. */
+const COPIES_LAND_MS = 30_000
 
 /** `shoal get --json`. */
 interface GetOutput { id: string, size: number, peers: Array<{ peerId: string, bytes: number }> }
@@ -124,7 +127,8 @@ test('six hosts at 50 Mbit/s: refused with one peer; pushed with 2 replicas, sur
     const live = [n2, n3, n4, n5].filter(n => n !== victim)
     const repaired = await waitForMap(n2, share.id, REPLICAS, new Set(live.map(n => n.peerId)), share.chunks, REPAIR_BOUND_MS)
     t.diagnostic(`${victim.host.name}'s ${lost} copies re-made ${((repaired.at - victimKilledAt) / 1000).toFixed(1)} s after its death (repair delay ${REPAIR_DELAY_S} s); holders ${JSON.stringify(repaired.map.holders)}`)
-    for (const n of live) assert.deepEqual(await missingOnDisk(n, repaired.map, hashes), [], `chunks the repaired map gives ${n.host.name} are in its chunks/`)
+    const landed = Math.max(...await Promise.all(live.map(async n => await waitOnDisk(n, repaired.map, hashes, COPIES_LAND_MS))))
+    t.diagnostic(`every copy of the repaired map on disk ${((landed - victimKilledAt) / 1000).toFixed(1)} s after the death`)
 
     // A fresh node on host 6, given only the ID and the tracker, still gets a verified copy.
     const out2 = join(dir, 'out2.bin')

@@ -34,7 +34,7 @@ export interface DistributedShare {
 /** A timed CLI run; `ms` is spawn to exit, seen from the test process. */
 export interface TimedResult extends RunResult { ms: number }
 
-/** How often `waitForMap` asks for the map. */
+/** How often `waitForMap` asks for the map, and `waitForPeers` for the peers. */
 const MAP_POLL_MS = 500
 /** Budget of one `shoal map` run: it only asks the node. */
 const MAP_TIMEOUT_MS = 30_000
@@ -64,7 +64,21 @@ export async function startMesh (hosts: readonly Host[], dir: string, nodes: Hos
     mesh.push(node)
     started.push(node)
   }
+  // Bootstrap dials after start: wait until every node sees the whole mesh, or an uploader could push to fewer.
+  for (const node of mesh) await waitForPeers(node, mesh.length - 1)
   return started
+}
+
+/** Waits until `node` is connected to at least `count` peers (`shoal peers --json`). */
+export async function waitForPeers (node: HostNode, count: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const peers = jsonOf<{ peers: Array<{ connected: boolean }> }>(await timedShoal(node, ['peers', '--json']), `shoal peers on ${node.host.name}`).peers
+    const connected = peers.filter(p => p.connected).length
+    if (connected >= count) return
+    if (Date.now() > deadline) throw new Error(`${node.host.name} is connected to ${connected} peers, not ${count}, after ${timeoutMs} ms`)
+    await new Promise(resolve => setTimeout(resolve, MAP_POLL_MS))
+  }
 }
 
 /** Runs `shoal …args` on `node`'s host against its data dir, timed. */
@@ -164,6 +178,22 @@ export async function missingOnDisk (node: HostNode, map: DistributionMap, hashe
     if (!present) missing.push(chunk.index)
   }
   return missing
+}
+
+/**
+ * Waits until every chunk `map` gives `node` is in its chunk store; resolves
+ * with when (ms since the epoch). A repaired map can name a new holder a
+ * little before its copy lands: the survivor that signs first signs the
+ * whole plan, the other survivors' copies included (repairer.ts).
+ */
+export async function waitOnDisk (node: HostNode, map: DistributionMap, hashes: readonly string[], timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const missing = await missingOnDisk(node, map, hashes)
+    if (missing.length === 0) return Date.now()
+    if (Date.now() > deadline) throw new Error(`${node.host.name} lacks chunks ${missing.join(', ')} of its map ${timeoutMs} ms on`)
+    await new Promise(resolve => setTimeout(resolve, MAP_POLL_MS))
+  }
 }
 
 /** Every file under `dir`, recursively (none when `dir` does not exist). */
