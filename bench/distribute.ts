@@ -75,8 +75,10 @@ export interface PushFigures {
   distributeMs: Record<number, number[]>
   /** Median share time less the median plain share, seconds. */
   pushSeconds: Record<number, number>
-  /** pushSeconds[3] ÷ pushSeconds[1]. */
+  /** pushSeconds[3] ÷ pushSeconds[1]; NaN when either never succeeded. */
   ratio: number
+  /** Pushes that failed, with their error: a figure too (the section goes on without them). */
+  failures: Array<{ round: number, replicas: number, error: string }>
   /** File payload ÷ pushSeconds[1]: what the uploader's uplink carried. */
   oneCopyMbit: number
 }
@@ -113,7 +115,10 @@ export interface DistributeBenchResult {
   othersMbit: number
   runs: number
   push: PushFigures
+  /** Repair runs that measured (the median is over these). */
   repairRuns: number
+  /** Repair runs that failed, with their error. */
+  repairFailures: string[]
   /** The run with the median ratio. */
   repair: RepairFigures
 }
@@ -145,6 +150,7 @@ async function pushRounds (dir: string, o: { runs: number, fileBytes: number, lo
     const [up] = await startMesh(net.hosts, dir, nodes) as [HostNode]
     const plainShareMs: number[] = []
     const distributeMs: Record<number, number[]> = Object.fromEntries(PUSH_REPLICAS.map(n => [n, []]))
+    const failures: PushFigures['failures'] = []
     for (let round = 0; round < o.runs; round++) {
       o.log(`distribute: push round ${round + 1} of ${o.runs}…`)
       const plain = await timedShoal(up, ['share', await freshFile(dir, `plain-${round}`, o.fileBytes), '--json'])
@@ -152,15 +158,23 @@ async function pushRounds (dir: string, o: { runs: number, fileBytes: number, lo
       plainShareMs.push(plain.ms)
       const order = round % 2 === 0 ? PUSH_REPLICAS : [...PUSH_REPLICAS].reverse()
       for (const replicas of order) {
-        const { ms } = await push(up, await freshFile(dir, `push-${round}-${replicas}`, o.fileBytes), replicas)
-        distributeMs[replicas]?.push(ms)
-        o.log(`distribute: --replicas ${replicas}: ${(ms / 1000).toFixed(1)} s`)
+        try {
+          const { ms } = await push(up, await freshFile(dir, `push-${round}-${replicas}`, o.fileBytes), replicas)
+          distributeMs[replicas]?.push(ms)
+          o.log(`distribute: --replicas ${replicas}: ${(ms / 1000).toFixed(1)} s`)
+        } catch (err) {
+          failures.push({ round, replicas, error: (err as Error).message })
+          o.log(`distribute: --replicas ${replicas} FAILED: ${(err as Error).message}`)
+        }
       }
     }
     const fixedMs = median(plainShareMs)
-    const pushSeconds = Object.fromEntries(PUSH_REPLICAS.map(n => [n, (median(distributeMs[n] ?? []) - fixedMs) / 1000]))
+    const pushSeconds = Object.fromEntries(PUSH_REPLICAS.map(n => {
+      const times = distributeMs[n] ?? []
+      return [n, times.length === 0 ? Number.NaN : (median(times) - fixedMs) / 1000]
+    }))
     const one = pushSeconds[1] as number
-    return { strategy: STRATEGY, plainShareMs, distributeMs, pushSeconds, ratio: (pushSeconds[3] as number) / one, oneCopyMbit: o.fileBytes * 8 / one / 1e6 }
+    return { strategy: STRATEGY, plainShareMs, distributeMs, pushSeconds, ratio: (pushSeconds[3] as number) / one, failures, oneCopyMbit: o.fileBytes * 8 / one / 1e6 }
   })
 }
 
@@ -242,13 +256,20 @@ export async function runDistributeBench (opts: { runs: number, repairRuns: numb
   await assertNetnsAvailable()
   const pushFigures = await inTempDir(async dir => await pushRounds(dir, opts))
   const repairs: RepairFigures[] = []
+  const repairFailures: string[] = []
   for (let i = 0; i < opts.repairRuns; i++) {
     opts.log(`distribute: repair run ${i + 1} of ${opts.repairRuns}…`)
-    repairs.push(await inTempDir(async dir => await repairRun(dir, opts)))
+    try {
+      repairs.push(await inTempDir(async dir => await repairRun(dir, opts)))
+    } catch (err) {
+      repairFailures.push((err as Error).message)
+      opts.log(`distribute: repair run ${i + 1} FAILED: ${(err as Error).message}`)
+    }
   }
+  if (repairs.length === 0) throw new Error(`every repair run failed: ${repairFailures.join('; ')}`)
   const m = median(repairs.map(r => r.ratio))
   const repair = repairs.reduce((best, r) => Math.abs(r.ratio - m) < Math.abs(best.ratio - m) ? r : best)
-  return { fileBytes: opts.fileBytes, uploaderMbit: UPLOADER_MBIT, othersMbit: OTHERS_MBIT, runs: opts.runs, push: pushFigures, repairRuns: opts.repairRuns, repair }
+  return { fileBytes: opts.fileBytes, uploaderMbit: UPLOADER_MBIT, othersMbit: OTHERS_MBIT, runs: opts.runs, push: pushFigures, repairRuns: repairs.length, repairFailures, repair }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
