@@ -26,7 +26,7 @@ import multipart, { type MultipartFile } from '@fastify/multipart'
 import type { FastifyInstance } from 'fastify'
 import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { link, mkdir, readdir, rm } from 'node:fs/promises'
+import { link, mkdir, open, readdir, rm } from 'node:fs/promises'
 import { extname, join } from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -56,6 +56,8 @@ export const MAX_UPLOAD_PARTS = MAX_UPLOAD_FILES + MAX_UPLOAD_FIELDS
 export const UPLOAD_FIELD = 'file'
 /** Query options of an upload (`token` is the API's own). */
 const UPLOAD_QUERY_KEYS = ['distribute', 'replicas', 'strategy', 'token']
+/** Piece size when comparing an upload with a file of the same name. */
+const COMPARE_PIECE_BYTES = 1 << 20
 /** Most names tried when `<name>` is taken (`name (1).ext` … ). */
 const MAX_NAME_SUFFIX = 1000
 
@@ -67,6 +69,9 @@ export interface UploadResult {
   chunks_count: number
   distribution_summary: Record<string, number>
 }
+
+/** The upload route's typing: its query options. */
+interface UploadRoute { Querystring: Record<string, string | undefined> }
 
 /** A file fully received into a temp file, not yet moved or shared. */
 interface Received { name: string, temp: string, size: number }
@@ -92,7 +97,7 @@ export function registerUpload (app: FastifyInstance, node: ShoalNode): void {
         headerPairs: 100
       }
     })
-    scope.post<{ Querystring: Record<string, string | undefined> }>('/api/files/upload', async (req, reply) => {
+    scope.post<UploadRoute>('/api/files/upload', async (req, reply) => {
       const options = uploadOptions(req.query)
       const abort = new AbortController()
       // 'close' also comes after a request read to its end; only one cut short is an abort.
@@ -177,13 +182,35 @@ async function placeFile (dir: string, file: Received): Promise<string> {
     try {
       await link(file.temp, path)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue
-      throw err
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      // The same bytes under the same name (two uploads of one file): one file, one share, one distribution.
+      if (await sameContent(path, file.temp, file.size)) {
+        await removeQuietly(file.temp)
+        return path
+      }
+      continue
     }
     await removeQuietly(file.temp)
     return path
   }
   throw new ShoalError('ERR_INVALID_ARGUMENT', `too many uploads named ${JSON.stringify(file.name.slice(0, 80))}`)
+}
+
+/** True when the file at `path` holds exactly the `size` bytes of `other`; compared a piece at a time, never whole in memory. */
+async function sameContent (path: string, other: string, size: number): Promise<boolean> {
+  const [a, b] = await Promise.all([open(path, 'r'), open(other, 'r')])
+  try {
+    if ((await a.stat()).size !== size) return false
+    const pa = Buffer.alloc(COMPARE_PIECE_BYTES)
+    const pb = Buffer.alloc(COMPARE_PIECE_BYTES)
+    for (let at = 0; at < size; at += COMPARE_PIECE_BYTES) {
+      const [ra, rb] = await Promise.all([a.read(pa, 0, COMPARE_PIECE_BYTES, at), b.read(pb, 0, COMPARE_PIECE_BYTES, at)])
+      if (ra.bytesRead !== rb.bytesRead || !pa.subarray(0, ra.bytesRead).equals(pb.subarray(0, rb.bytesRead))) return false
+    }
+    return true
+  } finally {
+    await Promise.all([a.close(), b.close()])
+  }
 }
 
 /** Removes the temp files a crash or a kill left behind (no API runs on this data dir then). */

@@ -193,6 +193,11 @@ export class Distribution extends EventEmitter<DistributionEvents> {
     return distributionView(known.record.record)
   }
 
+  /** Room left here for `uploader`'s files, as a QUERY would answer it (not accepting while offline). */
+  capacity (uploader: string): { accepting: boolean, uploaderFreeBytes: number } {
+    return this.#online?.holder.capacity(uploader) ?? { accepting: false, uploaderFreeBytes: 0 }
+  }
+
   usage (): StorageUsage {
     return { usedBytes: this.chunks.usedBytes, quotaBytes: this.chunks.quotaBytes, heldFiles: this.heldFileIds().length }
   }
@@ -221,7 +226,8 @@ export class Distribution extends EventEmitter<DistributionEvents> {
     const d = this.config.distribution
     const replicas = previous?.record.record.replicas ?? options.replicas ?? d.replicas
     const strategy = previous?.record.record.strategy ?? options.strategy ?? this.config.chunking.distributionStrategy
-    const candidates = online.libp2p.getPeers().map(String)
+    // Connected peers, and a resumed push's holders (dialled from the peer store: a node just restarted may not be connected yet).
+    const candidates = [...new Set([...online.libp2p.getPeers().map(String), ...(previous?.record.record.holders.flat() ?? [])])].filter((p) => p !== online.self)
     try {
       const result = await pushFile({
         libp2p: online.libp2p,

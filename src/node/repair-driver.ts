@@ -9,6 +9,7 @@
  * this node is one of its live holders. The Repairer's I/O goes over the
  * store protocol:
  * - candidates: a QUERY to every connected peer (capacity they announce),
+ *   and this node's own; never the uploader (it has the whole file);
  *   memoised for the round so every plan of the round is the same plan;
  * - copyChunk: a one-chunk push to the new holder under the next version of
  *   the record, pre-signed by this node from that plan (the receiver checks
@@ -163,8 +164,14 @@ export class RepairDriver {
     round.candidates ??= (async () => {
       const known = this.#init.distribution.known(fileId)
       const chunkCount = known?.record.record.holders.length ?? 0
-      const peers = this.#init.libp2p.getPeers().map(String)
+      const uploader = known?.record.record.uploader
+      // Every survivor must plan over the same peers: itself included, and
+      // never the uploader as a new holder (it keeps the whole file; as a
+      // surviving holder the Repairer adds it back without room).
+      const peers = this.#init.libp2p.getPeers().map(String).filter((p) => p !== uploader)
       const out: PlacementPeer[] = []
+      const own = this.#init.distribution.capacity(uploader ?? this.#self)
+      if (this.#self !== uploader && own.accepting) out.push({ peerId: this.#self, freeBytes: own.uploaderFreeBytes })
       await Promise.all(peers.map(async (peer) => {
         try {
           const answer = await queryStore(this.#init.libp2p, peer, { fileId, chunkCount }, { signal })

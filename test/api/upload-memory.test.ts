@@ -29,7 +29,8 @@ async function rssOf (pid: number): Promise<number> {
 
 test('a 1 GiB upload keeps the node\'s RSS growth under 100 MiB', { timeout: 600_000 }, async (t) => {
   const dir = await tempDir(t)
-  const node = await startNode(t, join(dir, 'node'))
+  // A lone node: 1 GiB is chunking.minFileSizeForDistribution's default, which would be refused for want of peers.
+  const node = await startNode(t, join(dir, 'node'), { env: { SHOAL_CHUNKING_MIN_FILE_SIZE_FOR_DISTRIBUTION: String(2 ** 40) } })
   const token = (await readFile(join(node.dataDir, TOKEN_FILE), 'utf8')).trim()
   const pid = node.child.pid as number
   const baseline = await rssOf(pid)

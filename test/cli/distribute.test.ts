@@ -7,9 +7,10 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { lastJson, runShoal, sha256File, startNode, tempDir, waitFor, writeRandomFile, type NodeProcess } from '../helpers/cli.js'
+import { readdir, readFile } from 'node:fs/promises'
+import { collect, lastJson, runShoal, sha256File, spawnShoal, startNode, tempDir, waitFor, writeRandomFile, type NodeProcess } from '../helpers/cli.js'
+import { chunkFiles } from '../helpers/distribution.js'
 import type { TestContext } from 'node:test'
 
 /** Small chunks so a 2 MiB file has 32 of them. */
@@ -18,19 +19,6 @@ const FILE_BYTES = 2 * 1024 * 1024
 
 interface MapJson { id: string, replicas: number, holders: Record<string, number>, chunks: Array<{ index: number, holders: string[] }> }
 interface ShareJson { id: string, link: string, size: number, chunks: number, distribution?: { replicas: number, strategy: string, holders: Record<string, number> } }
-
-/** Chunk files under `<dataDir>/chunks`. */
-export async function chunkFiles (dataDir: string): Promise<number> {
-  let n = 0
-  let shards: string[]
-  try {
-    shards = await readdir(join(dataDir, 'chunks'))
-  } catch {
-    return 0 // never held anything: no chunks dir
-  }
-  for (const shard of shards) if (shard.length === 2) n += (await readdir(join(dataDir, 'chunks', shard))).filter((f) => !f.endsWith('.tmp')).length
-  return n
-}
 
 /**
  * Starts `count` nodes, each bootstrapped to every one before it: holders
@@ -89,7 +77,7 @@ test('share --distribute: every chunk on N distinct peers, downloadable verified
   await up!.stop()
   const d = await startNode(t, join(dir, 'n3'), { env: DIST_ENV, args: ['--bootstrap', b!.addrs[0] as string, '--bootstrap', c!.addrs[0] as string] })
   const out = join(dir, 'got.bin')
-  const get = await runShoal(['get', r.id, '-o', out, '--json', '--data-dir', d.dataDir])
+  const get = await runShoal(['get', r.id, '-o', out, '--json', '--data-dir', d.dataDir], { timeoutMs: 30_000 })
   assert.equal(get.code, 0, get.stderr)
   assert.equal(await sha256File(out), await sha256File(file))
 })
@@ -123,4 +111,83 @@ test('share --replicas 0, -1, 99 and a bad --strategy are usage errors (exit 2),
   assert.equal(bad.code, 2, bad.stderr)
   const ls = lastJson<{ files: unknown[] }>(await runShoal(['ls', '--json', '--data-dir', data]))
   assert.deepEqual(ls.files, [])
+})
+
+test('repair: a holder stopped for good is replaced; every chunk back at 2 live holders, download verifies', { timeout: 120_000 }, async (t) => {
+  const dir = await tempDir(t)
+  const nodes = await startSwarm(t, dir, 4, { SHOAL_DISTRIBUTION_REPAIR_DELAY_SECONDS: '2' })
+  const [up] = nodes
+  const file = join(dir, 'big.bin')
+  await writeRandomFile(file, FILE_BYTES)
+  const r = lastJson<ShareJson>(await runShoal(['share', file, '--distribute', '--replicas', '2', '--json', '--data-dir', up!.dataDir]))
+  // The remote holder with the most chunks goes away for good.
+  const [goneId] = Object.entries(r.distribution?.holders ?? {}).filter(([p]) => p !== up!.peerId).sort((a, b) => b[1] - a[1])[0] ?? []
+  const gone = nodes.find((n) => n.peerId === goneId) as NodeProcess
+  const survivors = nodes.filter((n) => n !== gone)
+  await gone.stop()
+  const stopped = Date.now()
+  let map: MapJson | undefined
+  await waitFor(async () => {
+    const m = await runShoal(['map', r.id, '--json', '--data-dir', up!.dataDir])
+    if (m.code !== 0) return false
+    map = lastJson<MapJson>(m)
+    return map.chunks.every((c) => new Set(c.holders).size === 2 && !c.holders.includes(goneId as string))
+  }, 30_000, 'every chunk back at 2 live holders')
+  console.log(`# repaired ${r.distribution?.holders[goneId as string]} chunks within ${Date.now() - stopped} ms of the holder stopping (delay 2 s)`)
+  const live = new Set(survivors.map((n) => n.peerId))
+  for (const chunk of map!.chunks) for (const h of chunk.holders) assert.ok(live.has(h), `chunk ${chunk.index} on live ${h}`)
+  // A holder's map agrees with the uploader's.
+  const other = survivors.find((n) => n !== up && (map!.holders[n.peerId] ?? 0) > 0) as NodeProcess
+  await waitFor(async () => {
+    const m = lastJson<MapJson>(await runShoal(['map', r.id, '--json', '--data-dir', other.dataDir]))
+    return JSON.stringify(m.chunks) === JSON.stringify(map!.chunks)
+  }, 10_000, 'the holder has the repaired map')
+
+  await up!.stop()
+  const holders = survivors.filter((n) => n !== up)
+  const d = await startNode(t, join(dir, 'fresh'), { env: DIST_ENV, args: holders.flatMap((n) => ['--bootstrap', n.addrs[0] as string]) })
+  const out = join(dir, 'got.bin')
+  const get = await runShoal(['get', r.id, '-o', out, '--json', '--data-dir', d.dataDir], { timeoutMs: 30_000 })
+  assert.equal(get.code, 0, get.stderr)
+  assert.equal(await sha256File(out), await sha256File(file))
+})
+
+test('uploader killed (SIGKILL) mid-distribution resumes on restart: same map, each copy stored once; rm --everywhere frees the holders', { timeout: 120_000 }, async (t) => {
+  const dir = await tempDir(t)
+  const [b, c, d] = await startSwarm(t, dir, 3)
+  const upDir = join(dir, 'up')
+  const bootstrap = [b!, c!, d!].flatMap((n) => ['--bootstrap', n.addrs[0] as string])
+  const first = await startNode(t, upDir, { env: DIST_ENV, args: bootstrap })
+  await waitForPeers(first, 3)
+  const file = join(dir, 'big.bin')
+  await writeRandomFile(file, 32 * 1024 * 1024)
+  const share = spawnShoal(['share', file, '--distribute', '--replicas', '2', '--json', '--data-dir', upDir])
+  const shareDone = collect(share, 60_000)
+  // The record is written before anything is pushed under it: kill the uploader as soon as copies arrive.
+  await waitFor(async () => (await Promise.all([b!, c!, d!].map(async (n) => await chunkFiles(n.dataDir)))).reduce((a, n) => a + n, 0) >= 50, 30_000, 'first copies')
+  first.child.kill('SIGKILL')
+  await shareDone
+  const [recordName] = await readdir(join(upDir, 'distributions'))
+  const id = (recordName as string).replace(/\.json$/, '')
+  const before = JSON.parse(await readFile(join(upDir, 'distributions', recordName as string), 'utf8')) as { done: boolean }
+  assert.equal(before.done, false, 'killed mid-push')
+  const partial = (await Promise.all([b!, c!, d!].map(async (n) => await chunkFiles(n.dataDir)))).reduce((a, n) => a + n, 0)
+
+  const again = await startNode(t, upDir, { env: DIST_ENV, args: bootstrap })
+  await waitFor(async () => (JSON.parse(await readFile(join(upDir, 'distributions', recordName as string), 'utf8')) as { done: boolean }).done, 60_000, 'the push resumed and finished')
+  const map = lastJson<MapJson>(await runShoal(['map', id, '--json', '--data-dir', upDir]))
+  console.log(`# resumed after SIGKILL with ${partial} copies already on holders; finished with ${Object.values(map.holders).reduce((a, n) => a + n, 0)} copies`)
+  for (const chunk of map.chunks) assert.equal(new Set(chunk.holders).size, 2)
+  const holderMap = lastJson<MapJson & { version?: number }>(await runShoal(['map', id, '--json', '--data-dir', b!.dataDir]))
+  assert.deepEqual(holderMap.chunks, map.chunks, 'the resumed push kept the persisted map')
+  for (const n of [b!, c!, d!]) assert.equal(await chunkFiles(n.dataDir), map.holders[n.peerId] ?? 0, `${n.peerId} stores each of its copies once`)
+  const ls = await runShoal(['ls', '--data-dir', b!.dataDir])
+  assert.match(ls.stdout, /chunks held for others: \d+(\.\d)? MiB of 10\.0 GiB quota \(1 file\)/)
+
+  const rm = await runShoal(['rm', id, '--everywhere', '--json', '--data-dir', again.dataDir])
+  assert.equal(rm.code, 0, rm.stderr)
+  assert.equal(lastJson<{ released: { holders: number, released: number } }>(rm).released.released, 3)
+  for (const n of [b!, c!, d!]) assert.equal(await chunkFiles(n.dataDir), 0, 'released')
+  const notUploader = await runShoal(['rm', id, '--everywhere', '--data-dir', b!.dataDir])
+  assert.notEqual(notUploader.code, 0)
 })
