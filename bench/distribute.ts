@@ -39,7 +39,7 @@ import { writeRandomFile } from '../test/helpers/cli.js'
 import type { HostNode } from '../test/helpers/host-nodes.js'
 import { LINK_EFFICIENCY, onNetwork } from '../test/helpers/swarm-scenarios.js'
 import {
-  busiest, followEvents, jsonOf, mapOn, shareDistributed, startMesh, timedShoal, waitForMap,
+  busiest, followEvents, health, jsonOf, mapOn, shareDistributed, startMesh, timedShoal, waitForMap,
   type DistributedShare, type DistributionMap, type StampedEvent
 } from '../test/helpers/distribute-hosts.js'
 import { chunkRange, chunkSizeFor } from '../src/content/chunk-size.js'
@@ -163,7 +163,7 @@ async function pushRounds (dir: string, o: { runs: number, fileBytes: number, lo
           distributeMs[replicas]?.push(ms)
           o.log(`distribute: --replicas ${replicas}: ${(ms / 1000).toFixed(1)} s`)
         } catch (err) {
-          failures.push({ round, replicas, error: (err as Error).message })
+          failures.push({ round, replicas, error: `${(err as Error).message} [${health(nodes)}]` })
           o.log(`distribute: --replicas ${replicas} FAILED: ${(err as Error).message}`)
         }
       }
@@ -204,7 +204,7 @@ async function repairRun (dir: string, o: { fileBytes: number, log: (line: strin
   return await onNetwork(specs(), async (net, nodes) => {
     const mesh = await startMesh(net.hosts, dir, nodes, { env })
     const up = mesh[0] as HostNode
-    const { share } = await push(up, await freshFile(dir, 'repair', o.fileBytes), REPAIR_REPLICAS)
+    const { share } = await push(up, await freshFile(dir, 'repair', o.fileBytes), REPAIR_REPLICAS).catch((err: Error) => { throw new Error(`${err.message} [${health(nodes)}]`) })
     const before: DistributionMap = await mapOn(mesh[1] as HostNode, share.id)
     const victim = busiest(before, mesh.slice(1))
     const survivors = mesh.filter(n => n !== victim)

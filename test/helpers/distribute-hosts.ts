@@ -60,6 +60,7 @@ export async function startMesh (hosts: readonly Host[], dir: string, nodes: Hos
     const bootstrap = mesh.map(n => `${n.addr}${n.addr.includes('/p2p/') ? '' : `/p2p/${n.peerId}`}`)
     const env = { ...opts.env, ...(bootstrap.length > 0 ? { SHOAL_NETWORK_BOOTSTRAP: bootstrap.join(',') } : {}) }
     const node = await startNodeOn(host, join(dir, `${host.name}.node`), { env })
+    keepStderrTail(node)
     nodes.push(node)
     mesh.push(node)
     started.push(node)
@@ -67,6 +68,22 @@ export async function startMesh (hosts: readonly Host[], dir: string, nodes: Hos
   // Bootstrap dials after start: wait until every node sees the whole mesh, or an uploader could push to fewer.
   for (const node of mesh) await waitForPeers(node, mesh.length - 1)
   return started
+}
+
+/** Characters of a mesh node's stderr kept for `health`. */
+const STDERR_TAIL_CHARS = 1500
+const stderrTails = new WeakMap<HostNode, string>()
+
+function keepStderrTail (node: HostNode): void {
+  stderrTails.set(node, '')
+  node.child.stderr?.on('data', (d: Buffer) => { stderrTails.set(node, ((stderrTails.get(node) ?? '') + d.toString()).slice(-STDERR_TAIL_CHARS)) })
+}
+
+/** For a failure's message: which of `nodes` have exited, with the end of their stderr (mesh nodes keep it). */
+export function health (nodes: readonly HostNode[]): string {
+  const dead = nodes.filter(n => n.child.exitCode !== null || n.child.signalCode !== null)
+  if (dead.length === 0) return `all ${nodes.length} nodes running`
+  return dead.map(n => `${n.host.name} exited (${String(n.child.exitCode ?? n.child.signalCode)}): ${(stderrTails.get(n) ?? '').trim().split('\n').slice(-3).join(' | ')}`).join('; ')
 }
 
 /** Waits until `node` is connected to at least `count` peers (`shoal peers --json`). */
