@@ -24,7 +24,8 @@
  * finish ÷ (bytes of the lost copies ÷ the survivors' aggregate uplink),
  * target ≤ 1.3; the survivors are the holders of the lost chunks' other
  * copies, their uplink their caps less Ethernet framing (LINK_EFFICIENCY).
- * Also reported: from the kill to a whole map on a survivor, and the floor
+ * A run counts only once every copy of the repaired map is on its holder's
+ * disk. Also reported: from the kill to a whole map on a survivor, and the floor
  * the sources impose (with 2 replicas a lost chunk has one other copy, so
  * the busiest source's bytes ÷ its uplink bound the time from below).
  *
@@ -39,7 +40,7 @@ import { writeRandomFile } from '../test/helpers/cli.js'
 import type { HostNode } from '../test/helpers/host-nodes.js'
 import { LINK_EFFICIENCY, onNetwork } from '../test/helpers/swarm-scenarios.js'
 import {
-  busiest, followEvents, health, jsonOf, mapOn, shareDistributed, startMesh, timedShoal, waitForMap,
+  busiest, chunkHashes, followEvents, health, jsonOf, mapOn, shareDistributed, startMesh, timedShoal, waitForMap, waitOnDisk,
   type DistributedShare, type DistributionMap, type StampedEvent
 } from '../test/helpers/distribute-hosts.js'
 import { chunkRange, chunkSizeFor } from '../src/content/chunk-size.js'
@@ -63,6 +64,8 @@ export const REPAIR_DECIDED_EVENT = 'repair:started'
 export const REPAIR_DONE_EVENT = 'repair:done'
 /** From the kill to a whole map, at most: far beyond a healthy repair. */
 const REPAIR_TIMEOUT_MS = 300_000
+/** A repaired map may name a copy another survivor is still making (test/helpers/distribute-hosts.ts waitOnDisk). */
+const COPIES_LAND_MS = 30_000
 /** Events of a finish may reach the followers a little after the map is whole. */
 const EVENT_GRACE_MS = 2000
 
@@ -204,7 +207,8 @@ async function repairRun (dir: string, o: { fileBytes: number, log: (line: strin
   return await onNetwork(specs(), async (net, nodes) => {
     const mesh = await startMesh(net.hosts, dir, nodes, { env })
     const up = mesh[0] as HostNode
-    const { share } = await push(up, await freshFile(dir, 'repair', o.fileBytes), REPAIR_REPLICAS).catch((err: Error) => { throw new Error(`${err.message} [${health(nodes)}]`) })
+    const path = await freshFile(dir, 'repair', o.fileBytes)
+    const { share } = await push(up, path, REPAIR_REPLICAS).catch((err: Error) => { throw new Error(`${err.message} [${health(nodes)}]`) })
     const before: DistributionMap = await mapOn(mesh[1] as HostNode, share.id)
     const victim = busiest(before, mesh.slice(1))
     const survivors = mesh.filter(n => n !== victim)
@@ -225,6 +229,9 @@ async function repairRun (dir: string, o: { fileBytes: number, log: (line: strin
     const whole = await waitForMap(observer, share.id, REPAIR_REPLICAS, new Set(survivors.map(n => n.peerId)), share.chunks, REPAIR_TIMEOUT_MS)
     await sleep(EVENT_GRACE_MS)
     await Promise.all(followers.map(async f => { await f.stop() }))
+    // A map is only as good as the copies behind it: every one must be on its holder's disk.
+    const hashes = await chunkHashes(path, chunkSizeFor(o.fileBytes))
+    await Promise.all(survivors.map(async n => await waitOnDisk(n, whole.map, hashes, COPIES_LAND_MS)))
     const decided = followers.map(f => decidedAt(f.events, share.id)).filter((t): t is number => t !== undefined)
     const finished = followers.map(f => copiedAt(f.events, share.id)).filter((t): t is number => t !== undefined)
     if (decided.length === 0 || finished.length === 0) {
