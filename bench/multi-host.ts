@@ -60,7 +60,8 @@ async function medianRun<T> (runs: number, key: (r: T) => number, fn: (dir: stri
   return results.reduce((best, r) => Math.abs(key(r) - m) < Math.abs(key(best) - m) ? r : best)
 }
 
-async function inTempDir<T> (fn: (dir: string) => Promise<T>): Promise<T> {
+/** Runs `fn` in a fresh directory under the temp dir, removed afterwards. */
+export async function inTempDir<T> (fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'shoal-bench-hosts-'))
   try {
     return await fn(dir)

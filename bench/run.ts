@@ -9,17 +9,21 @@
  * (`scheduler-sim.ts`), the multi-host swarm scenarios (`multi-host.ts`;
  * needs root), small-command latency (`latency.ts`: `shoal get` of 4 KiB
  * with a node of its own, `ls`/`status`/`share` through a running node vs
- * none, and 1 MiB through a running node on three LAN hosts, which needs root), the churn soak (`churn.ts`: 10 minutes of kill -9 and
- * restarts on eight namespace hosts; needs root), the tracker (`tracker.ts`)
- * and DHT lookups in swarms of 25, 50 and 100 nodes (`dht.ts`). Files live in a fresh directory under
+ * none, and 1 MiB through a running node on three LAN hosts, which needs root),
+ * the churn soak (`churn.ts`: 10 minutes of kill -9 and
+ * restarts on eight namespace hosts; needs root), distribution (`distribute.ts`:
+ * pushing 3 replicas vs 1 and repairing a lost holder on six namespace hosts;
+ * needs root; its placement figures are the placement section's), the tracker
+ * (`tracker.ts`) and DHT lookups in swarms of 25, 50 and 100 nodes (`dht.ts`). Files live in a fresh directory under
  * `os.tmpdir()` (on disk, not tmpfs), removed at the end.
  *
  * Options (flag, or environment variable):
  *   --size N      BENCH_SIZE    bytes per transfer/import: "1GiB" (default), "256MiB", …
  *   --runs N      BENCH_RUNS    rounds per figure, medians reported (default 3)
- *   --quick       BENCH_QUICK=1 256 MiB, 3 runs, no 4 GiB download, 2 minutes of churn, DHT of 25 and 50 nodes
+ *   --quick       BENCH_QUICK=1 256 MiB, 3 runs, no 4 GiB download, 2 minutes of churn, DHT of 25 and 50 nodes,
+ *                               one distribute repair run
  *   --cold        BENCH_CACHE=cold  drop the page cache before every run instead of warming the source
- *   --only LIST   BENCH_ONLY    comma-separated sections: transfer,import,memory,scheduler,placement,hosts,latency,churn,tracker,dht
+ *   --only LIST   BENCH_ONLY    comma-separated sections: transfer,import,memory,scheduler,placement,hosts,latency,churn,distribute,tracker,dht
  *
  * Prints the table and the machine, writes `bench/results/<date>.json`,
  * `latest.json` and `latest.md` (the table for the README). Exits 0 when
@@ -46,7 +50,7 @@ import { makeSelfSignedCert } from './tls-baseline.js'
 import { runTrackerBench } from './tracker.js'
 import { runLargeDownload, runTransferBench } from './transfer.js'
 
-const SECTIONS = ['transfer', 'import', 'memory', 'scheduler', 'placement', 'hosts', 'latency', 'churn', 'tracker', 'dht'] as const
+const SECTIONS = ['transfer', 'import', 'memory', 'scheduler', 'placement', 'hosts', 'latency', 'churn', 'distribute', 'tracker', 'dht'] as const
 type Section = typeof SECTIONS[number]
 
 /** How this run was asked to measure. */
@@ -72,6 +76,8 @@ const QUICK_DHT_LOOKUPS = 5
 const CHURN_MS = 10 * 60_000
 const QUICK_CHURN_MS = 2 * 60_000
 const RESULTS_DIR = join(REPO, 'bench', 'results')
+/** The distribute section's file: the issue's 256 MiB, whatever --size says (pushes run at a 50 Mbit/s uplink). */
+const DISTRIBUTE_FILE_BYTES = 256 * MiB
 
 function fail (message: string): never {
   throw new ShoalError('ERR_INVALID_ARGUMENT', message)
@@ -185,6 +191,11 @@ async function measure (o: BenchOptions, workDir: string, signal: AbortSignal): 
     log(`churn soak, ${(o.quick ? QUICK_CHURN_MS : CHURN_MS) / 60_000} minutes of kills (network namespaces, tc caps)…`)
     const { runChurnBench } = await import('./churn.js')
     results.churn = await runChurnBench({ churnMs: o.quick ? QUICK_CHURN_MS : CHURN_MS, log })
+  })
+  await section('distribute', async () => {
+    log(`distribution: pushes and repairs of ${formatSize(DISTRIBUTE_FILE_BYTES)} on six namespace hosts (uploader 50 Mbit/s, others 100)…`)
+    const { runDistributeBench } = await import('./distribute.js')
+    results.distribute = await runDistributeBench({ runs: o.runs, repairRuns: o.quick ? 1 : o.runs, fileBytes: DISTRIBUTE_FILE_BYTES, log })
   })
   await section('tracker', async () => {
     log('tracker…')

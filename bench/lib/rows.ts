@@ -6,6 +6,8 @@
  */
 import { churnRows } from './churn-rows.js'
 import { latencyRows } from './latency-rows.js'
+import { distributeRows } from './distribute-rows.js'
+import type { DistributeBenchResult } from '../distribute.js'
 import { placementRows } from './placement-rows.js'
 import type { PlacementSimBenchResult } from '../placement-sim.js'
 import type { ChurnFigures } from '../../test/helpers/churn-soak.js'
@@ -48,6 +50,7 @@ export interface BenchResults {
   multiHost?: MultiHostResult
   latency?: LatencyResult
   churn?: ChurnFigures
+  distribute?: DistributeBenchResult
   tracker?: TrackerBenchResult
   dht?: DhtBenchResult
   /** Sections that failed, with their error. */
@@ -70,6 +73,7 @@ export function tableRows (r: BenchResults): Row[] {
     ...(r.multiHost === undefined ? [] : multiHostRows(r.multiHost)),
     ...(r.latency === undefined ? [] : latencyRows(r.latency)),
     ...(r.churn === undefined ? [] : churnRows(r.churn)),
+    ...(r.distribute === undefined ? [] : distributeRows(r.distribute)),
     ...(r.tracker === undefined ? [] : trackerRows(r.tracker)),
     ...(r.dht === undefined ? [] : dhtRows(r.dht)),
     ...Object.entries(r.errors).map(([section, message]): Row => ({ figure: section, measured: `ERROR: ${message}`, target: '', verdict: 'ERROR' }))

@@ -19,8 +19,8 @@ const MIB = 1024 * 1024
 /** Payload share of a capped link that TCP can use (see the module header). */
 export const LINK_EFFICIENCY = 1448 / 1514
 
-/** Builds a network, runs `body` on it, and always tears it down (stopping its nodes first). */
-async function onNetwork<T> (specs: HostSpec[], body: (net: Network, nodes: HostNode[]) => Promise<T>): Promise<T> {
+/** Builds a network, runs `body` on it, and always tears it down (killing the nodes recorded in `nodes` first). */
+export async function onNetwork<T> (specs: HostSpec[], body: (net: Network, nodes: HostNode[]) => Promise<T>): Promise<T> {
   const net = await createNetwork(specs)
   const nodes: HostNode[] = []
   try {
