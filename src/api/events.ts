@@ -18,7 +18,11 @@ import { logger } from '../util/log.js'
 
 const log = logger('api-events')
 
-const FORWARDED: Array<keyof NodeEvents> = ['file:added', 'file:removed', 'file:changed', 'download:started', 'download:progress', 'download:state']
+const FORWARDED: Array<keyof NodeEvents> = [
+  'file:added', 'file:removed', 'file:changed', 'download:started', 'download:progress', 'download:state',
+  // Distribution (issue 10): a push's progress, its end or refusal, and repairs.
+  'distribution:progress', 'distribution:done', 'distribution:refused', 'repair:started', 'repair:done'
+]
 /** Comment line sent periodically so proxies and clients keep the connection. */
 export const KEEPALIVE_MS = 15_000
 /** How often chunk state changes are sent, batched. */

@@ -16,6 +16,7 @@ import { assertPathInput } from './path-input.js'
 import { registerEventStream } from './events.js'
 import { registerUpload } from './upload.js'
 import { isDashboardRoute, registerDashboard } from './dashboard.js'
+import { registerDistributionRoutes } from './distribution.js'
 import { chunkReport, chunkStatusReport, finishedChunkStates } from './chunk-status.js'
 import type { ShoalNode } from '../node/node.js'
 import type { ChunkProgress } from '../transfer/job-progress.js'
@@ -76,22 +77,9 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
   app.addHook('onRequest', async (req) => { if (!isDashboardRoute(req.routeOptions.url)) authorize(req, token) })
 
   // `features` says which optional routes this node has, so a client never needs a 404 to find out.
-  app.get('/api/node', async () => ({ peerId: node.peerId, addrs: node.addrs, dataDir: node.dataDir, features: { distribution: app.hasRoute({ method: 'GET', url: '/api/files/:id/distribution' }) } }))
+  app.get('/api/node', async () => ({ peerId: node.peerId, addrs: node.addrs, dataDir: node.dataDir, storage: node.storageUsage(), features: { distribution: app.hasRoute({ method: 'GET', url: '/api/files/:id/distribution' }) } }))
 
-  app.get('/api/files', async () => ({ files: node.list() }))
-
-  app.post<{ Body: { path: string } }>('/api/files', {
-    schema: { body: { type: 'object', properties: { path: { type: 'string', minLength: 1, maxLength: 4096 } }, required: ['path'], additionalProperties: false } }
-  }, async (req, reply) => {
-    assertPathInput('path', req.body.path)
-    const result = await node.share(req.body.path)
-    return await reply.status(201).send(result)
-  })
-
-  app.delete<{ Params: { id: string } }>('/api/files/:id', { schema: { params: idParam } }, async (req) => {
-    await node.remove(req.params.id)
-    return { success: true, id: req.params.id }
-  })
+  app.get('/api/files', async () => ({ files: node.list(), storage: node.storageUsage() }))
 
   app.post<{ Params: { id: string } }>('/api/files/:id/verify', { schema: { params: idParam } }, async (req) => {
     const copies = await node.verify(req.params.id)
@@ -155,6 +143,7 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
     return await reply.type('application/octet-stream').send(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
   })
 
+  registerDistributionRoutes(app, node)
   registerUpload(app, node)
   registerDashboard(app)
   registerEventStream(app, node)

@@ -10,6 +10,14 @@
  * Multipart parsing is registered in this route's own scope, so no other
  * route accepts a multipart body.
  *
+ * Distribution: each file is shared like `POST /api/files`, so a file of at
+ * least `chunking.minFileSizeForDistribution` bytes is pushed out, and the
+ * query options `distribute=true|false`, `replicas=N` and
+ * `strategy=round-robin|weighted` apply to every file of the request. A file
+ * refused for too few peers (seed 000's 400 `distribution_required` body)
+ * leaves nothing: its file in `uploads/` is removed and it is not
+ * catalogued; files of the request shared before it stay shared.
+ *
  * Hashing: `node.share()` hashes the file from disk, so an upload is read a
  * second time after it is written (TODO for node/library: accept the chunk
  * hashes computed while the upload streams in, and skip the second read).
@@ -18,15 +26,17 @@ import multipart, { type MultipartFile } from '@fastify/multipart'
 import type { FastifyInstance } from 'fastify'
 import { randomBytes } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { link, mkdir, readdir, rm } from 'node:fs/promises'
+import { link, mkdir, open, readdir, rm } from 'node:fs/promises'
 import { extname, join } from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { ShoalError } from '../errors.js'
+import { ShoalError, hasCode } from '../errors.js'
+import { isPlacementStrategy } from '../distribute/placement.js'
+import { distributionRequiredBody, replicasInput } from './distribution.js'
 import { assertSafeFileName } from '../content/file-name.js'
 import { MAX_CHUNK_SIZE_BYTES, MAX_CHUNKS_PER_MANIFEST } from '../content/chunk-size.js'
 import { logger } from '../util/log.js'
-import type { ShoalNode } from '../node/node.js'
+import type { ShareOptions, ShoalNode } from '../node/node.js'
 
 const log = logger('api-upload')
 
@@ -44,6 +54,10 @@ export const MAX_UPLOAD_FIELDS = 8
 export const MAX_UPLOAD_PARTS = MAX_UPLOAD_FILES + MAX_UPLOAD_FIELDS
 /** The multipart field that carries files (seed 000's name). */
 export const UPLOAD_FIELD = 'file'
+/** Query options of an upload (`token` is the API's own). */
+const UPLOAD_QUERY_KEYS = ['distribute', 'replicas', 'strategy', 'token']
+/** Piece size when comparing an upload with a file of the same name. */
+const COMPARE_PIECE_BYTES = 1 << 20
 /** Most names tried when `<name>` is taken (`name (1).ext` … ). */
 const MAX_NAME_SUFFIX = 1000
 
@@ -55,6 +69,9 @@ export interface UploadResult {
   chunks_count: number
   distribution_summary: Record<string, number>
 }
+
+/** The upload route's typing: its query options. */
+interface UploadRoute { Querystring: Record<string, string | undefined> }
 
 /** A file fully received into a temp file, not yet moved or shared. */
 interface Received { name: string, temp: string, size: number }
@@ -80,7 +97,8 @@ export function registerUpload (app: FastifyInstance, node: ShoalNode): void {
         headerPairs: 100
       }
     })
-    scope.post('/api/files/upload', async (req) => {
+    scope.post<UploadRoute>('/api/files/upload', async (req, reply) => {
+      const options = uploadOptions(req.query)
       const abort = new AbortController()
       // 'close' also comes after a request read to its end; only one cut short is an abort.
       const onClose = (): void => { if (!req.raw.readableEnded) abort.abort(new ShoalError('ERR_ABORTED', 'the upload was cut off')) }
@@ -97,16 +115,37 @@ export function registerUpload (app: FastifyInstance, node: ShoalNode): void {
         for (const file of received) {
           const path = await placeFile(dir, file)
           file.temp = ''
-          const shared = await node.share(path, { signal: abort.signal })
-          results.push({ filename: shared.name, size: shared.size, distributed: false, chunks_count: shared.chunks, distribution_summary: {} })
+          let shared
+          try {
+            shared = await node.share(path, { ...options, signal: abort.signal })
+          } catch (err) {
+            // Refused before anything was pushed: its file goes too (a push under way keeps it, to resume).
+            const body = distributionRequiredBody(err)
+            if (body != null || hasCode(err, 'ERR_INVALID_ARGUMENT') || hasCode(err, 'ERR_NODE_NOT_RUNNING')) await removeQuietly(path)
+            if (body != null) return await reply.status(400).type('application/json; charset=utf-8').send(body)
+            throw err
+          }
+          const distribution = shared.distribution
+          results.push({ filename: shared.name, size: shared.size, distributed: distribution != null, chunks_count: shared.chunks, distribution_summary: distribution?.holders ?? {} })
         }
-        return { success: true, uploaded_count: results.length, distributed_count: 0, results }
+        return { success: true, uploaded_count: results.length, distributed_count: results.filter((r) => r.distributed).length, results }
       } finally {
         req.raw.off('close', onClose)
         await Promise.all(received.filter(f => f.temp !== '').map(async f => { await removeQuietly(f.temp) }))
       }
     })
   })
+}
+
+/** The distribution options of an upload, from its query string; bad ones refused before anything is received. */
+function uploadOptions (query: Record<string, string | undefined>): ShareOptions {
+  for (const key of Object.keys(query)) {
+    if (!UPLOAD_QUERY_KEYS.includes(key)) throw new ShoalError('ERR_INVALID_ARGUMENT', `unknown query option ${JSON.stringify(key.slice(0, 64))} (known: ${UPLOAD_QUERY_KEYS.join(', ')})`)
+  }
+  const { distribute, strategy } = query
+  if (distribute !== undefined && distribute !== 'true' && distribute !== 'false') throw new ShoalError('ERR_INVALID_ARGUMENT', 'distribute must be true or false')
+  if (strategy !== undefined && !isPlacementStrategy(strategy)) throw new ShoalError('ERR_INVALID_ARGUMENT', 'strategy must be round-robin or weighted')
+  return { distribute: distribute === undefined ? undefined : distribute === 'true', replicas: replicasInput(query.replicas), strategy }
 }
 
 /**
@@ -143,13 +182,35 @@ async function placeFile (dir: string, file: Received): Promise<string> {
     try {
       await link(file.temp, path)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue
-      throw err
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      // The same bytes under the same name (two uploads of one file): one file, one share, one distribution.
+      if (await sameContent(path, file.temp, file.size)) {
+        await removeQuietly(file.temp)
+        return path
+      }
+      continue
     }
     await removeQuietly(file.temp)
     return path
   }
   throw new ShoalError('ERR_INVALID_ARGUMENT', `too many uploads named ${JSON.stringify(file.name.slice(0, 80))}`)
+}
+
+/** True when the file at `path` holds exactly the `size` bytes of `other`; compared a piece at a time, never whole in memory. */
+async function sameContent (path: string, other: string, size: number): Promise<boolean> {
+  const [a, b] = await Promise.all([open(path, 'r'), open(other, 'r')])
+  try {
+    if ((await a.stat()).size !== size) return false
+    const pa = Buffer.alloc(COMPARE_PIECE_BYTES)
+    const pb = Buffer.alloc(COMPARE_PIECE_BYTES)
+    for (let at = 0; at < size; at += COMPARE_PIECE_BYTES) {
+      const [ra, rb] = await Promise.all([a.read(pa, 0, COMPARE_PIECE_BYTES, at), b.read(pb, 0, COMPARE_PIECE_BYTES, at)])
+      if (ra.bytesRead !== rb.bytesRead || !pa.subarray(0, ra.bytesRead).equals(pb.subarray(0, rb.bytesRead))) return false
+    }
+    return true
+  } finally {
+    await Promise.all([a.close(), b.close()])
+  }
 }
 
 /** Removes the temp files a crash or a kill left behind (no API runs on this data dir then). */

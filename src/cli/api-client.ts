@@ -34,7 +34,9 @@ export class ApiClient {
       throw new ShoalError('ERR_INTERNAL', `the node answered ${res.status} with non-JSON`)
     }
     if (!res.ok) {
-      const e = json as { code?: string, message?: string }
+      const e = json as { code?: string, message?: string, error?: string }
+      // Seed 000's refusal body has no `code` (README: the one exception to the error shape).
+      if (e.code === undefined && e.error === 'distribution_required') e.code = 'ERR_DISTRIBUTION_REQUIRED'
       const code: ErrorCode = typeof e.code === 'string' && e.code in ERROR_CODES ? e.code as ErrorCode : 'ERR_INTERNAL'
       throw new ShoalError(code, e.message ?? `HTTP ${res.status}`, json as Record<string, unknown>)
     }

@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises'
 import { ApiClient } from './api-client.js'
 import { readNodeInfo } from '../node/node-info.js'
 import { loadConfig, type DeepPartial, type ShoalConfig } from '../config/index.js'
-import { ShoalNode, type FileListing, type GetOptions, type PeerView, type ShareResult } from '../node/node.js'
+import { ShoalNode, type FileListing, type GetOptions, type PeerView, type ShareOptions, type ShareResult, type StorageUsage } from '../node/node.js'
+import type { DistributionView } from '../distribute/record.js'
 import { ShoalError } from '../errors.js'
 import type { JobSnapshot } from '../transfer/download-job.js'
 import type { VerifyReport } from '../node/verify.js'
@@ -18,17 +19,26 @@ export interface Backend {
   /** True when the backend is a node started by this command (it ends with the command). */
   readonly ownNode: boolean
   readonly config: ShoalConfig
-  share: (path: string) => Promise<ShareResult>
+  share: (path: string, options?: ShareOptions) => Promise<ShareResult>
   list: () => Promise<FileListing[]>
-  remove: (id: string) => Promise<void>
+  /** Pushed chunks held here against the quota. */
+  storage: () => Promise<StorageUsage>
+  remove: (id: string, options?: { everywhere?: boolean }) => Promise<ReleaseSummary | undefined>
+  /** The distribution map of a file this node distributed or holds chunks of. */
+  distribution: (id: string) => Promise<DistributionView>
   verify: (id: string) => Promise<VerifyReport[]>
   startDownload: (target: string, options: GetOptions) => Promise<JobSnapshot>
   download: (id: string) => Promise<JobSnapshot>
   downloads: () => Promise<JobSnapshot[]>
   cancel: (id: string) => Promise<void>
   peers: () => Promise<PeerView[]>
+  /** The running node's events (`GET /api/events`) until `signal` aborts; absent on a node of the command's own. */
+  follow?: (onEvent: (event: string, data: unknown) => void, signal: AbortSignal) => Promise<void>
   close: () => Promise<void>
 }
+
+/** What `rm --everywhere` did: holders asked, holders that released, chunks they dropped. */
+export interface ReleaseSummary { holders: number, released: number, dropped: number }
 
 /** Options every command shares. */
 export interface GlobalOptions {
@@ -49,9 +59,11 @@ export async function connectToRunningNode (dataDir: string, config: ShoalConfig
   return {
     ownNode: false,
     config,
-    share: async (path) => await api.request<ShareResult>('POST', '/api/files', { path }),
+    share: async (path, o = {}) => await api.request<ShareResult>('POST', '/api/files', { path, distribute: o.distribute, replicas: o.replicas, strategy: o.strategy }, { signal: o.signal }),
     list: async () => (await api.request<{ files: FileListing[] }>('GET', '/api/files')).files,
-    remove: async (id) => { await api.request('DELETE', `/api/files/${encodeURIComponent(id)}`) },
+    storage: async () => (await api.request<{ storage: StorageUsage }>('GET', '/api/files')).storage,
+    remove: async (id, o = {}) => (await api.request<{ released?: ReleaseSummary }>('DELETE', `/api/files/${encodeURIComponent(id)}${o.everywhere === true ? '?everywhere=true' : ''}`)).released,
+    distribution: async (id) => await api.request<DistributionView>('GET', `/api/files/${encodeURIComponent(id)}/distribution`),
     verify: async (id) => (await api.request<{ copies: VerifyReport[] }>('POST', `/api/files/${encodeURIComponent(id)}/verify`)).copies,
     startDownload: async (target, o) => await api.request<JobSnapshot>('POST', '/api/downloads', {
       target, output: o.output, cwd: o.cwd, peers: o.peers, sequential: o.sequential, downloadLimit: o.downloadLimit ?? defaults.downloadLimit
@@ -60,7 +72,27 @@ export async function connectToRunningNode (dataDir: string, config: ShoalConfig
     downloads: async () => (await api.request<{ downloads: JobSnapshot[] }>('GET', '/api/downloads')).downloads,
     cancel: async (id) => { await api.request('DELETE', `/api/downloads/${encodeURIComponent(id)}`) },
     peers: async () => (await api.request<{ peers: PeerView[] }>('GET', '/api/peers')).peers,
+    follow: async (onEvent, signal) => { await followEvents(info.api, token, onEvent, signal) },
     close: async () => {}
+  }
+}
+
+/** Reads the API's Server-Sent Events, handing each (event, JSON data) to `onEvent`, until `signal` aborts or the stream ends. */
+async function followEvents (api: string, token: string, onEvent: (event: string, data: unknown) => void, signal: AbortSignal): Promise<void> {
+  const res = await fetch(`${api.replace(/\/$/, '')}/api/events`, { headers: { authorization: `Bearer ${token}` }, signal })
+  if (!res.ok || res.body == null) return
+  const decoder = new TextDecoder()
+  let buffered = ''
+  for await (const bytes of res.body) {
+    buffered += decoder.decode(bytes as Uint8Array, { stream: true })
+    let end
+    while ((end = buffered.indexOf('\n\n')) >= 0) {
+      const message = buffered.slice(0, end)
+      buffered = buffered.slice(end + 2)
+      const event = /^event: (.*)$/m.exec(message)?.[1]
+      const data = /^data: (.*)$/m.exec(message)?.[1]
+      if (event !== undefined && data !== undefined) onEvent(event, JSON.parse(data))
+    }
   }
 }
 
@@ -72,9 +104,11 @@ export async function startOwnNode (dataDir: string, config: ShoalConfig, networ
   return {
     ownNode: true,
     config,
-    share: async (path) => await node.share(path),
+    share: async (path, o) => await node.share(path, o),
     list: async () => node.list(),
-    remove: async (id) => { await node.remove(id) },
+    storage: async () => node.storageUsage(),
+    remove: async (id, o) => await node.remove(id, o),
+    distribution: async (id) => node.distributionView(id),
     verify: async (id) => await node.verify(id),
     startDownload: async (target, o) => (await node.startDownload(target, o)).job.snapshot(),
     download: async (id) => node.download(id) ?? running(id),

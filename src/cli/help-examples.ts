@@ -8,7 +8,7 @@ export interface Example { run: string, does: string }
 
 /** Topics of `shoal --help`, in order; commands not listed here go under OTHER. */
 export const HELP_GROUPS: ReadonlyArray<{ title: string, commands: readonly string[] }> = [
-  { title: 'SHARE AND FETCH', commands: ['share', 'get', 'ls', 'rm', 'verify'] },
+  { title: 'SHARE AND FETCH', commands: ['share', 'get', 'ls', 'rm', 'verify', 'map'] },
   { title: 'NODE AND DOWNLOADS', commands: ['start', 'status', 'cancel', 'peers', 'dashboard'] },
   { title: 'NETWORK', commands: ['swarm-key', 'tracker'] },
   { title: 'TOOLS', commands: ['completion', 'help'] }
@@ -18,7 +18,12 @@ export const HELP_GROUPS: ReadonlyArray<{ title: string, commands: readonly stri
 export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
   share: [
     { run: 'shoal share ./video.mp4', does: 'hash a file and print its ID and shoal:// link' },
-    { run: 'shoal share ./video.mp4 --json', does: 'the same as JSON: {"id", "link", "size", "chunks"}' }
+    { run: 'shoal share ./video.mp4 --json', does: 'the same as JSON: {"id", "link", "size", "chunks"}' },
+    { run: 'shoal share ./backup.tar --distribute --replicas 3', does: 'push it out: 3 copies of every chunk on distinct peers (a running node)' }
+  ],
+  map: [
+    { run: 'shoal map ID', does: 'the holders of a distributed file, chunks each, under-replicated chunks flagged' },
+    { run: 'shoal map ID --json', does: 'the same as JSON: {"id", "replicas", "holders", "chunks"}' }
   ],
   get: [
     { run: 'shoal get shoal://bafk…?name=video.mp4', does: 'download into the current directory' },
@@ -31,7 +36,10 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     { run: 'shoal ls', does: 'files with size, complete or partial, and where they are' },
     { run: 'shoal ls | cut -f1', does: 'piped: tab-separated, no header (here: the IDs)' }
   ],
-  rm: [{ run: 'shoal rm ID', does: 'stop sharing ID and forget it; the file stays on disk' }],
+  rm: [
+    { run: 'shoal rm ID', does: 'stop sharing ID and forget it; the file stays on disk' },
+    { run: 'shoal rm ID --everywhere', does: 'also release every copy pushed to peers (the uploader)' }
+  ],
   verify: [{ run: 'shoal verify ID', does: 're-hash every local copy; exit 1 if one does not match' }],
   start: [
     { run: 'shoal start', does: 'run a node with the config defaults (all interfaces, mDNS, DHT)' },

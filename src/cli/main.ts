@@ -7,7 +7,7 @@
 import './heap-tuning.js'
 import '../polyfill.js'
 import { resolve } from 'node:path'
-import { Argument, Command } from 'commander'
+import { Argument, Command, Option } from 'commander'
 import { printError } from './output.js'
 import { collect, common, globals, network, networkOverrides, rateLimits, rateOverrides, type NetworkFlags, type RateFlags } from './flags.js'
 import { addHelpCommand, reportUsage, setUpHelp, UsageError, wantsJson } from './help.js'
@@ -49,10 +49,21 @@ rateLimits(network(common(program.command('start').description('run a node (libp
     await startCommand({ ...globals(opts), api: opts.api, network: networkOverrides(opts), transfer: await rateOverrides(opts) }, controller.signal)
   }))
 
-common(program.command('share').argument('<path>', 'file to share').description('hash a file and share it (served in place)'))
-  .action(action(async (path: string, opts: Common) => {
+common(program.command('share').argument('<path>', 'file to share')
+  .summary('hash a file and share it (served in place); big files are pushed out to peers')
+  .description('hash a file and share it (served in place); a file of at least chunking.minFileSizeForDistribution bytes, or any with --distribute, is pushed out so every chunk has N copies on distinct peers (needs a running node)'))
+  .option('--distribute', 'push the file out to peers whatever its size', false)
+  .addOption(new Option('--replicas <n>', 'copies of every chunk, each on a distinct peer (default: distribution.replicas)'))
+  .addOption(new Option('--strategy <strategy>', 'how chunks are placed (default: chunking.distributionStrategy)').choices(['round-robin', 'weighted']))
+  .action(action(async (path: string, opts: Common & { distribute: boolean, replicas?: string, strategy?: string }) => {
     const { shareCommand } = await import('./commands/files.js')
-    await shareCommand(path, globals(opts))
+    await shareCommand(path, { ...globals(opts), distribute: opts.distribute, replicas: opts.replicas, strategy: opts.strategy }, controller.signal)
+  }))
+
+common(program.command('map').argument('<id>', 'file ID').description('show where the chunks of a distributed file are: holders, chunks each, under-replicated chunks'))
+  .action(action(async (id: string, opts: Common) => {
+    const { mapCommand } = await import('./commands/map.js')
+    await mapCommand(id, globals(opts))
   }))
 
 rateLimits(network(common(program.command('get').argument('<id-or-link>', 'file ID or shoal:// link')
@@ -75,9 +86,10 @@ common(program.command('ls').description('list files: size, complete or partial,
   }))
 
 common(program.command('rm').argument('<id>', 'file ID').description('stop sharing a file and forget it (the file on disk stays)'))
-  .action(action(async (id: string, opts: Common) => {
+  .option('--everywhere', 'also release every copy pushed to peers (the uploader only, through its running node)', false)
+  .action(action(async (id: string, opts: Common & { everywhere: boolean }) => {
     const { rmCommand } = await import('./commands/files.js')
-    await rmCommand(id, globals(opts))
+    await rmCommand(id, { ...globals(opts), everywhere: opts.everywhere })
   }))
 
 common(program.command('verify').argument('<id>', 'file ID').description('re-hash local copies of a file against its manifest'))

@@ -15,7 +15,7 @@ export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
 /** Bad usage: unknown command or flag, bad argument or config, malformed or truncated link or ID. */
 export const EXIT_USAGE = 2
-/** No source: nobody has the file (ERR_NO_PROVIDERS), or every source left or was banned (ERR_NO_SOURCES_LEFT, ERR_PEER_BANNED); verified chunks are kept. */
+/** No source: nobody has the file (ERR_NO_PROVIDERS), or every source left or was banned (ERR_NO_SOURCES_LEFT, ERR_PEER_BANNED); verified chunks are kept. Also too few peers to distribute a share to (ERR_DISTRIBUTION_REQUIRED; nothing was pushed). */
 export const EXIT_NO_SOURCE = 3
 /** The download was cancelled from elsewhere (`shoal cancel JOB`, the API or the dashboard); verified chunks are kept. */
 export const EXIT_CANCELLED = 4
@@ -23,7 +23,7 @@ export const EXIT_CANCELLED = 4
 export const EXIT_INTERRUPTED = 130
 
 const USAGE_CODES: ReadonlySet<string> = new Set(['ERR_INVALID_ARGUMENT', 'ERR_INVALID_CONFIG', 'ERR_INVALID_LINK', 'ERR_INVALID_ID'])
-const NO_SOURCE_CODES: ReadonlySet<string> = new Set(['ERR_NO_PROVIDERS', 'ERR_NO_SOURCES_LEFT', 'ERR_PEER_BANNED'])
+const NO_SOURCE_CODES: ReadonlySet<string> = new Set(['ERR_NO_PROVIDERS', 'ERR_NO_SOURCES_LEFT', 'ERR_PEER_BANNED', 'ERR_DISTRIBUTION_REQUIRED'])
 
 /** The exit code an error ends a command with. */
 export function exitCodeFor (code: string): number {

@@ -48,6 +48,15 @@ export interface StoreServerInit {
    * and passed on.
    */
   inboundBudgets: PeerBudgets
+  /**
+   * Files this node has a record of without holding pushed chunks (the
+   * uploader's own distributions): an UPDATE for one is verified like any
+   * and handed to `update`, so the uploader's map follows repairs.
+   */
+  otherRecords?: {
+    manifestBytes: (fileId: string) => Uint8Array | undefined
+    update: (file: OfferedFile) => void
+  }
 }
 
 /** `waiting`: a chunk header arrived and its bytes wait for room in the peer's inbound budget (the stream is paused). */
@@ -203,7 +212,7 @@ class InboundStore {
     }
     let file: OfferedFile
     try {
-      const manifestBytes = offer.kind === StoreOffer.Kind.PUSH ? offer.manifest : held?.manifestBytes
+      const manifestBytes = offer.kind === StoreOffer.Kind.PUSH ? offer.manifest : held?.manifestBytes ?? this.#init.otherRecords?.manifestBytes(fileId)
       if (manifestBytes == null) return await this.#refuse(StoreRefusal.INVALID, 'no such held file')
       const manifest = verifyManifestBytes(fileId, manifestBytes)
       const record = await verifyChain(this.#records, { fileId })
@@ -217,6 +226,11 @@ class InboundStore {
       if (preferRecord(held.record, file.record) === file.record && held.record !== file.record) holder.registry.setChain(fileId, file.chain, file.record)
     }
     if (offer.kind === StoreOffer.Kind.UPDATE) {
+      if (held == null && this.#init.otherRecords != null) {
+        this.#init.otherRecords.update(file)
+        await this.#reply({ status: StoreReply.Status.ACCEPT })
+        return this.#closeWhenDone()
+      }
       if (held == null) return await this.#refuse(StoreRefusal.INVALID, 'no such held file')
       await this.#reply({ status: StoreReply.Status.ACCEPT, version: BigInt(holder.registry.get(fileId)?.record.record.version ?? 0) })
       return this.#closeWhenDone()

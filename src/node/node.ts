@@ -21,9 +21,20 @@ import type { ShoalServices } from '../net/create-libp2p.js'
 import type { SourceFinder } from '../transfer/sources.js'
 import type { TrackerAnnouncer } from '../discovery/tracker-announcer.js'
 import type { DownloadJob, JobSnapshot } from '../transfer/download-job.js'
+import { Distribution, type DistributionEvents, type DistributionSummary, type StorageUsage } from './distribution.js'
+import { RepairDriver } from './repair-driver.js'
+import { mapSourceFinder } from './map-finder.js'
+import { combineProviders } from '../distribute/served-held.js'
+import { serveStoreProtocol } from '../distribute/serve-store.js'
+import { serveReleaseProtocol, sendRelease } from '../distribute/release-protocol.js'
+import { MAX_RECORD_REPLICAS } from '../distribute/record.js'
+import { isPlacementStrategy, type PlacementStrategy } from '../distribute/placement.js'
+import type { DistributionView } from '../distribute/record.js'
+import type { FileProvider } from '../protocol/served-file.js'
+import { stat } from 'node:fs/promises'
 import { formatLink, MAX_LINK_PEERS } from '../content/link.js'
 import { manifestChunkCount } from '../content/manifest.js'
-import { ShoalError } from '../errors.js'
+import { ShoalError, hasCode } from '../errors.js'
 import { logger } from '../util/log.js'
 import type { ShoalConfig } from '../config/index.js'
 import type { Libp2p } from '@libp2p/interface'
@@ -43,7 +54,24 @@ export interface ShareResult {
   name: string
   size: number
   chunks: number
+  /** Set when the file was distributed: every chunk has `replicas` verified copies on distinct peers. */
+  distribution?: DistributionSummary
 }
+
+/** Options of `share`. */
+export interface ShareOptions {
+  /** Push the file out whatever its size (`chunking.minFileSizeForDistribution` decides otherwise); false: never. */
+  distribute?: boolean
+  /** Copies of every chunk (default `distribution.replicas`). */
+  replicas?: number
+  /** Placement strategy (default `chunking.distributionStrategy`). */
+  strategy?: PlacementStrategy
+  signal?: AbortSignal
+  /** Hears the push's progress: (chunk, holder) copies confirmed of chunks × replicas. */
+  onProgress?: (progress: { confirmed: number, total: number, bytesSent: number }) => void
+}
+
+export type { DistributionSummary, StorageUsage } from './distribution.js'
 
 /** How long a node started with trackers spends dialling the peers they list. */
 export const TRACKER_BOOTSTRAP_TIMEOUT_MS = 30_000
@@ -59,7 +87,7 @@ export interface FileListing {
 }
 
 /** Events the node emits (the API streams them to the dashboard and CLI). */
-export interface NodeEvents extends DownloadEvents {
+export interface NodeEvents extends DownloadEvents, DistributionEvents {
   'file:added': [ShareResult]
   'file:removed': [{ id: string }]
   /** A copy changed, deleted or corrupt on disk was unshared (a warning for the user). */
@@ -74,6 +102,10 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   #library: Library | undefined
   #libp2p: Libp2p<ShoalServices> | undefined
   #announcer: TrackerAnnouncer | undefined
+  #distribution: Distribution | undefined
+  #repair: RepairDriver | undefined
+  /** Library and held chunks: what peers and HTTP are served. */
+  #provider: FileProvider | undefined
   /** The networked half, loaded by `start()` unless offline. */
   #net: typeof import('./networking.js') | undefined
   readonly #peers = new PeerDirectory()
@@ -136,6 +168,9 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       this.#library = new Library(this.#catalog)
       this.#library.on('file:changed', (e) => { this.emit('file:changed', e) })
       await this.#library.checkCopies({ deletedOnly: options.offline === true })
+      const distribution = this.#distribution = await Distribution.open({ dataDir: this.dataDir, config: this.config, catalog: this.#catalog })
+      for (const event of DISTRIBUTION_EVENTS) (distribution as EventEmitter).on(event, (e: unknown) => { (this as EventEmitter).emit(event, e) })
+      this.#provider = combineProviders(this.#library, distribution.provider)
       if (options.offline === true) return
       const n = this.#net = await import('./networking.js')
       const { libp2p, privateKey } = await createHost(this.dataDir, this.config, n)
@@ -149,9 +184,13 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const spread = new n.UploadSpread({ connected: (peer) => libp2p.getConnections(n.peerIdFromString(peer)).length > 0 })
       const observer = { onUploaded: (peer: string, _id: string, bytes: number) => { this.#peers.uploaded(peer, bytes) } }
       const budgets = new n.PeerBudgets(t.peerUploadBufferBytes)
-      await n.serveShoalProtocols(libp2p, { provider: library, swarm, uploads: { gate: limiter, budgets, writeTimeoutMs: t.uploadStallTimeoutMs, observer, spread } })
+      const readChunk = async (fileId: string, index: number): Promise<Uint8Array> => await this.readChunk(fileId, index)
+      const holder = distribution.attach({ libp2p, privateKey, readChunk })
+      await serveStoreProtocol(libp2p, { holder, budgets, writeTimeoutMs: t.uploadStallTimeoutMs, otherRecords: distribution.otherRecords })
+      await serveReleaseProtocol(libp2p, async (bytes, _from, signal) => await distribution.onRelease(bytes, signal))
+      await n.serveShoalProtocols(libp2p, { provider: this.#need(this.#provider), swarm, uploads: { gate: limiter, budgets, writeTimeoutMs: t.uploadStallTimeoutMs, observer, spread } })
       const finder = new n.HintedSourceFinder(libp2p, (peer) => { this.#peers.found(peer, 'link') })
-      const finders: SourceFinder[] = [finder]
+      const finders: SourceFinder[] = [finder, mapSourceFinder(libp2p, (id) => distribution.known(id)?.record.record.holders.flat() ?? [])]
       if (net.dht) finders.push(new n.DhtSourceFinder(libp2p, (peer) => { this.#peers.found(peer, 'dht') }))
       this.#peers.attach(libp2p, n, this.#lifetime.signal)
       if (net.trackers.length > 0) {
@@ -172,6 +211,16 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
           .catch((err: unknown) => { log.error('bootstrap from trackers failed: %s', err) })
       }
       library.startWatching()
+      this.#repair = new RepairDriver({
+        libp2p,
+        privateKey,
+        distribution,
+        repairDelayMs: this.config.distribution.repairDelaySeconds * 1000,
+        readChunk,
+        onHeld: (id) => { this.#announcer?.added(id); this.#provide(id) }
+      })
+      this.#repair.start()
+      this.#resumeDistributions()
       for (const id of this.#heldFiles()) this.#provide(id)
       if (this.config.chunking.autoResumeDownloads && options.resume !== false) {
         this.#downloads.resume().catch((err: unknown) => { log.error('resuming downloads failed: %s', err) })
@@ -194,6 +243,9 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   async #teardown (): Promise<void> {
     await this.#downloads.pauseAll()
     this.#lifetime.abort()
+    this.#repair?.stop()
+    this.#repair = undefined
+    this.#distribution?.detach()
     await this.#announcer?.stop()
     this.#announcer = undefined
     await this.#libp2p?.stop()
@@ -204,16 +256,73 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     this.#libp2p = undefined
     this.#library = undefined
     this.#catalog = undefined
+    this.#distribution = undefined
+    this.#provider = undefined
   }
 
-  /** Hashes and shares a local file, served in place. */
-  async share (path: string, options: { signal?: AbortSignal } = {}): Promise<ShareResult> {
-    const record = await this.#need(this.#library).share(path, { baseChunkSize: this.config.chunking.chunkSize, signal: options.signal })
+  /**
+   * Hashes and shares a local file, served in place. A file of at least
+   * `chunking.minFileSizeForDistribution` bytes, or any with `distribute`,
+   * is then pushed out (see Distribution): the share resolves once every
+   * chunk has its copies. Too few able peers is ERR_DISTRIBUTION_REQUIRED,
+   * and then nothing is left behind: a file not catalogued before is
+   * uncatalogued again, and nothing was pushed.
+   */
+  async share (path: string, options: ShareOptions = {}): Promise<ShareResult> {
+    const library = this.#need(this.#library)
+    const distribution = this.#need(this.#distribution)
+    assertShareOptions(options)
+    const wanted = options.distribute ?? (await stat(path).then((s) => s.size, () => 0)) >= this.config.chunking.minFileSizeForDistribution
+    if (wanted && this.#libp2p == null) {
+      throw new ShoalError('ERR_NODE_NOT_RUNNING', 'distributing a file needs a running node with peers: run `shoal start`, then share again')
+    }
+    const signal = this.#bound(options.signal)
+    const before = this.catalog.listFiles().map((f) => f.id)
+    const record = await library.share(path, { baseChunkSize: this.config.chunking.chunkSize, signal })
     const result = this.#describe(record)
+    if (wanted) {
+      try {
+        result.distribution = await distribution.distribute(record.id, record.manifest, { replicas: options.replicas, strategy: options.strategy, signal, onProgress: options.onProgress })
+      } catch (err) {
+        // Refused before anything was pushed: leave no trace of the share either.
+        if (hasCode(err, 'ERR_DISTRIBUTION_REQUIRED') && !before.includes(record.id) && !distribution.isOwn(record.id)) await library.remove(record.id)
+        throw err
+      }
+    }
     this.#announcer?.added(record.id)
     this.#provide(record.id)
     this.emit('file:added', result)
     return result
+  }
+
+  /** Resumes, in the background, the distributions an earlier run left unfinished. */
+  #resumeDistributions (): void {
+    const distribution = this.#need(this.#distribution)
+    for (const id of distribution.unfinished()) {
+      const file = this.catalog.getFile(id)
+      if (file == null || this.catalog.localCopies(id).length === 0) {
+        log.error('cannot resume the distribution of %s: no local copy left', id)
+        continue
+      }
+      log('resuming the distribution of %s', id)
+      distribution.distribute(id, file.manifest, { signal: this.#lifetime.signal })
+        .catch((err: unknown) => { log.error('resuming the distribution of %s failed: %s', id, err) })
+    }
+  }
+
+  /** The distribution map of a file this node distributed or holds chunks of. */
+  distributionView (id: string): DistributionView {
+    return this.#need(this.#distribution).view(id)
+  }
+
+  /** Keeps a chunk sent over HTTP (`POST /api/chunks/store`) for a file held here; see Distribution.storeChunk. */
+  async storeChunk (fileId: string, index: number, hashHex: string, data: Uint8Array): Promise<{ stored: boolean }> {
+    return await this.#need(this.#distribution).storeChunk(fileId, index, hashHex, data)
+  }
+
+  /** Pushed chunks held here against the quota. */
+  storageUsage (): StorageUsage {
+    return this.#need(this.#distribution).usage()
   }
 
   /** Tells the DHT we hold `fileId`, in the background; kad-dht re-provides before records expire. */
@@ -237,6 +346,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   /** Files held whole (a local copy) or in part (a running download): what trackers are told. */
   #heldFiles (): string[] {
     const held = new Set(this.catalog.listFiles().filter(f => this.catalog.localCopies(f.id).length > 0).map(f => f.id))
+    for (const id of this.#distribution?.heldFileIds() ?? []) held.add(id)
     for (const id of this.#downloads.fileIds()) held.add(id)
     return [...held]
   }
@@ -266,12 +376,23 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     }))
   }
 
-  /** Stops sharing a file and forgets it (files on disk are never deleted). */
-  async remove (id: string): Promise<void> {
+  /**
+   * Stops sharing a file and forgets it (files on disk are never deleted).
+   * `everywhere` (the uploader only) first releases every pushed copy.
+   */
+  async remove (id: string, options: { everywhere?: boolean } = {}): Promise<{ holders: number, released: number, dropped: number } | undefined> {
+    let released
+    if (options.everywhere === true) {
+      const libp2p = this.#libp2p
+      if (libp2p == null) throw new ShoalError('ERR_NODE_NOT_RUNNING', 'releasing pushed copies needs a running node: run `shoal start`, then `shoal rm ID --everywhere`')
+      released = await this.#need(this.#distribution).releaseEverywhere(id, async (peer, bytes) => await sendRelease(libp2p, peer, bytes, { signal: this.#lifetime.signal }))
+      if (this.catalog.getFile(id) == null) return released
+    }
     if (this.catalog.getFile(id) == null) throw new ShoalError('ERR_FILE_NOT_FOUND', `no file ${id} in this node`, { id })
     this.#downloads.cancelFile(id)
     await this.#need(this.#library).remove(id)
     this.emit('file:removed', { id })
+    return released
   }
 
   /** Re-hashes every local copy of a file against its manifest; a copy that fails is unshared (`file:changed`). */
@@ -309,11 +430,30 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
 
   /** One chunk's bytes, as served to peers (seed 000's GET /api/chunks/:fileId/:chunkIndex). */
   async readChunk (fileId: string, index: number): Promise<Uint8Array> {
-    return await this.#need(this.#library).readChunk(fileId, index)
+    const file = this.#need(this.#provider).getServedFile(fileId)
+    if (file == null) throw new ShoalError('ERR_FILE_NOT_FOUND', `no file ${fileId} in this node`, { id: fileId })
+    if (!Number.isInteger(index) || index < 0 || index >= file.have.length || !file.have.get(index)) {
+      throw new ShoalError('ERR_CHUNK_NOT_AVAILABLE', `chunk ${index} of ${fileId} is not held here`, { id: fileId, index })
+    }
+    return await file.readChunk(index)
   }
 
   /** Cancels a job; its verified chunks stay on disk. */
   cancel (id: string): void {
     this.#downloads.cancel(id)
+  }
+}
+
+/** Events of the distribution unit the node re-emits. */
+const DISTRIBUTION_EVENTS: Array<keyof DistributionEvents> = ['distribution:progress', 'distribution:done', 'distribution:refused', 'repair:started', 'repair:done']
+
+/** Refuses bad share options before anything is hashed. */
+function assertShareOptions (options: ShareOptions): void {
+  const { replicas, strategy } = options
+  if (replicas !== undefined && (!Number.isSafeInteger(replicas) || replicas < 1 || replicas > MAX_RECORD_REPLICAS)) {
+    throw new ShoalError('ERR_INVALID_ARGUMENT', `replicas must be an integer from 1 to ${MAX_RECORD_REPLICAS}, got ${String(replicas)}`, { replicas })
+  }
+  if (strategy !== undefined && !isPlacementStrategy(strategy)) {
+    throw new ShoalError('ERR_INVALID_ARGUMENT', `strategy must be round-robin or weighted, got ${String(strategy)}`, { strategy })
   }
 }

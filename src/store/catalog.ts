@@ -212,6 +212,9 @@ export class Catalog {
     this.#stmts.deleteChunk.run(downloadId, index)
   }
 
+  /** The open database, for the tables other modules own (distribution's held_* tables). */
+  get database (): DB { return this.#db }
+
   close (): void {
     if (this.#db.open) this.#db.close()
   }

@@ -98,9 +98,9 @@ describe('API: one error shape for every bad input', () => {
   })
 
   it('an unknown body key is 400 and the message names that key', async () => {
-    const res = await f.call({ method: 'POST', url: '/api/files', payload: { path: '/x', distribute: true } })
+    const res = await f.call({ method: 'POST', url: '/api/files', payload: { path: '/x', colour: true } })
     assertClean(f, res, 400, 'ERR_INVALID_ARGUMENT')
-    assert.match(res.body.message, /"distribute"/)
+    assert.match(res.body.message, /"colour"/)
     const missing = await f.call({ method: 'POST', url: '/api/downloads', payload: {} })
     assertClean(f, missing, 400, 'ERR_INVALID_ARGUMENT')
     assert.match(missing.body.message, /"target"/)

@@ -185,7 +185,7 @@ describe('HTTP API', () => {
       // The schema says additionalProperties: false and type: string, but fastify's default Ajv
       // options (removeAdditional: true, coerceTypes: 'array') drop `extra` and turn 42 into
       // "42", which is then shared relative to the node's working directory.
-      const extra = await call({ method: 'POST', url: '/api/files', payload: { path: join(dir, 'missing'), distribute: true } })
+      const extra = await call({ method: 'POST', url: '/api/files', payload: { path: join(dir, 'missing'), extra: true } })
       assertError(extra, 400, 'ERR_INVALID_ARGUMENT')
       const numeric = await call({ method: 'POST', url: '/api/files', payload: { path: 42 } })
       assertError(numeric, 400, 'ERR_INVALID_ARGUMENT')

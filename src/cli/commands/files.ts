@@ -9,32 +9,85 @@ import { percentDone } from './downloads.js'
 import type { FileListing } from '../../node/node.js'
 import type { JobSnapshot } from '../../transfer/download-job.js'
 import { ShoalError } from '../../errors.js'
+import { MAX_RECORD_REPLICAS } from '../../distribute/record.js'
+import { isPlacementStrategy, type PlacementStrategy } from '../../distribute/placement.js'
+import { shortPeer } from '../progress-line.js'
+import { followDistribution } from '../share-progress.js'
+import type { ShareOptions, StorageUsage } from '../../node/node.js'
 
-/** `shoal share PATH`. */
-export async function shareCommand (path: string, flags: GlobalOptions): Promise<void> {
+/** Flags of `share` (issue 10's distribution). */
+export interface ShareFlags {
+  distribute?: boolean
+  replicas?: string
+  strategy?: string
+}
+
+/**
+ * `shoal share PATH [--distribute] [--replicas N] [--strategy S]`. A file
+ * distributed (asked, or at least `chunking.minFileSizeForDistribution`)
+ * prints once every chunk has N verified copies; meanwhile a progress bar on
+ * a terminal. Distribution needs a running node (`shoal start`).
+ */
+export async function shareCommand (path: string, flags: GlobalOptions & ShareFlags, signal?: AbortSignal): Promise<void> {
+  const options = shareOptions(flags)
   await withBackend(flags, { networked: false }, async (backend) => {
-    const r = await backend.share(path)
-    printResult(flags.json, { id: r.id, link: r.link, size: r.size, chunks: r.chunks }, () => {
+    const progress = options.distribute === true ? await followDistribution(backend, signal) : undefined
+    let r
+    try {
+      r = await backend.share(path, { ...options, signal })
+    } finally {
+      progress?.stop()
+    }
+    const json: Record<string, unknown> = { id: r.id, link: r.link, size: r.size, chunks: r.chunks }
+    if (r.distribution != null) json.distribution = r.distribution
+    printResult(flags.json, json, () => {
       const lines = [r.id, r.link, `${r.name}: ${formatBytes(r.size)} in ${r.chunks} chunk${r.chunks === 1 ? '' : 's'}`]
+      const d = r.distribution
+      if (d != null) lines.push(`distributed: ${d.replicas} copies of every chunk (${d.strategy}) on ${Object.keys(d.holders).length} peers: ${Object.entries(d.holders).map(([p, n]) => `${shortPeer(p)} ${n}`).join(', ')}`)
       if (backend.ownNode) lines.push('No node is running in this data dir: run `shoal start` to serve it.')
       return lines.join('\n')
     })
   })
 }
 
-/** `shoal ls`: each file, complete or partial (a download not finished), and where. */
+/** The share options from the flags; bad ones are usage errors before anything is hashed. */
+function shareOptions (flags: ShareFlags): ShareOptions {
+  let replicas: number | undefined
+  if (flags.replicas !== undefined) {
+    replicas = /^-?[0-9]{1,9}$/.test(flags.replicas) ? Number(flags.replicas) : NaN
+    if (!Number.isSafeInteger(replicas) || replicas < 1 || replicas > MAX_RECORD_REPLICAS) {
+      throw new ShoalError('ERR_INVALID_ARGUMENT', `--replicas must be an integer from 1 to ${MAX_RECORD_REPLICAS}, got ${JSON.stringify(flags.replicas.slice(0, 32))}`)
+    }
+  }
+  if (flags.strategy !== undefined && !isPlacementStrategy(flags.strategy)) {
+    throw new ShoalError('ERR_INVALID_ARGUMENT', `--strategy must be round-robin or weighted, got ${JSON.stringify(flags.strategy.slice(0, 32))}`)
+  }
+  const asked = flags.distribute === true || replicas !== undefined || flags.strategy !== undefined
+  return { distribute: asked ? true : undefined, replicas, strategy: flags.strategy as PlacementStrategy | undefined }
+}
+
+/** `shoal ls`: each file, complete or partial (a download not finished), and where; then the chunk quota's use. */
 export async function lsCommand (flags: GlobalOptions): Promise<void> {
   await withBackend(flags, { networked: false }, async (backend) => {
     const files = await backend.list()
-    // --json stays the catalogue as it was; the partial view needs the downloads.
+    const storage = await backend.storage()
+    // --json stays the catalogue as it was (plus the quota); the partial view needs the downloads.
     const downloads = flags.json ? [] : await backend.downloads()
-    printResult(flags.json, { files }, () => files.length === 0
-      ? 'No files.'
-      : formatTable(
-        [{ header: 'ID' }, { header: 'SIZE', right: true }, { header: 'STATE' }, { header: 'NAME' }, { header: 'WHERE' }],
-        files.map(f => fileRow(f, downloads.filter(d => d.fileId === f.id && d.state !== 'completed')))
-      ))
+    printResult(flags.json, { files, storage }, () => [
+      files.length === 0
+        ? 'No files.'
+        : formatTable(
+          [{ header: 'ID' }, { header: 'SIZE', right: true }, { header: 'STATE' }, { header: 'NAME' }, { header: 'WHERE' }],
+          files.map(f => fileRow(f, downloads.filter(d => d.fileId === f.id && d.state !== 'completed')))
+        ),
+      storageLine(storage)
+    ].join('\n'))
   })
+}
+
+/** The quota's use in words: `chunks held for others: 12.0 MiB of 10.0 GiB quota (2 files)`. */
+export function storageLine (s: StorageUsage): string {
+  return `chunks held for others: ${formatBytes(s.usedBytes)} of ${formatBytes(s.quotaBytes)} quota (${s.heldFiles} file${s.heldFiles === 1 ? '' : 's'})`
 }
 
 /** A row of `ls`: complete where a verified copy is, else partial with the download's progress. */
@@ -49,11 +102,13 @@ function fileRow (f: FileListing, partial: readonly JobSnapshot[]): string[] {
   return [f.id, formatBytes(f.size), state, f.name, where.join(', ') || '-']
 }
 
-/** `shoal rm ID`. */
-export async function rmCommand (id: string, flags: GlobalOptions): Promise<void> {
+/** `shoal rm ID [--everywhere]`: with --everywhere (the uploader, through its running node) every pushed copy is released too. */
+export async function rmCommand (id: string, flags: GlobalOptions & { everywhere?: boolean }): Promise<void> {
   await withBackend(flags, { networked: false }, async (backend) => {
-    await backend.remove(id)
-    printResult(flags.json, { id, removed: true }, () => `Removed ${id} (files on disk are left alone).`)
+    const released = await backend.remove(id, { everywhere: flags.everywhere === true })
+    printResult(flags.json, { id, removed: true, ...(released == null ? {} : { released }) }, () => released == null
+      ? `Removed ${id} (files on disk are left alone).`
+      : `Released ${id} everywhere: ${released.released} of ${released.holders} holders dropped ${released.dropped} chunks; removed here (files on disk are left alone).`)
   })
 }
 

@@ -1907,3 +1907,227 @@ export namespace StoreAck {
     return streamMessage(buf, StoreAck.codec(), opts)
   }
 }
+
+export interface StoreRelease {
+  release: Uint8Array<ArrayBuffer>
+}
+
+export namespace StoreRelease {
+  let _codec: Codec<StoreRelease>
+
+  export const codec = (): Codec<StoreRelease> => {
+    if (_codec == null) {
+      _codec = message<StoreRelease>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.release != null && obj.release.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.release)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          release: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.release = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.release`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface StoreReleaseReleaseFieldEvent {
+    field: '$.release'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<StoreRelease>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, StoreRelease.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreRelease>): StoreRelease {
+    return decodeMessage(buf, StoreRelease.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreRelease>): Generator<StoreReleaseReleaseFieldEvent> {
+    return streamMessage(buf, StoreRelease.codec(), opts)
+  }
+}
+
+export interface StoreReleaseReply {
+  released: boolean
+  message: string
+  dropped: number
+}
+
+export namespace StoreReleaseReply {
+  let _codec: Codec<StoreReleaseReply>
+
+  export const codec = (): Codec<StoreReleaseReply> => {
+    if (_codec == null) {
+      _codec = message<StoreReleaseReply>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.released != null && obj.released !== false)) {
+          w.uint32(8)
+          w.bool(obj.released)
+        }
+
+        if ((obj.message != null && obj.message !== '')) {
+          w.uint32(18)
+          w.string(obj.message)
+        }
+
+        if ((obj.dropped != null && obj.dropped !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.dropped)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          released: false,
+          message: '',
+          dropped: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.released = reader.bool()
+              break
+            }
+            case 2: {
+              obj.message = reader.string()
+              break
+            }
+            case 3: {
+              obj.dropped = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.released`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.message`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.dropped`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface StoreReleaseReplyReleasedFieldEvent {
+    field: '$.released'
+    value: boolean
+  }
+
+  export interface StoreReleaseReplyMessageFieldEvent {
+    field: '$.message'
+    value: string
+  }
+
+  export interface StoreReleaseReplyDroppedFieldEvent {
+    field: '$.dropped'
+    value: number
+  }
+
+  export function encode (obj: Partial<StoreReleaseReply>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, StoreReleaseReply.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreReleaseReply>): StoreReleaseReply {
+    return decodeMessage(buf, StoreReleaseReply.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreReleaseReply>): Generator<StoreReleaseReplyReleasedFieldEvent | StoreReleaseReplyMessageFieldEvent | StoreReleaseReplyDroppedFieldEvent> {
+    return streamMessage(buf, StoreReleaseReply.codec(), opts)
+  }
+}

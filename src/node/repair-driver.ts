@@ -1,0 +1,230 @@
+/**
+ * Repair, wired to a running node: a HolderWatch fed by libp2p (connections,
+ * pings) watches the other holders of every record this node keeps (held
+ * files and its own distributions), and a Repairer acts when one departs.
+ *
+ * Every SYNC_INTERVAL_MS the driver re-reads the records (a push, a repair
+ * update or a release changes them), re-watches those whose version changed,
+ * and starts a repair round for each file that names a departed holder while
+ * this node is one of its live holders. The Repairer's I/O goes over the
+ * store protocol:
+ * - candidates: a QUERY to every connected peer (capacity they announce),
+ *   and this node's own; never the uploader (it has the whole file);
+ *   memoised for the round so every plan of the round is the same plan;
+ * - copyChunk: a one-chunk push to the new holder under the next version of
+ *   the record, pre-signed by this node from that plan (the receiver checks
+ *   it is placed there; Ed25519 signatures are deterministic, so it is the
+ *   very version the Repairer signs and publishes after the copies);
+ * - publishRecord: an UPDATE with the whole chain to every other holder.
+ * A failed round is retried after RETRY_BACKOFF_MS.
+ */
+import { pingProbe, feedConnections, type PingingLibp2p } from '../distribute/holder-watch-libp2p.js'
+import { HolderWatch } from '../distribute/holder-watch.js'
+import { Repairer, type CopyJob } from '../distribute/repairer.js'
+import { queryStore, sendRecordUpdate, StoreSession } from '../distribute/store-client.js'
+import { StoreRefusal, type ChunkAck } from '../distribute/store-wire.js'
+import { nextRecord, signRecord, type SignedRecord } from '../distribute/record.js'
+import { chunkRange } from '../content/chunk-size.js'
+import { ShoalError } from '../errors.js'
+import { logger } from '../util/log.js'
+import type { PlacementPeer } from '../distribute/placement.js'
+import type { Distribution, KnownRecord } from './distribution.js'
+import type { PrivateKey } from '@libp2p/interface'
+
+const log = logger('repair-driver')
+
+/** How often records are re-read and repairs considered. */
+export const SYNC_INTERVAL_MS = 1_000
+/** Wait before a failed repair round of a file is tried again. */
+export const RETRY_BACKOFF_MS = 5_000
+
+/** What the driver needs. */
+export interface RepairDriverInit {
+  libp2p: PingingLibp2p
+  privateKey: PrivateKey
+  distribution: Distribution
+  repairDelayMs: number
+  /** Reads a chunk this node serves (library or held), verified. */
+  readChunk: (fileId: string, index: number) => Promise<Uint8Array>
+  /** Hears a file newly held here (announce and provide it). */
+  onHeld: (fileId: string) => void
+}
+
+/** See the module comment. */
+export class RepairDriver {
+  readonly #init: RepairDriverInit
+  readonly #self: string
+  readonly #watch: HolderWatch
+  readonly #repairer: Repairer
+  readonly #watched = new Map<string, Uint8Array>()
+  readonly #held = new Set<string>()
+  readonly #running = new Set<string>()
+  readonly #nextTry = new Map<string, number>()
+  /** fileId → this round's candidates and pre-signed next version. */
+  readonly #rounds = new Map<string, { candidates?: Promise<PlacementPeer[]>, next?: Promise<SignedRecord> }>()
+  readonly #lifetime = new AbortController()
+  #timer: NodeJS.Timeout | undefined
+  #unfeed: (() => void) | undefined
+
+  constructor (init: RepairDriverInit) {
+    this.#init = init
+    this.#self = init.libp2p.peerId.toString()
+    this.#watch = new HolderWatch({ self: this.#self, repairDelayMs: init.repairDelayMs, probe: pingProbe(init.libp2p) })
+    this.#repairer = new Repairer({
+      self: this.#self,
+      privateKey: init.privateKey,
+      isDeparted: (peer) => this.#watch.isDeparted(peer),
+      candidates: async (record, signal) => await this.#candidates(record.fileId, signal),
+      copyChunk: async (job, signal) => { await this.#copy(job, signal) },
+      publishRecord: async (record, to, signal) => { await this.#publish(record, to, signal) }
+    })
+  }
+
+  start (): void {
+    this.#unfeed = feedConnections(this.#watch, this.#init.libp2p)
+    this.#watch.start()
+    this.#tick()
+  }
+
+  stop (): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#lifetime.abort()
+    this.#unfeed?.()
+    this.#watch.stop()
+  }
+
+  #tick (): void {
+    if (this.#lifetime.signal.aborted) return
+    try {
+      this.#sync()
+    } catch (err) {
+      log.error('repair sync failed: %o', err)
+    }
+    this.#timer = setTimeout(() => { this.#tick() }, SYNC_INTERVAL_MS)
+    this.#timer.unref()
+  }
+
+  #sync (): void {
+    const dist = this.#init.distribution
+    for (const id of dist.heldFileIds()) {
+      if (this.#held.has(id)) continue
+      this.#held.add(id)
+      this.#init.onHeld(id)
+    }
+    const known = dist.knownAll()
+    const ids = new Set(known.map((k) => k.record.record.fileId))
+    for (const id of [...this.#watched.keys()]) if (!ids.has(id)) { this.#watch.unwatch(id); this.#watched.delete(id) }
+    for (const id of [...this.#held]) if (!ids.has(id)) this.#held.delete(id)
+    for (const k of known) {
+      const id = k.record.record.fileId
+      if (this.#watched.get(id) !== k.record.bytes) {
+        this.#watch.watch(k.record.record)
+        this.#watched.set(id, k.record.bytes)
+      }
+      this.#maybeRepair(k)
+    }
+  }
+
+  #maybeRepair (k: KnownRecord): void {
+    const record = k.record.record
+    const id = record.fileId
+    if (this.#running.has(id) || (this.#nextTry.get(id) ?? 0) > Date.now()) return
+    const holders = new Set(record.holders.flat())
+    if (!holders.has(this.#self)) return
+    const departed = [...holders].filter((p) => this.#watch.isDeparted(p))
+    if (departed.length === 0) return
+    this.#running.add(id)
+    this.#rounds.set(id, {})
+    this.#init.distribution.emit('repair:started', { id, departed })
+    const last = record.holders.length - 1
+    const geometry = { chunkSizeBytes: k.manifest.chunkSize, lastChunkSizeBytes: last < 0 ? undefined : chunkRange(k.manifest.size, k.manifest.chunkSize, last).length }
+    this.#repairer.repair(k.record, geometry, { signal: this.#lifetime.signal }).then((outcome) => {
+      if (outcome.record != null) this.#init.distribution.adopt(id, [...k.chain, outcome.record.bytes], outcome.record)
+      if (outcome.failed.length > 0 || (outcome.record == null && outcome.plan.orders.length > 0 && outcome.orders.length === 0)) {
+        // Failed copies, or another survivor's part: look again later (its update may arrive meanwhile).
+        this.#nextTry.set(id, Date.now() + RETRY_BACKOFF_MS)
+      }
+      if (outcome.plan.orders.length === 0) this.#nextTry.set(id, Date.now() + RETRY_BACKOFF_MS)
+      log('repair of %s: %d copies by us, %d failed, version %s', id, outcome.orders.length, outcome.failed.length, outcome.record?.record.version ?? '-')
+      this.#init.distribution.emit('repair:done', { id, version: outcome.record?.record.version ?? null, copies: outcome.orders.length, failed: outcome.failed.length })
+    }, (err: unknown) => {
+      this.#nextTry.set(id, Date.now() + RETRY_BACKOFF_MS)
+      if (!this.#lifetime.signal.aborted) log.error('repair of %s failed: %o', id, err)
+    }).finally(() => {
+      this.#running.delete(id)
+      this.#rounds.delete(id)
+    })
+  }
+
+  /** Connected peers' announced capacity, asked once per round. */
+  async #candidates (fileId: string, signal: AbortSignal): Promise<PlacementPeer[]> {
+    const round = this.#rounds.get(fileId) ?? {}
+    this.#rounds.set(fileId, round)
+    round.candidates ??= (async () => {
+      const known = this.#init.distribution.known(fileId)
+      const chunkCount = known?.record.record.holders.length ?? 0
+      const uploader = known?.record.record.uploader
+      // Every survivor must plan over the same peers: itself included, and
+      // never the uploader as a new holder (it keeps the whole file; as a
+      // surviving holder the Repairer adds it back without room).
+      const peers = this.#init.libp2p.getPeers().map(String).filter((p) => p !== uploader)
+      const out: PlacementPeer[] = []
+      const own = this.#init.distribution.capacity(uploader ?? this.#self)
+      if (this.#self !== uploader && own.accepting) out.push({ peerId: this.#self, freeBytes: own.uploaderFreeBytes })
+      await Promise.all(peers.map(async (peer) => {
+        try {
+          const answer = await queryStore(this.#init.libp2p, peer, { fileId, chunkCount }, { signal })
+          if (answer.accepting) out.push({ peerId: peer, freeBytes: answer.uploaderFreeBytes })
+        } catch (err) {
+          log('%s did not answer a store query: %s', peer, err)
+        }
+      }))
+      return out.sort((a, b) => a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0)
+    })()
+    return await round.candidates
+  }
+
+  /** The version this round will sign: needed before the copies, so receivers see themselves placed. */
+  async #next (k: KnownRecord, signal: AbortSignal): Promise<SignedRecord> {
+    const id = k.record.record.fileId
+    const round = this.#rounds.get(id) ?? {}
+    this.#rounds.set(id, round)
+    round.next ??= (async () => {
+      const last = k.record.record.holders.length - 1
+      const plan = await this.#repairer.plan(k.record, { chunkSizeBytes: k.manifest.chunkSize, lastChunkSizeBytes: last < 0 ? undefined : chunkRange(k.manifest.size, k.manifest.chunkSize, last).length }, signal)
+      return await signRecord(nextRecord(k.record, plan.holders, this.#self), this.#init.privateKey)
+    })()
+    return await round.next
+  }
+
+  async #copy (job: CopyJob, signal: AbortSignal): Promise<void> {
+    const k = this.#init.distribution.known(job.fileId)
+    if (k == null) throw new ShoalError('ERR_FILE_NOT_FOUND', `no record of ${job.fileId} any more`)
+    const next = await this.#next(k, signal)
+    const data = await this.#init.readChunk(job.fileId, job.chunk)
+    let ack: ChunkAck | undefined
+    const session = await StoreSession.open(this.#init.libp2p, job.to, {
+      fileId: job.fileId, chunkCount: k.record.record.holders.length, chunkSize: k.manifest.chunkSize, manifestBytes: k.manifestBytes, chain: [...k.chain, next.bytes]
+    }, { onAck: (a) => { ack = a }, signal })
+    await session.push(job.chunk, data, [], signal)
+    await session.finish(signal)
+    if (ack?.refusal !== StoreRefusal.NONE) {
+      throw new ShoalError('ERR_DISTRIBUTION_FAILED', `${job.to} did not keep chunk ${job.chunk}: ${ack?.refusal ?? 'no answer'} ${ack?.message ?? ''}`, { peer: job.to })
+    }
+  }
+
+  async #publish (record: SignedRecord, to: readonly string[], signal: AbortSignal): Promise<void> {
+    const k = this.#init.distribution.known(record.record.fileId)
+    if (k == null) return
+    const chain = [...k.chain, record.bytes]
+    await Promise.all(to.map(async (peer) => {
+      try {
+        const answer = await sendRecordUpdate(this.#init.libp2p, peer, { fileId: record.record.fileId, chunkCount: record.record.holders.length, chunkSize: k.manifest.chunkSize, chain }, { signal })
+        if (!answer.accepted) log('%s refused version %d of %s: %s', peer, record.record.version, record.record.fileId, answer.message)
+      } catch (err) {
+        log('could not send version %d of %s to %s: %s', record.record.version, record.record.fileId, peer, err)
+      }
+    }))
+  }
+}
