@@ -14,6 +14,7 @@ import { logger } from '../util/log.js'
 import { MAX_ERROR_MESSAGE_CHARS, MAX_PARAM_LENGTH, toApiError } from './errors.js'
 import { assertPathInput } from './path-input.js'
 import { registerEventStream } from './events.js'
+import { distributionSettings } from './node-stats.js'
 import { registerUpload } from './upload.js'
 import { isDashboardRoute, registerDashboard } from './dashboard.js'
 import { registerDistributionRoutes } from './distribution.js'
@@ -77,7 +78,8 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
   app.addHook('onRequest', async (req) => { if (!isDashboardRoute(req.routeOptions.url)) authorize(req, token) })
 
   // `features` says which optional routes this node has, so a client never needs a 404 to find out.
-  app.get('/api/node', async () => ({ peerId: node.peerId, addrs: node.addrs, dataDir: node.dataDir, storage: node.storageUsage(), features: { distribution: app.hasRoute({ method: 'GET', url: '/api/files/:id/distribution' }) } }))
+  // `distribution`: the settings an upload is distributed by, so a client can show what will happen before it starts.
+  app.get('/api/node', async () => ({ peerId: node.peerId, addrs: node.addrs, dataDir: node.dataDir, storage: node.storageUsage(), features: { distribution: app.hasRoute({ method: 'GET', url: '/api/files/:id/distribution' }) }, distribution: distributionSettings(node.config) }))
 
   app.get('/api/files', async () => ({ files: node.list(), storage: node.storageUsage() }))
 

@@ -28,7 +28,10 @@ export interface FileRow { id: string, name: string, size: number, chunks: numbe
 
 export interface PeerView { peerId: string, connected: boolean, addrs: string[], via: string[], latencyMs: number | null, bytesUp: number, bytesDown: number }
 
-export interface NodeInfo { peerId: string, addrs: string[], dataDir: string, features?: { distribution?: boolean } }
+/** `GET /api/node`'s `distribution`: the settings uploads are distributed by. */
+export interface DistributionSettings { minFileSizeBytes: number, minPeers: number, replicas: number, strategy: string, chunkSizeBytes: number }
+
+export interface NodeInfo { peerId: string, addrs: string[], dataDir: string, features?: { distribution?: boolean }, distribution?: DistributionSettings }
 
 export interface NodeStats {
   at: number
