@@ -11,6 +11,8 @@ import type { ChurnFigures } from '../../test/helpers/churn-soak.js'
 import type { DhtBenchResult } from '../dht.js'
 import type { MultiHostResult } from '../multi-host.js'
 import { dhtRows } from './dht-rows.js'
+import { dashboardRows } from './dashboard-rows.js'
+import type { DashboardBenchResult } from '../dashboard.js'
 import type { SchedulerSimResult } from '../scheduler-sim.js'
 import type { TrackerBenchResult, PhaseResult } from '../tracker.js'
 import { SMALL_FILE_BYTES, type LargeDownloadResult, type TransferBenchResult } from '../transfer.js'
@@ -45,6 +47,7 @@ export interface BenchResults {
   churn?: ChurnFigures
   tracker?: TrackerBenchResult
   dht?: DhtBenchResult
+  dashboard?: DashboardBenchResult
   /** Sections that failed, with their error. */
   errors: Record<string, string>
 }
@@ -66,6 +69,7 @@ export function tableRows (r: BenchResults): Row[] {
     ...(r.churn === undefined ? [] : churnRows(r.churn)),
     ...(r.tracker === undefined ? [] : trackerRows(r.tracker)),
     ...(r.dht === undefined ? [] : dhtRows(r.dht)),
+    ...(r.dashboard === undefined ? [] : dashboardRows(r.dashboard)),
     ...Object.entries(r.errors).map(([section, message]): Row => ({ figure: section, measured: `ERROR: ${message}`, target: '', verdict: 'ERROR' }))
   ]
 }

@@ -132,7 +132,7 @@ test('a pasted link downloads with its grid in the source\'s colour; cancel, res
   await screenshot(page, 'node')
   await page.goto(getter.api + `/#/distribution/${first.id}`)
   await page.getByTestId('dist-source').waitFor()
-  await screenshot(page, 'distribution')
+  await screenshot(page, 'distribution-known-copies')
 
   await page.goto(getter.api + '/#/downloads')
   await page.getByLabel('Share link or file ID').fill(second.link)

@@ -84,7 +84,11 @@ test('a file distributed to real peers: its map (chunks × holders, replicas per
 
   await dropFiles(page, [{ name: 'spread.bin', size: 2048 * KIB, seed: 5 }])
   const preview = page.getByTestId('preview')
-  await preview.filter({ hasText: '32 chunks × 2 replicas (round-robin) over 4 peers (this node included), about 16 chunks each' }).waitFor()
+  await preview.waitFor()
+  const expected = '32 chunks × 2 replicas (round-robin) over 4 peers (this node included), about 16 chunks each'
+  await waitFor(async () => (await preview.textContent())?.includes(expected) === true, 30_000, 'the preview of the distribution').catch(async (err: Error) => {
+    throw new Error(`${err.message}: the preview says ${JSON.stringify(await preview.textContent())}`)
+  })
   for (const n of nodes.slice(1)) await preview.filter({ hasText: peerName(n.peerId) }).waitFor()
   assert.equal(await page.getByTestId('preview-refusal').count(), 0)
   await screenshot(page, 'upload-preview')
@@ -105,12 +109,10 @@ test('a file distributed to real peers: its map (chunks × holders, replicas per
   const [goneId] = Object.entries(before.holders).filter(([p]) => p !== up.peerId).sort((a, b) => b[1] - a[1])[0] ?? []
   const gone = nodes.find(n => n.peerId === goneId) as NodeProcess
   await gone.stop()
-  // The repair is announced (after the 2 s repair delay) while it runs.
-  await page.locator('.toast', { hasText: 'Repairing spread.bin' }).filter({ hasText: peerName(gone.peerId) }).first().waitFor()
-  await page.locator('.toast', { hasText: 'Repaired spread.bin' }).first().waitFor()
-  // The list keeps them (this page's session: a reload starts it empty).
+  // The repair is announced (after the 2 s repair delay) while it runs, and when it is done; the list keeps
+  // both (a toast lasts 6 s, maybe less than stopping the holder takes).
   await page.getByRole('link', { name: /Notifications/ }).click()
-  await page.locator('.note', { hasText: 'Repairing spread.bin' }).first().waitFor()
+  await page.locator('.note', { hasText: 'Repairing spread.bin' }).filter({ hasText: peerName(gone.peerId) }).first().waitFor()
   await page.locator('.note', { hasText: 'Repaired spread.bin' }).first().waitFor()
   await page.goBack()
   let after: MapJson | undefined
