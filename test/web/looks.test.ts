@@ -62,10 +62,11 @@ test('every view in light and dark and at 375 px; every control named; the keybo
   const dir = await tempDir(t)
   const seeder = await startNode(t, join(dir, 'seeder'), { env: SMALL_CHUNKS, cwd: dir })
   const node = await startNode(t, join(dir, 'node'), { cwd: dir, args: ['--bootstrap', seeder.addrs[0] as string] })
-  const data = Buffer.alloc(3 * 1024 * 1024, 7)
+  const data = Buffer.alloc(3 * 1024 * 1024)
+  for (let i = 0; i < data.length; i++) data[i] = (i * 31 + (i >> 11)) & 0xff
   await callApi(seeder, 'POST', '/api/files/upload', multipartBody([{ name: 'report.pdf', data }]), `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`)
   const shared = (await callApi(seeder, 'GET', '/api/files')).files[0] as { id: string, link: string }
-  const job = await callApi(node, 'POST', '/api/downloads', Buffer.from(JSON.stringify({ target: shared.link })), 'application/json') as { id: string }
+  const job = await callApi(node, 'POST', '/api/downloads', Buffer.from(JSON.stringify({ target: shared.link, peers: [seeder.addrs[0]] })), 'application/json') as { id: string }
   await callApi(node, 'POST', '/api/files/upload', multipartBody([{ name: 'notes.txt', data: Buffer.from('shared from the dashboard node\n') }]), `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`)
 
   const { page, context, assertNoErrors } = await openPage(browser)
@@ -74,7 +75,10 @@ test('every view in light and dark and at 375 px; every control named; the keybo
   await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor()
   // The node's own short name in the header, as every view names peers.
   await page.getByTestId('node-name').filter({ hasText: peerName(node.peerId) }).waitFor()
-  await page.locator('article.job', { hasText: 'report.pdf' }).getByTestId('job-state').filter({ hasText: 'completed' }).waitFor()
+  await page.goto(node.api + `/#/downloads/${job.id}`)
+  await page.locator('article.job', { hasText: 'report.pdf' }).getByTestId('job-state').filter({ hasText: 'completed' }).waitFor().catch(async (err: Error) => {
+    throw new Error(`${err.message}: the page says ${JSON.stringify(await page.locator('main').textContent())}; the node: ${JSON.stringify(await callApi(node, 'GET', '/api/downloads'))}`)
+  })
 
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme })
