@@ -8,6 +8,7 @@
  * the source pool's ban), so no separate event is needed.
  */
 import { after, before, test } from 'node:test'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { startNode, tempDir, writeRandomFile } from '../helpers/cli.js'
@@ -24,7 +25,10 @@ test('a peer banned for corrupt data is notified by its short name, and the fail
   await writeRandomFile(src, 6 * 1024 * 1024)
   const liar = await startLyingSeeder(src)
   t.after(async () => { await liar.stop() })
-  const node = await startNode(t, join(dir, 'node'), { cwd: dir, env: { SHOAL_TRANSFER_NO_PROVIDER_TIMEOUT_MS: '3000' } })
+  // Its own working directory: one holding f.bin would make the download a no-op (already complete).
+  const out = join(dir, 'out')
+  await mkdir(out)
+  const node = await startNode(t, join(dir, 'node'), { cwd: out, env: { SHOAL_TRANSFER_NO_PROVIDER_TIMEOUT_MS: '3000' } })
   const { page, context, assertNoErrors } = await openPage(browser)
   t.after(async () => { await context.close() })
   await page.goto(node.dashboard)

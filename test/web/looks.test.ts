@@ -30,27 +30,32 @@ const VIEWS: Array<{ name: string, hash: (fileId: string, jobId: string) => stri
   { name: 'notifications', hash: () => '#/notifications', ready: '#notes-title' }
 ]
 
-/** Controls without a name a screen reader could say (aria-label, labelledby, a label, their text, a title). */
-async function unnamedControls (page: Page): Promise<string[]> {
-  return await page.evaluate(() => {
-    const controls = document.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], [role=button], [tabindex]:not([tabindex="-1"]), progress, canvas, [role=img], [role=dialog]')
-    const nameOf = (el: HTMLElement): string => {
-      const label = el.getAttribute('aria-label')
-      if (label != null && label.trim() !== '') return label
-      const by = el.getAttribute('aria-labelledby')
-      if (by != null) return by.split(/\s+/).map(id => document.getElementById(id)?.textContent ?? '').join(' ').trim()
-      if (el.id !== '') {
-        const forLabel = document.querySelector(`label[for="${CSS.escape(el.id)}"]`)
-        if (forLabel?.textContent?.trim() !== '' && forLabel != null) return forLabel.textContent ?? ''
-      }
-      const wrapping = el.closest('label')
-      if (wrapping != null) return wrapping.textContent?.trim() ?? ''
-      if (el.matches('button, a[href], [role=button]')) return el.textContent?.trim() ?? ''
-      if (el.matches('input[type=submit], input[type=button]')) return (el as HTMLInputElement).value
-      return el.title
+/**
+ * Controls without a name a screen reader could say (aria-label, labelledby, a label, their text, a title).
+ * Plain JavaScript run in the page: a TypeScript function would carry tsx's name helpers, unknown there.
+ */
+const UNNAMED_CONTROLS = `(() => {
+  const controls = document.querySelectorAll('button, input, select, textarea, a[href], [role=button], [tabindex]:not([tabindex="-1"]), progress, canvas, [role=img], [role=dialog]')
+  const nameOf = (el) => {
+    const label = el.getAttribute('aria-label')
+    if (label != null && label.trim() !== '') return label
+    const by = el.getAttribute('aria-labelledby')
+    if (by != null) return by.split(/\\s+/).map(id => document.getElementById(id)?.textContent ?? '').join(' ').trim()
+    if (el.id !== '') {
+      const forLabel = document.querySelector('label[for="' + CSS.escape(el.id) + '"]')
+      if (forLabel != null && forLabel.textContent.trim() !== '') return forLabel.textContent
     }
-    return [...controls].filter(el => nameOf(el).trim() === '').map(el => el.outerHTML.slice(0, 120))
-  })
+    const wrapping = el.closest('label')
+    if (wrapping != null) return wrapping.textContent.trim()
+    if (el.matches('button, a[href], [role=button]')) return el.textContent.trim()
+    if (el.matches('input[type=submit], input[type=button]')) return el.value
+    return el.title
+  }
+  return [...controls].filter(el => nameOf(el).trim() === '').map(el => el.outerHTML.slice(0, 120))
+})()`
+
+async function unnamedControls (page: Page): Promise<string[]> {
+  return await page.evaluate(UNNAMED_CONTROLS) as string[]
 }
 
 async function showView (page: Page, node: NodeProcess, hash: string, ready: string): Promise<void> {

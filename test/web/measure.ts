@@ -35,6 +35,13 @@ export async function observeLongTasks (page: Page): Promise<void> {
   })
 }
 
+/** The slowest `shoal:update` entries with what they applied (event kinds and counts), slowest first. */
+export async function slowestUpdates (page: Page, n = 3): Promise<string[]> {
+  return await page.evaluate((n) => performance.getEntriesByName('shoal:update')
+    .sort((a, b) => b.duration - a.duration).slice(0, n)
+    .map(e => `${e.duration.toFixed(1)} ms ${JSON.stringify((e as PerformanceMeasure).detail)}`), n)
+}
+
 /** The page's update and grid-slice timings, and its long tasks, so far. */
 export async function pageTimings (page: Page): Promise<{ updates: Spread, slices: Spread, longTasks: number[] }> {
   const raw = await page.evaluate(() => ({
