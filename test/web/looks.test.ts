@@ -102,7 +102,8 @@ test('every view in light and dark and at 375 px; every control named; the keybo
   for (const view of VIEWS.filter(v => ['files', 'downloads', 'distribution', 'peers'].includes(v.name))) {
     await showView(page, node, view.hash(shared.id, job.id), view.ready)
     // Nothing wider than the phone: the page does not scroll sideways.
-    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `${view.name} fits 375 px`)
+    const wider = await page.evaluate(`[...document.querySelectorAll('body *')].filter(el => el.getBoundingClientRect().right > window.innerWidth + 1 && getComputedStyle(el).position !== 'fixed' && el.closest('.table-wrap, nav') == null).slice(0, 5).map(el => el.tagName + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right))`) as string[]
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `${view.name} fits 375 px; wider: ${wider.join(', ')}`)
     await screenshot(page, `phone-${view.name}`)
   }
   await page.setViewportSize({ width: 1280, height: 800 })
