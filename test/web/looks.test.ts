@@ -101,9 +101,10 @@ test('every view in light and dark and at 375 px; every control named; the keybo
   await page.setViewportSize({ width: 375, height: 780 })
   for (const view of VIEWS.filter(v => ['files', 'downloads', 'distribution', 'peers'].includes(v.name))) {
     await showView(page, node, view.hash(shared.id, job.id), view.ready)
-    // Nothing wider than the phone: the page does not scroll sideways.
-    const wider = await page.evaluate(`[...document.querySelectorAll('body *')].filter(el => el.getBoundingClientRect().right > window.innerWidth + 1 && getComputedStyle(el).position !== 'fixed' && el.closest('.table-wrap, nav') == null).slice(0, 5).map(el => el.tagName + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right))`) as string[]
-    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `${view.name} fits 375 px; wider: ${wider.join(', ')}`)
+    // Nothing wider than the phone, except inside what scrolls or clips by design (tables and the view
+    // tabs scroll sideways in their box; the header's peer ID ends in an ellipsis).
+    const wider = await page.evaluate(`[...document.querySelectorAll('body *')].filter(el => el.getBoundingClientRect().right > window.innerWidth + 1 && el.parentElement?.closest('.table-wrap, nav, .node-id') == null).map(el => el.tagName + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right))`) as string[]
+    assert.deepEqual(wider, [], `${view.name} fits 375 px`)
     await screenshot(page, `phone-${view.name}`)
   }
   await page.setViewportSize({ width: 1280, height: 800 })

@@ -14,16 +14,16 @@ import type { Page } from 'playwright-core'
 import { REPO } from '../helpers/cli.js'
 
 /** Median, 95th percentile and maximum of some durations, in ms. */
-export interface Spread { count: number, p50: number, p95: number, max: number }
+export interface Spread { count: number, p50: number, p95: number, p99: number, max: number }
 
 export function spread (values: readonly number[]): Spread {
   const sorted = [...values].sort((a, b) => a - b)
   const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
-  return { count: sorted.length, p50: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1] ?? 0 }
+  return { count: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1] ?? 0 }
 }
 
 export function describeSpread (s: Spread): string {
-  return `${s.count} × p50 ${s.p50.toFixed(2)} ms, p95 ${s.p95.toFixed(2)} ms, max ${s.max.toFixed(2)} ms`
+  return `${s.count} × p50 ${s.p50.toFixed(2)} ms, p95 ${s.p95.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms, max ${s.max.toFixed(2)} ms`
 }
 
 /** Starts recording long tasks in every document the page loads (call before `goto`). */

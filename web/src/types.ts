@@ -24,7 +24,7 @@ export interface Job {
   errorCode: string | null
 }
 
-export interface FileRow { id: string, name: string, size: number, chunks: number, paths: string[], link: string }
+export interface FileRow { id: string, name: string, size: number, chunks: number, paths: string[], link: string, /** A distribution record is kept: the map answers. */ distributed?: boolean }
 
 export interface PeerView { peerId: string, connected: boolean, addrs: string[], via: string[], latencyMs: number | null, bytesUp: number, bytesDown: number }
 

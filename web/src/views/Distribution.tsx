@@ -20,12 +20,12 @@ export function Distribution ({ fileId }: { fileId?: string }) {
   const s = useStore()
   const file = s.files.find(f => f.id === fileId)
   const dist = fileId == null ? undefined : s.distributions.get(fileId)
-  const hasRoute = s.node?.features?.distribution === true
+  const hasMap = s.node?.features?.distribution === true && file?.distributed === true
   useEffect(() => {
-    // A node without the route: the copies it knows of (below), and no request that can only 404.
+    // No record of the file (or no such route): the copies it knows of (below), and no request that can only 404.
     // Read on opening (and again on each distribution or repair event, live.ts).
-    if (fileId != null && hasRoute) void loadDistribution(fileId)
-  }, [fileId, hasRoute])
+    if (fileId != null && hasMap) void loadDistribution(fileId)
+  }, [fileId, hasMap])
 
   if (fileId == null || file == null) {
     return (
