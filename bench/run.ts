@@ -14,7 +14,9 @@
  * restarts on eight namespace hosts; needs root), distribution (`distribute.ts`:
  * pushing 3 replicas vs 1 and repairing a lost holder on six namespace hosts;
  * needs root; its placement figures are the placement section's), the tracker
- * (`tracker.ts`) and DHT lookups in swarms of 25, 50 and 100 nodes (`dht.ts`). Files live in a fresh directory under
+ * (`tracker.ts`), DHT lookups in swarms of 25, 50 and 100 nodes (`dht.ts`) and
+ * the dashboard's main-thread time per update and bundle size in Chromium
+ * (`dashboard.ts`). Files live in a fresh directory under
  * `os.tmpdir()` (on disk, not tmpfs), removed at the end.
  *
  * Options (flag, or environment variable):
@@ -23,7 +25,7 @@
  *   --quick       BENCH_QUICK=1 256 MiB, 3 runs, no 4 GiB download, 2 minutes of churn, DHT of 25 and 50 nodes,
  *                               one distribute repair run
  *   --cold        BENCH_CACHE=cold  drop the page cache before every run instead of warming the source
- *   --only LIST   BENCH_ONLY    comma-separated sections: transfer,import,memory,scheduler,placement,hosts,latency,churn,distribute,tracker,dht
+ *   --only LIST   BENCH_ONLY    comma-separated sections: transfer,import,memory,scheduler,placement,hosts,latency,churn,distribute,tracker,dht,dashboard
  *
  * Prints the table and the machine, writes `bench/results/<date>.json`,
  * `latest.json` and `latest.md` (the table for the README). Exits 0 when
@@ -50,7 +52,7 @@ import { makeSelfSignedCert } from './tls-baseline.js'
 import { runTrackerBench } from './tracker.js'
 import { runLargeDownload, runTransferBench } from './transfer.js'
 
-const SECTIONS = ['transfer', 'import', 'memory', 'scheduler', 'placement', 'hosts', 'latency', 'churn', 'distribute', 'tracker', 'dht'] as const
+const SECTIONS = ['transfer', 'import', 'memory', 'scheduler', 'placement', 'hosts', 'latency', 'churn', 'distribute', 'tracker', 'dht', 'dashboard'] as const
 type Section = typeof SECTIONS[number]
 
 /** How this run was asked to measure. */
@@ -204,6 +206,10 @@ async function measure (o: BenchOptions, workDir: string, signal: AbortSignal): 
   await section('dht', async () => {
     log('dht…')
     results.dht = await runDhtBench({ ...(o.quick ? { sizes: QUICK_DHT_SIZES, lookups: QUICK_DHT_LOOKUPS } : {}), log, signal })
+  })
+  await section('dashboard', async () => {
+    const { runDashboardBench } = await import('./dashboard.js')
+    results.dashboard = await runDashboardBench({ log, signal })
   })
   return results
 }

@@ -15,6 +15,8 @@ import type { DhtBenchResult } from '../dht.js'
 import type { MultiHostResult } from '../multi-host.js'
 import type { LatencyResult } from '../latency.js'
 import { dhtRows } from './dht-rows.js'
+import { dashboardRows } from './dashboard-rows.js'
+import type { DashboardBenchResult } from '../dashboard.js'
 import type { SchedulerSimResult } from '../scheduler-sim.js'
 import type { TrackerBenchResult, PhaseResult } from '../tracker.js'
 import { SMALL_FILE_BYTES, type LargeDownloadResult, type TransferBenchResult } from '../transfer.js'
@@ -53,6 +55,7 @@ export interface BenchResults {
   distribute?: DistributeBenchResult
   tracker?: TrackerBenchResult
   dht?: DhtBenchResult
+  dashboard?: DashboardBenchResult
   /** Sections that failed, with their error. */
   errors: Record<string, string>
 }
@@ -76,6 +79,7 @@ export function tableRows (r: BenchResults): Row[] {
     ...(r.distribute === undefined ? [] : distributeRows(r.distribute)),
     ...(r.tracker === undefined ? [] : trackerRows(r.tracker)),
     ...(r.dht === undefined ? [] : dhtRows(r.dht)),
+    ...(r.dashboard === undefined ? [] : dashboardRows(r.dashboard)),
     ...Object.entries(r.errors).map(([section, message]): Row => ({ figure: section, measured: `ERROR: ${message}`, target: '', verdict: 'ERROR' }))
   ]
 }

@@ -31,3 +31,28 @@ export async function nodeStats (node: ShoalNode, signal?: AbortSignal): Promise
     storage: { usedBytes: held.reduce((n, f) => n + f.size, 0), quotaBytes: node.config.storage.chunkQuotaBytes }
   }
 }
+
+/** The settings an upload is distributed by (`GET /api/node`'s `distribution`): what a client previews before it sends. */
+export interface DistributionSettings {
+  /** Files of at least this many bytes are pushed out when shared (`chunking.minFileSizeForDistribution`). */
+  minFileSizeBytes: number
+  /** Online peers needed, this node included (`chunking.minPeersForDistribution`). */
+  minPeers: number
+  /** Copies of every chunk (`distribution.replicas`). */
+  replicas: number
+  /** Placement strategy (`chunking.distributionStrategy`). */
+  strategy: string
+  /** Base chunk size in bytes (`chunking.chunkSize`); very large files use a larger one. */
+  chunkSizeBytes: number
+}
+
+/** Reads the distribution settings from the node's config. */
+export function distributionSettings (config: ShoalNode['config']): DistributionSettings {
+  return {
+    minFileSizeBytes: config.chunking.minFileSizeForDistribution,
+    minPeers: config.chunking.minPeersForDistribution,
+    replicas: config.distribution.replicas,
+    strategy: config.chunking.distributionStrategy,
+    chunkSizeBytes: config.chunking.chunkSize
+  }
+}

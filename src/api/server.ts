@@ -9,11 +9,12 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { timingSafeEqual } from 'node:crypto'
 import { parse as parseQuery } from 'node:querystring'
-import { ShoalError } from '../errors.js'
+import { ShoalError, hasCode } from '../errors.js'
 import { logger } from '../util/log.js'
 import { MAX_ERROR_MESSAGE_CHARS, MAX_PARAM_LENGTH, toApiError } from './errors.js'
 import { assertPathInput } from './path-input.js'
 import { registerEventStream } from './events.js'
+import { distributionSettings } from './node-stats.js'
 import { registerUpload } from './upload.js'
 import { isDashboardRoute, registerDashboard } from './dashboard.js'
 import { registerDistributionRoutes } from './distribution.js'
@@ -77,9 +78,11 @@ export function buildApi (node: ShoalNode, token: string): FastifyInstance {
   app.addHook('onRequest', async (req) => { if (!isDashboardRoute(req.routeOptions.url)) authorize(req, token) })
 
   // `features` says which optional routes this node has, so a client never needs a 404 to find out.
-  app.get('/api/node', async () => ({ peerId: node.peerId, addrs: node.addrs, dataDir: node.dataDir, storage: node.storageUsage(), features: { distribution: app.hasRoute({ method: 'GET', url: '/api/files/:id/distribution' }) } }))
+  // `distribution`: the settings an upload is distributed by, so a client can show what will happen before it starts.
+  app.get('/api/node', async () => ({ peerId: node.peerId, addrs: node.addrs, dataDir: node.dataDir, storage: node.storageUsage(), features: { distribution: app.hasRoute({ method: 'GET', url: '/api/files/:id/distribution' }) }, distribution: distributionSettings(node.config) }))
 
-  app.get('/api/files', async () => ({ files: node.list(), storage: node.storageUsage() }))
+  // `distributed`: the node keeps a distribution record of the file (its map is at /api/files/:id/distribution).
+  app.get('/api/files', async () => ({ files: node.list().map(f => ({ ...f, distributed: hasDistribution(node, f.id) })), storage: node.storageUsage() }))
 
   app.post<{ Params: { id: string } }>('/api/files/:id/verify', { schema: { params: idParam } }, async (req) => {
     const copies = await node.verify(req.params.id)
@@ -204,4 +207,15 @@ function rawQueryToken (url: string | undefined): unknown {
 /** The path part of a request URL, without its query string. */
 function urlPath (url: string | undefined): string {
   return (url ?? '').split('?')[0] ?? ''
+}
+
+/** True when the node keeps a distribution record of `id` (its map answers rather than 404). */
+function hasDistribution (node: ShoalNode, id: string): boolean {
+  try {
+    node.distributionView(id)
+    return true
+  } catch (err) {
+    if (hasCode(err, 'ERR_FILE_NOT_FOUND')) return false
+    throw err
+  }
 }

@@ -5,10 +5,11 @@
  */
 /// <reference lib="dom" />
 import assert from 'node:assert/strict'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import { REPO } from '../helpers/cli.js'
+import { REPO, type NodeProcess } from '../helpers/cli.js'
+import { TOKEN_FILE } from '../../src/node/node-info.js'
 
 /** Where Debian puts Chromium (.ci/run installs it when missing). */
 export const CHROMIUM = process.env.SHOAL_CHROMIUM ?? '/usr/bin/chromium'
@@ -53,9 +54,9 @@ export async function screenshot (page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: false })
 }
 
-/** `12D3KooW…a1b2c3`, as the dashboard shortens peer IDs. */
-export function shortPeer (id: string): string {
-  return id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-6)}` : id
+/** `…a1b2c3`: a peer's short name, as the dashboard shows it in every view. */
+export function peerName (id: string): string {
+  return `…${id.slice(-6)}`
 }
 
 /** Drops generated files on the dropzone with a real `drop` event carrying a DataTransfer. */
@@ -72,4 +73,13 @@ export async function dropFiles (page: Page, files: Array<{ name: string, size: 
   }, files)
   await page.dispatchEvent('[data-testid=dropzone]', 'dragover', { dataTransfer: transfer })
   await page.dispatchEvent('[data-testid=dropzone]', 'drop', { dataTransfer: transfer })
+}
+
+/** Calls a node's API from the test, with its token; throws on an error status. */
+export async function callApi (node: NodeProcess, method: string, path: string, body?: Buffer, contentType?: string): Promise<any> {
+  const token = (await readFile(join(node.dataDir, TOKEN_FILE), 'utf8')).trim()
+  const res = await fetch(`${node.api}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(contentType != null ? { 'content-type': contentType } : {}) }, body: body == null ? undefined : new Blob([new Uint8Array(body)]) })
+  const json = await res.json()
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`)
+  return json
 }

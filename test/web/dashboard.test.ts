@@ -8,13 +8,12 @@
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { startNode, tempDir, type NodeProcess } from '../helpers/cli.js'
 import { multipartBody, MULTIPART_BOUNDARY } from '../helpers/multipart.js'
-import { dropFiles, launchBrowser, openPage, screenshot, shortPeer, UI_TIMEOUT_MS } from './browser.js'
-import { TOKEN_FILE } from '../../src/node/node-info.js'
+import { callApi, dropFiles, launchBrowser, openPage, screenshot, peerName, UI_TIMEOUT_MS } from './browser.js'
 import { UPLOADS_DIR } from '../../src/api/upload.js'
 
 let browser: Browser
@@ -24,15 +23,6 @@ after(async () => { await browser.close() })
 /** Small chunks, so a few MiB make a grid worth looking at. */
 const SMALL_CHUNKS = { SHOAL_CHUNKING_CHUNK_SIZE: String(64 * 1024) }
 const MIB = 1024 * 1024
-
-/** Calls a node's API from the test, with its token. */
-async function callApi (node: NodeProcess, method: string, path: string, body?: Buffer, contentType?: string): Promise<any> {
-  const token = (await readFile(join(node.dataDir, TOKEN_FILE), 'utf8')).trim()
-  const res = await fetch(`${node.api}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(contentType != null ? { 'content-type': contentType } : {}) }, body: body == null ? undefined : new Blob([new Uint8Array(body)]) })
-  const json = await res.json()
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`)
-  return json
-}
 
 /** Uploads a generated file through the API and returns its listing (with its link). */
 async function uploadThroughApi (node: NodeProcess, name: string, size: number): Promise<{ id: string, link: string }> {
@@ -142,7 +132,7 @@ test('a pasted link downloads with its grid in the source\'s colour; cancel, res
   await screenshot(page, 'node')
   await page.goto(getter.api + `/#/distribution/${first.id}`)
   await page.getByTestId('dist-source').waitFor()
-  await screenshot(page, 'distribution')
+  await screenshot(page, 'distribution-known-copies')
 
   await page.goto(getter.api + '/#/downloads')
   await page.getByLabel('Share link or file ID').fill(second.link)
@@ -152,7 +142,7 @@ test('a pasted link downloads with its grid in the source\'s colour; cancel, res
   await page.waitForFunction(() => [...document.querySelectorAll('article.job')].some(a => a.textContent?.includes('second.bin') === true && /[1-9]\d*\/128 chunks/.test(a.textContent)))
   seeder.child.kill('SIGKILL')
   await stalling.getByTestId('job-state').filter({ hasText: 'stalled' }).waitFor({ timeout: 3 * UI_TIMEOUT_MS })
-  await stalling.getByTestId('stalled').filter({ hasText: shortPeer(seeder.peerId) }).waitFor()
+  await stalling.getByTestId('stalled').filter({ hasText: peerName(seeder.peerId) }).waitFor()
   await page.getByRole('link', { name: /Notifications/ }).click()
   await page.locator('.note', { hasText: 'Download stalled: second.bin' }).waitFor()
   assertNoErrors()
@@ -178,30 +168,4 @@ test('the page says the node is offline while it restarts, and comes back live',
   await page.getByTestId('peer-id').filter({ hasText: node.peerId }).waitFor()
   // While the node is away, the browser logs each refused reconnection; nothing else.
   assertNoErrors(/ERR_CONNECTION_REFUSED|net::ERR_|Failed to load resource/)
-})
-
-test('a refused distribution is shown with the node\'s reason, and nothing is listed', async (t) => {
-  const dir = await tempDir(t)
-  const node = await startNode(t, join(dir, 'a'), { cwd: dir })
-  const { page, context, assertNoErrors } = await openPage(browser)
-  t.after(async () => { await context.close() })
-  // Until distribution is wired into the upload route (issue 10), the node's
-  // refusal is answered here in exactly its shape (seed 000); the page is what is tested.
-  await page.route('**/api/files/upload', async (route) => {
-    await route.fulfill({
-      status: 400,
-      contentType: 'application/json',
-      body: JSON.stringify({ success: false, error: 'distribution_required', code: 'ERR_DISTRIBUTION_REQUIRED', message: 'this file must be distributed, and only 1 peer can take chunks (2 needed)', statusCode: 400, file_size_gb: 1.5, available_peers: 1 })
-    })
-  })
-  await page.goto(node.dashboard)
-  await page.getByTestId('peer-id').filter({ hasText: node.peerId }).waitFor()
-  await dropFiles(page, [{ name: 'huge.bin', size: 64 * 1024, seed: 3 }])
-  const refusal = page.getByTestId('refusal')
-  await refusal.filter({ hasText: 'only 1 peer can take chunks' }).waitFor()
-  await refusal.filter({ hasText: 'peers available: 1' }).waitFor()
-  await page.locator('.toast', { hasText: 'Distribution refused' }).waitFor()
-  await screenshot(page, 'refusal')
-  assert.equal(await page.locator('td.name', { hasText: 'huge.bin' }).count(), 0)
-  assertNoErrors(/status of 400/)
 })

@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { startNode, tempDir } from '../helpers/cli.js'
 import { launchBrowser, openPage, screenshot, UI_TIMEOUT_MS } from './browser.js'
+import { describeSpread, observeLongTasks, pageTimings, recordFigures, slowestUpdates } from './measure.js'
 import { TOKEN_FILE } from '../../src/node/node-info.js'
 
 let browser: Browser
@@ -43,6 +44,7 @@ test('a 32,000-chunk download updates the page within a frame\'s budget', { time
 
   const { page, context, assertNoErrors } = await openPage(browser)
   t.after(async () => { await context.close() })
+  await observeLongTasks(page)
   await page.goto(getter.dashboard)
   await page.getByTestId('peer-id').filter({ hasText: getter.peerId }).waitFor()
   await page.getByRole('link', { name: 'Downloads' }).click()
@@ -55,13 +57,16 @@ test('a 32,000-chunk download updates the page within a frame\'s budget', { time
   await page.getByTestId('job-state').filter({ hasText: 'completed' }).waitFor({ timeout: 10 * UI_TIMEOUT_MS })
 
   assertNoErrors()
-  const entries = await page.evaluate(() => performance.getEntriesByName('shoal:update').map(e => ({ duration: e.duration, detail: (e as PerformanceMeasure).detail as unknown })))
-  const durations = entries.map(e => e.duration)
-  const worst = [...entries].sort((a, b) => b.duration - a.duration).slice(0, 3)
-  console.log(`# slowest updates: ${worst.map(w => `${w.duration.toFixed(1)} ms ${JSON.stringify(w.detail)}`).join('; ')}`)
-  const sorted = [...durations].sort((a, b) => a - b)
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
-  console.log(`# 32,000-chunk download: ${durations.length} page updates; main-thread time per update: median ${at(0.5).toFixed(2)} ms, p95 ${at(0.95).toFixed(2)} ms, max ${(sorted[sorted.length - 1] ?? 0).toFixed(2)} ms (budget ${UPDATE_BUDGET_MS} ms)`)
-  assert.ok(durations.length >= 10, `${durations.length} updates measured`)
-  assert.ok(at(0.95) <= UPDATE_BUDGET_MS, `p95 ${at(0.95)} ms`)
+  const { updates, slices, longTasks } = await pageTimings(page)
+  console.log(`# 32,000-chunk download: page updates ${describeSpread(updates)}; full-grid draw slices ${describeSpread(slices)}; long tasks (> 50 ms): ${longTasks.length}${longTasks.length > 0 ? ` (longest ${Math.max(...longTasks).toFixed(0)} ms)` : ''} (budget ${UPDATE_BUDGET_MS} ms)`)
+  console.log(`# slowest updates: ${(await slowestUpdates(page)).join('; ')}`)
+  await recordFigures('grid32000', { updates, slices, longTasks })
+  // Wall time of synchronous work: on the shared 2-core test machine (load average ~15) a batch of two
+  // events has been seen to take 26 ms once, preempted. So all but the rarest updates must fit a frame
+  // (p99), and the maximum is printed here and judged by `npm run bench`.
+  assert.ok(updates.count >= 10, `${updates.count} updates measured`)
+  assert.ok(updates.p99 <= UPDATE_BUDGET_MS, `p99 ${updates.p99} ms`)
+  // A full draw of the grid is cut into slices of about 4 ms: they fit a frame.
+  assert.ok(slices.count >= 1, 'the grid was drawn in slices')
+  assert.ok(slices.p95 <= UPDATE_BUDGET_MS, `grid slices p95 ${slices.p95} ms`)
 })

@@ -5,9 +5,9 @@
  * application, with the grid drawing and the re-render it causes, is
  * measured as the User Timing entry `shoal:update`.
  */
-import { api, ApiError, clearToken, eventsUrl } from './api'
-import { applyChunks, applyStats, changed, chunkMaps, notify, state, updateJob, whenJobCompletes } from './store'
-import type { ChunkBatch, FileRow, Job, NodeInfo, NodeStats } from './types'
+import { api, apiOptional, ApiError, clearToken, eventsUrl } from './api'
+import { applyChunks, applyStats, changed, chunkMaps, notify, peerName, state, updateJob, whenJobCompletes } from './store'
+import type { ChunkBatch, Distribution, FileRow, Job, NodeInfo, NodeStats } from './types'
 
 /** First wait before reconnecting after the node went away, doubled up to RECONNECT_MAX_MS. */
 const RECONNECT_MIN_MS = 500
@@ -26,7 +26,11 @@ let measures = 0
 
 whenJobCompletes(() => { void refreshFiles() })
 
-const EVENTS = ['file:added', 'file:removed', 'file:changed', 'download:started', 'download:progress', 'download:state', 'download:chunks', 'node:stats']
+const EVENTS = [
+  'file:added', 'file:removed', 'file:changed', 'download:started', 'download:progress', 'download:state', 'download:chunks', 'node:stats',
+  // Distribution (src/node/distribution.ts's events, forwarded by src/api/events.ts).
+  'distribution:done', 'distribution:refused', 'repair:started', 'repair:done'
+]
 
 /** Opens the stream (again); idempotent. */
 export function connect (): void {
@@ -123,6 +127,22 @@ function apply (event: string, data: any): void {
     case 'node:stats':
       applyStats(data as NodeStats)
       break
+    case 'distribution:done':
+      notify('success', `Distributed: ${fileName(data.id)}`, `${Object.keys(data.holders ?? {}).length} holders, ${String(data.replicas)} replicas`)
+      void loadDistribution(data.id)
+      break
+    case 'distribution:refused':
+      notify('error', `Distribution refused: ${fileName(data.id)}`, `${String(data.message)} (peers available: ${String(data.availablePeers)})`)
+      break
+    case 'repair:started':
+      state.repairs.set(data.id, data.departed ?? [])
+      notify('warning', `Repairing ${fileName(data.id)}`, `holder${(data.departed ?? []).length === 1 ? '' : 's'} gone: ${(data.departed as string[] ?? []).map(peerName).join(', ')}`)
+      break
+    case 'repair:done':
+      state.repairs.delete(data.id)
+      notify(data.failed > 0 ? 'warning' : 'success', `Repaired ${fileName(data.id)}`, `${String(data.copies)} copies made${data.failed > 0 ? `, ${String(data.failed)} failed` : ''}`)
+      void loadDistribution(data.id)
+      break
   }
 }
 
@@ -150,6 +170,23 @@ async function sync (): Promise<void> {
     state.online = false
     changed()
   }
+}
+
+/** A file's name when the node lists it, else its ID. */
+function fileName (id: string): string {
+  return state.files.find(f => f.id === id)?.name ?? id
+}
+
+/** Reads a file's distribution map into the state (null: the node keeps no record of it). */
+export async function loadDistribution (id: string): Promise<void> {
+  if (state.node?.features?.distribution !== true) return
+  try {
+    state.distributions.set(id, await apiOptional<Distribution>(`/api/files/${encodeURIComponent(id)}/distribution`) ?? null)
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) logout()
+    else notify('error', 'Could not read the distribution map', err instanceof Error ? err.message : String(err))
+  }
+  changed()
 }
 
 /** `GET /api/files` again: the listing has paths and links the event lacks. */

@@ -7,7 +7,7 @@ import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { adoptToken, api, ApiError, setToken } from './api'
 import { connect, logout } from './live'
-import { changed, state, useStore } from './store'
+import { changed, peerName, state, useStore } from './store'
 import { Files } from './views/Files'
 import { Downloads } from './views/Downloads'
 import { Distribution } from './views/Distribution'
@@ -50,7 +50,7 @@ function App () {
     <div class="app">
       <header class="top">
         <h1><a href="#/files">Shoal</a></h1>
-        <span class="node-id" title={s.node?.peerId}>{s.node != null ? <>node <code data-testid="peer-id">{s.node.peerId}</code></> : 'connecting…'}</span>
+        <span class="node-id" title={s.node?.peerId}>{s.node != null ? <>node <strong class="node-name" data-testid="node-name">{peerName(s.node.peerId)}</strong> <code data-testid="peer-id">{s.node.peerId}</code></> : 'connecting…'}</span>
         <span class={`status ${s.online ? 'on' : 'off'}`} role="status" data-testid="connection">{s.online ? 'live' : s.synced ? 'node offline — reconnecting…' : 'connecting…'}</span>
         <button class="small secondary" onClick={logout}>Log out</button>
       </header>

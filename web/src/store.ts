@@ -35,6 +35,8 @@ export interface State {
   notes: Note[]
   toasts: Note[]
   distributions: Map<string, Distribution | null>
+  /** Files being repaired now, with the holders that left (from `repair:started` until `repair:done`). */
+  repairs: Map<string, string[]>
 }
 
 export const state: State = {
@@ -50,7 +52,8 @@ export const state: State = {
   peerRates: new Map(),
   notes: [],
   toasts: [],
-  distributions: new Map()
+  distributions: new Map(),
+  repairs: new Map()
 }
 
 export const chunkMaps = new Map<string, ChunkMap>()
@@ -125,10 +128,10 @@ export function updateJob (job: Job): void {
       onJobCompleted?.()
     }
     else if (job.state === 'failed') notify('error', `Download failed: ${job.name}`, job.error ?? '')
-    else if (job.state === 'stalled') notify('warning', `Download stalled: ${job.name}`, job.missingPeers.length > 0 ? `waiting for ${job.missingPeers.map(shortPeer).join(', ')}` : 'no peer is sending')
+    else if (job.state === 'stalled') notify('warning', `Download stalled: ${job.name}`, job.missingPeers.length > 0 ? `waiting for ${job.missingPeers.map(peerName).join(', ')}` : 'no peer is sending')
   }
   for (const p of job.bannedPeers) {
-    if (before != null && !before.bannedPeers.includes(p)) notify('error', `Peer banned: ${shortPeer(p)}`, `it sent corrupt data for ${job.name}`)
+    if (before != null && !before.bannedPeers.includes(p)) notify('error', `Peer banned: ${peerName(p)}`, `it sent corrupt data for ${job.name}`)
   }
   if (job.state === 'completed') {
     const map = chunkMaps.get(job.id)
@@ -160,7 +163,14 @@ export function applyStats (stats: NodeStats): void {
   changed()
 }
 
-/** `12D3KooW…a1b2c3`: enough of a peer ID to tell peers apart. */
-export function shortPeer (id: string): string {
-  return id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-6)}` : id
+/** Characters of a peer ID that name it (its end: the start is the same `12D3KooW` for every Ed25519 key). */
+export const PEER_NAME_CHARS = 6
+
+/**
+ * A peer's short name, the same in every view: the last PEER_NAME_CHARS
+ * characters of its ID (`…a1b2c3`); the full ID goes in a title beside it.
+ */
+export function peerName (id: string): string {
+  if (id === 'local') return 'this node (local copy)'
+  return id.length > PEER_NAME_CHARS ? `…${id.slice(-PEER_NAME_CHARS)}` : id
 }

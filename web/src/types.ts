@@ -24,11 +24,14 @@ export interface Job {
   errorCode: string | null
 }
 
-export interface FileRow { id: string, name: string, size: number, chunks: number, paths: string[], link: string }
+export interface FileRow { id: string, name: string, size: number, chunks: number, paths: string[], link: string, /** A distribution record is kept: the map answers. */ distributed?: boolean }
 
 export interface PeerView { peerId: string, connected: boolean, addrs: string[], via: string[], latencyMs: number | null, bytesUp: number, bytesDown: number }
 
-export interface NodeInfo { peerId: string, addrs: string[], dataDir: string, features?: { distribution?: boolean } }
+/** `GET /api/node`'s `distribution`: the settings uploads are distributed by. */
+export interface DistributionSettings { minFileSizeBytes: number, minPeers: number, replicas: number, strategy: string, chunkSizeBytes: number }
+
+export interface NodeInfo { peerId: string, addrs: string[], dataDir: string, features?: { distribution?: boolean }, distribution?: DistributionSettings }
 
 export interface NodeStats {
   at: number

@@ -5,12 +5,12 @@
  * from what it knows itself: its own complete copy and the peers its
  * downloads of the file got chunks from.
  */
-import { useEffect, useRef, useState } from 'preact/hooks'
-import { apiOptional } from '../api'
+import { useEffect, useRef } from 'preact/hooks'
+import { loadDistribution } from '../live'
 import { STATUS_COMPLETED } from '../chunks'
 import { css, FAILED_RGB, isDark, peerRgb, pendingRgb } from '../colours'
 import { bytes } from '../format'
-import { chunkMaps, shortPeer, state as store, useStore } from '../store'
+import { chunkMaps, peerName, state as store, useStore } from '../store'
 import type { Distribution as Dist, FileRow } from '../types'
 
 /** Copies wanted per chunk when the map does not say (distribution.replicas' default). */
@@ -19,17 +19,13 @@ const DEFAULT_REPLICAS = 2
 export function Distribution ({ fileId }: { fileId?: string }) {
   const s = useStore()
   const file = s.files.find(f => f.id === fileId)
-  const [dist, setDist] = useState<Dist | null | undefined>(fileId == null ? undefined : s.distributions.get(fileId))
-  const [error, setError] = useState('')
-  const hasRoute = s.node?.features?.distribution === true
+  const dist = fileId == null ? undefined : s.distributions.get(fileId)
+  const hasMap = s.node?.features?.distribution === true && file?.distributed === true
   useEffect(() => {
-    // A node without the route: the copies it knows of (below), and no request that can only 404.
-    if (fileId == null || !hasRoute) return
-    apiOptional<Dist>(`/api/files/${encodeURIComponent(fileId)}/distribution`).then((d) => {
-      store.distributions.set(fileId, d ?? null)
-      setDist(d ?? null)
-    }, (err: unknown) => { setError(err instanceof Error ? err.message : String(err)) })
-  }, [fileId, hasRoute])
+    // No record of the file (or no such route): the copies it knows of (below), and no request that can only 404.
+    // Read on opening (and again on each distribution or repair event, live.ts).
+    if (fileId != null && hasMap) void loadDistribution(fileId)
+  }, [fileId, hasMap])
 
   if (fileId == null || file == null) {
     return (
@@ -39,33 +35,46 @@ export function Distribution ({ fileId }: { fileId?: string }) {
       </section>
     )
   }
-  const view = dist ?? knownCopies(file, s.node?.peerId ?? 'this node')
+  const known = dist ?? knownCopies(file, s.node?.peerId ?? 'this node')
+  // While a repair runs, the departed holders' copies no longer count: their chunks are short, and marked as repaired.
+  const departed = new Set(s.repairs.get(file.id) ?? [])
+  const view = departed.size === 0 ? known : withoutDeparted(known, departed)
   const replicas = view.replicas
-  const holders = Object.keys(view.holders)
+  const holders = Object.keys(known.holders)
   const under = view.chunks.filter(c => c.holders.length < replicas).length
   return (
     <section aria-labelledby="dist-title">
       <h2 id="dist-title">Distribution of {file.name}</h2>
-      {error !== '' && <p class="error">{error}</p>}
       <p class="muted" data-testid="dist-source">
         {dist != null ? `From the file's distribution record: ${replicas} replicas wanted.` : 'This node has no distribution record for this file: showing the copies it knows of (its own, and the peers its downloads used).'}
       </p>
       <div class="row wrap stats">
         <span>{view.chunks.length} chunks</span>
         <span>{holders.length} holders</span>
-        <span class={under > 0 ? 'warn' : ''}>{under} under-replicated</span>
-        {(view.repairing?.length ?? 0) > 0 && <span class="badge running">repairing {view.repairing?.length} chunks</span>}
+        <span class={under > 0 ? 'warn' : ''} data-testid="under-replicated">{under} under-replicated</span>
+        {(view.repairing?.length ?? 0) > 0 && <span class="badge running" data-testid="repairing">repairing {view.repairing?.length} chunks (gone: {[...departed].map(peerName).join(', ')})</span>}
       </div>
       <HolderGrid dist={view} holders={holders} />
       <p class="muted small-print">One row per holder, one column per chunk (or group of chunks); the last row is the replicas of each chunk, red where fewer than {replicas}, amber while repaired.</p>
       <div class="table-wrap">
         <table aria-label="Chunks per holder">
           <thead><tr><th scope="col">Holder</th><th scope="col">Chunks</th></tr></thead>
-          <tbody>{holders.map((h, i) => <tr key={h}><td><span class="swatch" style={{ background: css(peerRgb(i, isDark())) }} aria-hidden="true" /><code title={h}>{shortPeer(h)}</code>{h === s.node?.peerId ? ' (this node)' : ''}</td><td>{view.holders[h]}</td></tr>)}</tbody>
+          <tbody>{holders.map((h, i) => <tr key={h} data-holder={h} class={departed.has(h) ? 'gone' : ''}><td><span class="swatch" style={{ background: css(peerRgb(i, isDark())) }} aria-hidden="true" /><code title={h}>{peerName(h)}</code>{h === s.node?.peerId ? ' (this node)' : ''}{departed.has(h) ? ' (gone)' : ''}</td><td>{known.holders[h]}</td></tr>)}</tbody>
         </table>
       </div>
     </section>
   )
+}
+
+/** The map with the departed holders taken out of every chunk; their chunks listed as repairing. */
+function withoutDeparted (dist: Dist, departed: ReadonlySet<string>): Dist {
+  const repairing: number[] = []
+  const chunks = dist.chunks.map((c) => {
+    const holders = c.holders.filter(h => !departed.has(h))
+    if (holders.length < c.holders.length) repairing.push(c.index)
+    return { index: c.index, holders }
+  })
+  return { ...dist, chunks, repairing }
 }
 
 /** What this node knows without a record: its whole copy, and each chunk's source in its downloads. */

@@ -8,7 +8,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { api, ApiError } from '../api'
 import { css, isDark, peerRgb } from '../colours'
 import { bytes, duration, rate } from '../format'
-import { chunkMapOf, notify, shortPeer, state as store, useStore } from '../store'
+import { chunkMapOf, notify, peerName, state as store, useStore } from '../store'
 import type { Job } from '../types'
 import { ChunkGrid } from './ChunkGrid'
 import { Sparkline } from './Sparkline'
@@ -91,7 +91,7 @@ function DownloadCard ({ job, open }: { job: Job, open: boolean }) {
       </div>
       {job.state === 'stalled' && (
         <p class="warn" data-testid="stalled">
-          Stalled: {job.missingPeers.length > 0 ? <>waiting for {job.missingPeers.map(p => <code key={p} title={p}>{shortPeer(p)}</code>)} to come back</> : <>no peer is sending</>}
+          Stalled: {job.missingPeers.length > 0 ? <>waiting for {job.missingPeers.map(p => <code key={p} title={p}>{peerName(p)}</code>)} to come back</> : <>no peer is sending</>}
         </p>
       )}
       {job.error != null && job.state !== 'cancelled' && <p class="error">{job.error}</p>}
@@ -135,7 +135,7 @@ function JobDetail ({ job }: { job: Job }) {
               const i = map.peers.indexOf(id)
               return (
                 <tr key={id} data-peer={id}>
-                  <td><span class="swatch" style={{ background: css(peerRgb(i, dark)) }} aria-hidden="true" /><code title={id}>{id === 'local' ? 'this node (local copy)' : shortPeer(id)}</code></td>
+                  <td><span class="swatch" style={{ background: css(peerRgb(i, dark)) }} aria-hidden="true" /><code title={id}>{peerName(id)}</code></td>
                   <td>{bytes(c?.bytes ?? 0)}</td>
                   <td>{rate(c?.rate ?? 0)}</td>
                   <td>{job.missingPeers.includes(id) ? 'missing' : c?.state ?? '—'}</td>

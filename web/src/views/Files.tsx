@@ -8,14 +8,10 @@ import { useRef, useState } from 'preact/hooks'
 import { api, ApiError, upload, type UploadAnswer } from '../api'
 import { bytes } from '../format'
 import { refreshFiles } from '../live'
-import { notify, shortPeer, useStore } from '../store'
+import { DEFAULT_SETTINGS, previewUpload } from '../preview'
+import { notify, peerName, useStore } from '../store'
 import type { FileRow } from '../types'
 
-/** The node's defaults (README: Configuration): a file this big is distributed when shared. */
-const DISTRIBUTE_MIN_BYTES = 1024 ** 3
-const DEFAULT_REPLICAS = 2
-/** The chunk size for big files, to estimate a preview (the node decides the real one). */
-const PREVIEW_CHUNK_BYTES = 4 * 1024 ** 2
 
 interface Refusal { message: string, fileSizeGb?: number, availablePeers?: number }
 
@@ -28,6 +24,7 @@ export function Files () {
   const [current, setCurrent] = useState<Upload | null>(null)
   const picker = useRef<HTMLInputElement>(null)
   const connected = (s.stats?.peers ?? []).filter(p => p.connected)
+  const settings = s.node?.distribution ?? DEFAULT_SETTINGS
 
   const start = (files: File[]): void => {
     setPending(null)
@@ -54,7 +51,7 @@ export function Files () {
     const files = [...(list ?? [])]
     if (files.length === 0) return
     // Files that will be distributed wait for a confirmation; the rest go at once.
-    if (files.some(f => f.size >= DISTRIBUTE_MIN_BYTES)) setPending(files)
+    if (files.some(f => f.size >= settings.minFileSizeBytes)) setPending(files)
     else start(files)
   }
 
@@ -88,27 +85,7 @@ export function Files () {
         <input ref={picker} type="file" multiple hidden aria-label="Choose files to upload" data-testid="picker" onChange={(e) => { offer((e.target as HTMLInputElement).files); (e.target as HTMLInputElement).value = '' }} />
       </div>
 
-      {pending != null && (
-        <div class="panel preview" role="dialog" aria-label="Distribution preview">
-          <h3>Distribution preview</h3>
-          {pending.map(f => {
-            const chunks = Math.ceil(f.size / PREVIEW_CHUNK_BYTES)
-            const targets = connected.length + 1
-            return (
-              <p key={f.name}>
-                <strong>{f.name}</strong> ({bytes(f.size)}) {f.size >= DISTRIBUTE_MIN_BYTES
-                  ? <>will be distributed: about {chunks} chunks × {DEFAULT_REPLICAS} replicas over {targets} peers (this node included), about {Math.ceil(chunks * DEFAULT_REPLICAS / targets)} chunks each{connected.length > 0 ? <> — to {connected.slice(0, 6).map(p => shortPeer(p.peerId)).join(', ')}{connected.length > 6 ? '…' : ''}</> : null}.</>
-                  : <>stays on this node.</>}
-              </p>
-            )
-          })}
-          {connected.length + 1 < 2 && <p class="warn">Only this node is online: the node will refuse to distribute.</p>}
-          <div class="row">
-            <button onClick={() => { start(pending) }}>Upload and distribute</button>
-            <button class="secondary" onClick={() => { setPending(null) }}>Cancel</button>
-          </div>
-        </div>
-      )}
+      {pending != null && <Preview files={pending} peers={connected.map(p => p.peerId)} onStart={() => { start(pending) }} onCancel={() => { setPending(null) }} />}
 
       {current != null && (
         <div class="panel upload" aria-live="polite">
@@ -182,5 +159,30 @@ function FileLine ({ f, copies, onRemove }: { f: FileRow, copies: string, onRemo
         <button class="small danger" onClick={onRemove} aria-label={`Remove ${f.name}`}>Remove</button>
       </td>
     </tr>
+  )
+}
+
+/** The distribution an upload will get, from the node's settings, shown before it starts. */
+function Preview ({ files, peers, onStart, onCancel }: { files: File[], peers: string[], onStart: () => void, onCancel: () => void }) {
+  const s = useStore()
+  const settings = s.node?.distribution ?? DEFAULT_SETTINGS
+  const plan = previewUpload(files, settings, peers.length)
+  const local = settings.strategy === 'round-robin'
+  return (
+    <div class="panel preview" role="dialog" aria-label="Distribution preview" data-testid="preview">
+      <h3>Distribution preview</h3>
+      {plan.files.map(f => (
+        <p key={f.name}>
+          <strong>{f.name}</strong> ({bytes(f.size)}) {f.distributed
+            ? <>will be distributed: {f.chunks} chunks × {f.replicas} replicas ({settings.strategy}) over {plan.holders} peers{local ? ' (this node included)' : ''}, about {f.perPeer} chunks each{peers.length > 0 ? <> — to {peers.slice(0, 6).map(peerName).join(', ')}{peers.length > 6 ? '…' : ''}{local ? ' and this node' : ''}</> : null}.</>
+            : <>stays on this node ({f.chunks} chunks).</>}
+        </p>
+      ))}
+      {plan.refused && <p class="warn" data-testid="preview-refusal">Only {peers.length} other peer{peers.length === 1 ? ' is' : 's are'} online: the node needs {Math.max(settings.minPeers, settings.replicas - (local ? 1 : 0))} and will refuse to distribute.</p>}
+      <div class="row">
+        <button onClick={onStart}>Upload and distribute</button>
+        <button class="secondary" onClick={onCancel}>Cancel</button>
+      </div>
+    </div>
   )
 }

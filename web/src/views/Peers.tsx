@@ -1,6 +1,6 @@
 /** Peers: connected and known, how each was found, addresses, latency, up/down rates and totals. */
 import { bytes, rate } from '../format'
-import { useStore } from '../store'
+import { peerName, useStore } from '../store'
 
 export function Peers () {
   const s = useStore()
@@ -21,7 +21,7 @@ export function Peers () {
                     const r = s.peerRates.get(p.peerId)
                     return (
                       <tr key={p.peerId} data-peer={p.peerId}>
-                        <td><code class="peer-id">{p.peerId}</code></td>
+                        <td><strong class="peer-name">{peerName(p.peerId)}</strong> <code class="peer-id">{p.peerId}</code></td>
                         <td><span class={`badge ${p.connected ? 'completed' : 'cancelled'}`}>{p.connected ? 'connected' : 'known'}</span></td>
                         <td>{p.via.length > 0 ? p.via.join(', ') : 'dialled us'}</td>
                         <td class="addrs">{p.addrs.map(a => <div key={a}><code>{a}</code></div>)}</td>
