@@ -150,16 +150,6 @@ export class Library extends EventEmitter<LibraryEvents> implements FileProvider
     this.#catalog.deleteFile(id)
   }
 
-  /** One chunk's bytes, as served to peers; ERR_FILE_NOT_FOUND or ERR_CHUNK_NOT_AVAILABLE when not held. */
-  async readChunk (fileId: string, index: number): Promise<Uint8Array> {
-    const file = this.getServedFile(fileId)
-    if (file == null) throw new ShoalError('ERR_FILE_NOT_FOUND', `no file ${fileId} in this node`, { id: fileId })
-    if (!Number.isInteger(index) || index < 0 || index >= file.have.length || !file.have.get(index)) {
-      throw new ShoalError('ERR_CHUNK_NOT_AVAILABLE', `chunk ${index} of ${fileId} is not held here`, { id: fileId, index })
-    }
-    return await file.readChunk(index)
-  }
-
   getServedFile (id: string): ServedFile | undefined {
     const cached = this.#entries.get(id)
     if (cached != null) return cached.served
