@@ -8,6 +8,7 @@
  * through a BoundedWriter charged to the peer's budget.
  */
 import { chunkRange } from '../content/chunk-size.js'
+import { equalBytes } from '../content/hash.js'
 import { manifestChunkCount, verifyManifestBytes } from '../content/manifest.js'
 import { ShoalError } from '../errors.js'
 import { BoundedWriter } from '../protocol/bounded-writer.js'
@@ -57,6 +58,14 @@ export interface StoreServerInit {
     manifestBytes: (fileId: string) => Uint8Array | undefined
     update: (file: OfferedFile) => void
   }
+  /**
+   * Whether to adopt `file`'s newer record for a file held here (a repair
+   * signed by another holder, carried by an UPDATE or a repair push). False
+   * defers it: the held record stays and the offer is refused; the judge
+   * keeps the update to apply once this node's own watch agrees that the
+   * peers it replaces are gone. Without a judge every valid newer record is adopted.
+   */
+  judgeRecord?: (held: HeldFile, file: OfferedFile) => Promise<boolean>
 }
 
 /** `waiting`: a chunk header arrived and its bytes wait for room in the peer's inbound budget (the stream is paused). */
@@ -223,7 +232,12 @@ class InboundStore {
     }
     if (held != null) {
       if (held.record.record.uploader !== file.record.record.uploader) return await this.#refuse(StoreRefusal.INVALID, 'the file is held under another uploader')
-      if (preferRecord(held.record, file.record) === file.record && held.record !== file.record) holder.registry.setChain(fileId, file.chain, file.record)
+      if (preferRecord(held.record, file.record) === file.record && !equalBytes(held.record.bytes, file.record.bytes)) {
+        if (this.#init.judgeRecord != null && !await this.#init.judgeRecord(held, file)) {
+          return await this.#refuse(StoreRefusal.NOT_ACCEPTING, `version ${file.record.record.version} deferred: it replaces a holder this node still sees alive`)
+        }
+        holder.registry.setChain(fileId, file.chain, file.record)
+      }
     }
     if (offer.kind === StoreOffer.Kind.UPDATE) {
       if (held == null && this.#init.otherRecords != null) {

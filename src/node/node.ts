@@ -168,7 +168,15 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const uploads = { gate: limiter, budgets, writeTimeoutMs: t.uploadStallTimeoutMs, observer, spread }
       const readChunk = async (fileId: string, index: number): Promise<Uint8Array> => await this.readChunk(fileId, index)
       const holder = distribution.attach({ libp2p, privateKey, readChunk })
-      await serveStoreProtocol(libp2p, { holder, budgets, writeTimeoutMs: t.uploadStallTimeoutMs, otherRecords: distribution.otherRecords })
+      const repair = this.#repair = new RepairDriver({
+        libp2p,
+        privateKey,
+        distribution,
+        repairDelayMs: this.config.distribution.repairDelaySeconds * 1000,
+        readChunk,
+        onHeld: (id) => { this.#announcer?.added(id); this.#provide(id) }
+      })
+      await serveStoreProtocol(libp2p, { holder, budgets, writeTimeoutMs: t.uploadStallTimeoutMs, otherRecords: distribution.otherRecords, judgeRecord: async (h, f) => await repair.judgeRecord(h, f) })
       await serveReleaseProtocol(libp2p, async (bytes, _from, signal) => await distribution.onRelease(bytes, signal))
       // One count of each peer's streams, whichever carries them: the direct path's sockets count as chunks streams.
       const streams = new n.PeerStreamLimits(n.MAX_INBOUND_STREAMS_PER_PEER)
@@ -201,15 +209,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
           .catch((err: unknown) => { log.error('bootstrap from trackers failed: %s', err) })
       }
       library.startWatching()
-      this.#repair = new RepairDriver({
-        libp2p,
-        privateKey,
-        distribution,
-        repairDelayMs: this.config.distribution.repairDelaySeconds * 1000,
-        readChunk,
-        onHeld: (id) => { this.#announcer?.added(id); this.#provide(id) }
-      })
-      this.#repair.start()
+      repair.start()
       resumeDistributions(distribution, this.catalog, this.#lifetime.signal)
       for (const id of this.#heldFiles()) this.#provide(id)
       if (this.config.chunking.autoResumeDownloads && options.resume !== false) {

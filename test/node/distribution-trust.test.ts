@@ -1,0 +1,80 @@
+/**
+ * Who a holder believes about a changed map. A repair update signed by
+ * another holder is adopted only when this node's own watch agrees that the
+ * peers it replaces are gone; otherwise it is deferred (refused, the held map
+ * unchanged). An update the uploader signs is adopted at once. Real
+ * in-process nodes over TCP on 127.0.0.1; updates sent over the store protocol.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ShoalNode } from '../../src/node/node.js'
+import { validateConfig } from '../../src/config/index.js'
+import { loadOrCreateIdentity } from '../../src/net/identity.js'
+import { verifyChain } from '../../src/distribute/record-chain.js'
+import { nextRecord, signRecord, type SignedRecord } from '../../src/distribute/record.js'
+import { sendRecordUpdate } from '../../src/distribute/store-client.js'
+import { waitFor } from '../helpers/cli.js'
+import type { TestContext } from 'node:test'
+
+const CHUNK = 64 * 1024
+
+async function start (t: TestContext, dir: string, name: string, bootstrap: string[] = []): Promise<ShoalNode> {
+  const config = validateConfig({ network: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false, bootstrap }, chunking: { chunkSize: CHUNK } }, 'test')
+  const node = new ShoalNode({ dataDir: join(dir, name), config })
+  await node.start()
+  t.after(async () => { await node.stop() })
+  return node
+}
+
+/** The record chain a node keeps for a file it holds (its catalog). */
+async function heldChain (node: ShoalNode, fileId: string): Promise<{ chain: Uint8Array[], record: SignedRecord }> {
+  const rows = node.catalog.database.prepare('SELECT bytes FROM held_records WHERE file_id = ? ORDER BY seq').all(fileId) as Array<{ bytes: Uint8Array }>
+  const chain = rows.map((r) => new Uint8Array(r.bytes))
+  return { chain, record: await verifyChain(chain, { fileId }) }
+}
+
+test('a holder defers a repair that replaces a peer it sees alive, and adopts the uploader\'s own update', { timeout: 60_000 }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'shoal-trust-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  const a = await start(t, dir, 'a')
+  const b = await start(t, dir, 'b', [a.addrs[0] as string])
+  const c = await start(t, dir, 'c', [a.addrs[0] as string, b.addrs[0] as string])
+  const d = await start(t, dir, 'd', [a.addrs[0] as string, b.addrs[0] as string, c.addrs[0] as string])
+  await waitFor(() => [a, b, c, d].every((n) => n.libp2p.getPeers().length >= 3), 20_000, 'connected')
+  const file = join(dir, 'f.bin')
+  await writeFile(file, randomBytes(24 * CHUNK))
+  // Weighted placement leaves the uploader out: every chunk on 2 of b, c, d.
+  const shared = await a.share(file, { distribute: true, replicas: 2, strategy: 'weighted' })
+  const id = shared.id
+  const held = await heldChain(b, id)
+  const manifest = a.catalog.getFile(id)?.manifest
+  assert.ok(manifest != null)
+  const base = held.record.record
+  // b "repairs" c away while c is up: every chunk b and c share moves c's copy to d (a valid repair by the rule).
+  const moved = base.holders.map((hs) => hs.includes(b.peerId) && hs.includes(c.peerId) ? hs.map((p) => p === c.peerId ? d.peerId : p) : [...hs])
+  assert.ok(moved.some((hs, i) => hs.join() !== base.holders[i]?.join()), 'b and c share a chunk')
+  const bKey = await loadOrCreateIdentity(b.dataDir)
+  const forged = await signRecord(nextRecord(held.record, moved, b.peerId), bKey)
+  const offer = { fileId: id, chunkCount: base.holders.length, chunkSize: manifest.chunkSize }
+  // d holds chunks of the file and watches c: c answers its pings, so the update waits.
+  const before = await heldChain(d, id)
+  const answer = await sendRecordUpdate(b.libp2p, d.peerId, { ...offer, chain: [...held.chain, forged.bytes] })
+  const after = await heldChain(d, id)
+  t.diagnostic(`holder-signed update replacing a live peer: accepted=${answer.accepted} (${answer.message ?? ''}); d keeps version ${after.record.record.version}`)
+  assert.equal(answer.accepted, false, 'the update was deferred')
+  assert.equal(after.record.record.version, before.record.record.version)
+  assert.ok(after.record.record.holders.flat().includes(c.peerId), 'c is still in d\'s map')
+
+  // The same change signed by the uploader is the root of trust: adopted at once.
+  const aKey = await loadOrCreateIdentity(a.dataDir)
+  const own = await signRecord(nextRecord(held.record, moved, a.peerId), aKey)
+  const trusted = await sendRecordUpdate(a.libp2p, d.peerId, { ...offer, chain: [...held.chain, own.bytes] })
+  const adopted = await heldChain(d, id)
+  assert.equal(trusted.accepted, true, trusted.message)
+  assert.equal(adopted.record.record.version, base.version + 1)
+  assert.equal(adopted.record.record.signer, a.peerId)
+})
