@@ -4,6 +4,8 @@
  * peers it replaces are gone; otherwise it is deferred (refused, the held map
  * unchanged). An update the uploader signs is adopted at once. Real
  * in-process nodes over TCP on 127.0.0.1; updates sent over the store protocol.
+ * A map that names a holder for chunks it lacks makes it fetch them from
+ * their other holders.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -77,4 +79,13 @@ test('a holder defers a repair that replaces a peer it sees alive, and adopts th
   assert.equal(trusted.accepted, true, trusted.message)
   assert.equal(adopted.record.record.version, base.version + 1)
   assert.equal(adopted.record.record.signer, a.peerId)
+
+  // That map names d for chunks no one copied to it: d fetches them from their other holder (b), verified.
+  const named = adopted.record.record.holders.flatMap((hs, i) => hs.includes(d.peerId) ? [i] : [])
+  const heldBy = (node: ShoalNode): number[] => (node.catalog.database.prepare('SELECT chunk_index FROM held_chunks WHERE file_id = ? ORDER BY chunk_index').all(id) as Array<{ chunk_index: number }>).map((r) => r.chunk_index)
+  const lacking = named.filter((i) => !heldBy(d).includes(i))
+  assert.ok(lacking.length > 0, 'the new map names d for chunks it lacks')
+  const started = Date.now()
+  await waitFor(() => named.every((i) => heldBy(d).includes(i)), 30_000, 'd holds every chunk its map names it for')
+  t.diagnostic(`d fetched the ${lacking.length} chunks it lacked in ${Date.now() - started} ms`)
 })
