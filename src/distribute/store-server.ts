@@ -16,7 +16,7 @@ import { fileIdFromBytes } from '../protocol/file-id.js'
 import { asProtocolError, FrameReader } from '../protocol/framing.js'
 import { closeStream } from '../protocol/close-stream.js'
 import { logger } from '../util/log.js'
-import { preferRecord, verifyChain } from './record-chain.js'
+import { preferRecord, rootChain, verifyChain } from './record-chain.js'
 import { Forwarder } from './forwarder.js'
 import {
   encodeAck, MAX_STORE_CHAIN_RECORDS, MAX_STORE_CONTROL_FRAME_BYTES, MAX_STORE_DATA_FRAME_BYTES, MAX_STORE_OFFER_FRAME_BYTES,
@@ -226,7 +226,8 @@ class InboundStore {
       const manifest = verifyManifestBytes(fileId, manifestBytes)
       const record = await verifyChain(this.#records, { fileId })
       if (record.record.holders.length !== manifestChunkCount(manifest)) throw new ShoalError('ERR_INVALID_RECORD', 'the record and the manifest disagree on the chunk count')
-      file = { fileId, manifest, manifestBytes, chain: this.#records, record }
+      // Kept from the last uploader-signed version on (rootChain): the chain stays short.
+      file = { fileId, manifest, manifestBytes, chain: rootChain(this.#records), record }
     } catch (err) {
       return await this.#refuse(StoreRefusal.INVALID, (err as Error).message)
     }

@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { ShoalNode } from '../../src/node/node.js'
 import { validateConfig } from '../../src/config/index.js'
 import { loadOrCreateIdentity } from '../../src/net/identity.js'
-import { verifyChain } from '../../src/distribute/record-chain.js'
+import { RESIGN_CHAIN_LENGTH, verifyChain } from '../../src/distribute/record-chain.js'
 import { nextRecord, signRecord, type SignedRecord } from '../../src/distribute/record.js'
 import { sendRecordUpdate } from '../../src/distribute/store-client.js'
 import { waitFor } from '../helpers/cli.js'
@@ -88,4 +88,42 @@ test('a holder defers a repair that replaces a peer it sees alive, and adopts th
   const started = Date.now()
   await waitFor(() => named.every((i) => heldBy(d).includes(i)), 30_000, 'd holds every chunk its map names it for')
   t.diagnostic(`d fetched the ${lacking.length} chunks it lacked in ${Date.now() - started} ms`)
+})
+
+test('an online uploader handed a long repair chain re-signs the map, and holders restart their chains there', { timeout: 60_000 }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'shoal-resign-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  const a = await start(t, dir, 'a')
+  const b = await start(t, dir, 'b', [a.addrs[0] as string])
+  const c = await start(t, dir, 'c', [a.addrs[0] as string, b.addrs[0] as string])
+  const d = await start(t, dir, 'd', [a.addrs[0] as string, b.addrs[0] as string, c.addrs[0] as string])
+  await waitFor(() => [a, b, c, d].every((n) => n.libp2p.getPeers().length >= 3), 20_000, 'connected')
+  const file = join(dir, 'f.bin')
+  await writeFile(file, randomBytes(24 * CHUNK))
+  const shared = await a.share(file, { distribute: true, replicas: 2, strategy: 'weighted' })
+  const id = shared.id
+  const held = await heldChain(b, id)
+  const base = held.record.record
+  const bKey = await loadOrCreateIdentity(b.dataDir)
+  // Repairs' worth of b-signed versions: one chunk b shares moves between c and d and back, RESIGN_CHAIN_LENGTH + 1 times.
+  const chunk = base.holders.findIndex((hs) => hs.includes(b.peerId) && (hs.includes(c.peerId) || hs.includes(d.peerId)))
+  assert.ok(chunk >= 0)
+  let current = held.record
+  const chain = [...held.chain]
+  for (let i = 0; i <= RESIGN_CHAIN_LENGTH; i++) {
+    const [gone, added] = current.record.holders[chunk]!.includes(c.peerId) ? [c.peerId, d.peerId] : [d.peerId, c.peerId]
+    const holders = current.record.holders.map((hs, idx) => idx === chunk ? hs.map((p) => p === gone ? added : p) : [...hs])
+    current = await signRecord(nextRecord(current, holders, b.peerId), bKey)
+    chain.push(current.bytes)
+  }
+  const answer = await sendRecordUpdate(b.libp2p, a.peerId, { fileId: id, chunkCount: base.holders.length, chunkSize: CHUNK, chain })
+  assert.equal(answer.accepted, true, answer.message)
+  const expected = current.record.version + 1
+  await waitFor(async () => (await heldChain(b, id)).record.record.version === expected, 15_000, 'b holds the re-signed map')
+  const after = await heldChain(b, id)
+  t.diagnostic(`chain of ${chain.length} sent to the uploader; b now keeps a chain of ${after.chain.length}, version ${after.record.record.version} signed by the uploader`)
+  assert.equal(after.chain.length, 1)
+  assert.equal(after.record.record.signer, a.peerId)
+  assert.deepEqual(after.record.record.holders, current.record.holders)
+  assert.equal(a.distributionView(id).chunks[chunk]?.holders.join(), current.record.holders[chunk]?.join())
 })
