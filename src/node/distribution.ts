@@ -95,6 +95,12 @@ export interface DistributionOnline {
   privateKey: PrivateKey
   /** Reads chunk `index` of a file this node serves (library or held), verified. */
   readChunk: (fileId: string, index: number) => Promise<Uint8Array>
+  /**
+   * Measured upload bandwidths of peers (bytes/s), for weighted placement of
+   * a push. Not for repair: every survivor must plan over the same inputs,
+   * and what each measures differs.
+   */
+  bandwidths?: () => ReadonlyMap<string, number>
 }
 
 /** See the module comment. */
@@ -285,6 +291,7 @@ export class Distribution extends EventEmitter<DistributionEvents> {
         manifestBytes: encodeManifest(manifest),
         readChunk: async (index) => await online.readChunk(fileId, index),
         candidates,
+        bandwidths: online.bandwidths?.(),
         replicas,
         strategy,
         minPeers: this.config.chunking.minPeersForDistribution,

@@ -167,7 +167,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const budgets = new n.PeerBudgets(t.peerUploadBufferBytes)
       const uploads = { gate: limiter, budgets, writeTimeoutMs: t.uploadStallTimeoutMs, observer, spread }
       const readChunk = async (fileId: string, index: number): Promise<Uint8Array> => await this.readChunk(fileId, index)
-      const holder = distribution.attach({ libp2p, privateKey, readChunk })
+      const holder = distribution.attach({ libp2p, privateKey, readChunk, bandwidths: () => this.#peers.bandwidths() })
       const repair = this.#repair = new RepairDriver({
         libp2p,
         privateKey,
