@@ -28,7 +28,7 @@
  */
 import { pingProbe, feedConnections, type PingingLibp2p } from '../distribute/holder-watch-libp2p.js'
 import { HolderWatch } from '../distribute/holder-watch.js'
-import { SurplusDropper, missingChunks } from '../distribute/surplus.js'
+import { DEFAULT_SURPLUS_GRACE_MS, SurplusDropper, missingChunks } from '../distribute/surplus.js'
 import { fetchChunk } from '../distribute/fetch-chunk.js'
 import { chunkHash } from '../content/manifest.js'
 import { Repairer, replacedPeers, type CopyJob } from '../distribute/repairer.js'
@@ -58,6 +58,18 @@ export const RETRY_BACKOFF_MS = 5_000
  * (and again after each failed attempt).
  */
 export const MISSING_FETCH_DELAY_MS = 5_000
+/**
+ * Environment variable overriding the surplus grace (milliseconds): tests
+ * and the host harness shorten it; users have no reason to (surplus.ts).
+ */
+export const SURPLUS_GRACE_ENV = 'SHOAL_SURPLUS_GRACE_MS'
+
+/** The surplus grace: `SHOAL_SURPLUS_GRACE_MS` when set to a non-negative integer, else surplus.ts's default. */
+export function surplusGraceMs (env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[SURPLUS_GRACE_ENV]
+  const ms = raw === undefined || raw === '' ? NaN : Number(raw)
+  return Number.isSafeInteger(ms) && ms >= 0 ? ms : DEFAULT_SURPLUS_GRACE_MS
+}
 
 /** What the driver needs. */
 export interface RepairDriverInit {
@@ -69,6 +81,8 @@ export interface RepairDriverInit {
   readChunk: (fileId: string, index: number) => Promise<Uint8Array>
   /** Hears a file newly held here (announce and provide it). */
   onHeld: (fileId: string) => void
+  /** How long a surplus copy is kept before it is dropped; default surplusGraceMs() (the environment, else an hour). */
+  surplusGraceMs?: number
 }
 
 /** See the module comment. */
@@ -109,6 +123,7 @@ export class RepairDriver {
     const dist = init.distribution
     this.#surplus = new SurplusDropper({
       self: this.#self,
+      graceMs: init.surplusGraceMs ?? surplusGraceMs(),
       latest: (fileId) => dist.registry.get(fileId)?.record.record,
       held: (fileId) => {
         const have = dist.registry.get(fileId)?.have
