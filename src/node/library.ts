@@ -61,6 +61,8 @@ export class Library extends EventEmitter<LibraryEvents> implements FileProvider
   readonly #listeners = new Map<string, Set<(index: number) => void>>()
   #watch: NodeJS.Timeout | undefined
   #checking = false
+  /** Chunks held here for others (distribution): a download of such a file copies them instead of fetching them. */
+  #held: FileProvider | undefined
 
   constructor (catalog: Catalog) {
     super()
@@ -115,7 +117,26 @@ export class Library extends EventEmitter<LibraryEvents> implements FileProvider
         close: async () => { await source.close() }
       }
     }
-    return undefined
+    return this.#heldCopy(id)
+  }
+
+  /** Serves `openCopy` the chunks held here for others (the node's distribution unit). */
+  useHeldChunks (held: FileProvider): void {
+    this.#held = held
+  }
+
+  #heldCopy (id: string): LocalCopy | undefined {
+    const file = this.#held?.getServedFile(id)
+    if (file == null || file.have.count === 0) return undefined
+    const { chunkSize } = file.manifest
+    return {
+      path: `held chunks of ${id}`,
+      have: new Bitfield(file.have.length, file.have.toBytes().slice()),
+      // Reads are whole chunks (local-source.ts); the held chunk is checked again on its way into the job.
+      read: async (offset) => Buffer.from(await file.readChunk(Math.floor(offset / chunkSize))),
+      unshare: (reason, detail) => { log.error('a held chunk of %s did not match: %s %s', id, reason, detail ?? '') },
+      close: async () => {}
+    }
   }
 
   /**

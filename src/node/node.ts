@@ -152,6 +152,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const distribution = this.#distribution = await Distribution.open({ dataDir: this.dataDir, config: this.config, catalog: this.#catalog })
       for (const event of DISTRIBUTION_EVENTS) (distribution as EventEmitter).on(event, (e: unknown) => { (this as EventEmitter).emit(event, e) })
       this.#provider = combineProviders(this.#library, distribution.provider)
+      this.#library.useHeldChunks(distribution.provider)
       if (options.offline === true) return
       const n = this.#net = await import('./networking.js')
       const { libp2p, privateKey } = await createHost(this.dataDir, this.config, n)

@@ -1,9 +1,9 @@
 /**
  * Downloads use the map: a holder that keeps a distributed file's record
  * finds the file's other holders from it, even when it is not connected to
- * them and nothing else (DHT, tracker, LAN) names them. (The chunks it holds
-itself are not yet a local source of its download: it fetches them again.) Real in-process
- * nodes over TCP on 127.0.0.1.
+ * them and nothing else (DHT, tracker, LAN) names them; the chunks it holds
+ * itself are a local source of its download, so it fetches only the others.
+ * Real in-process nodes over TCP on 127.0.0.1.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -46,8 +46,13 @@ test('a holder downloads the whole file from the holders its record names, witho
   await b.libp2p.hangUp(peerIdFromString(d.peerId))
   await waitFor(() => b.libp2p.getConnections().length === 0, 10_000, 'b alone')
 
+  const heldByB = (b.catalog.database.prepare('SELECT COUNT(*) AS n FROM held_chunks WHERE file_id = ?').get(shared.id) as { n: number }).n
+  assert.ok(heldByB > 0 && heldByB < 24, `b holds ${heldByB} of 24 chunks`)
   const out = join(dir, 'got.bin')
   const { done } = await b.startDownload(shared.id, { output: out })
   await done
   assert.equal(createHash('sha256').update(await readFile(out)).digest('hex'), createHash('sha256').update(data).digest('hex'))
+  const fetched = (await b.peers()).reduce((n, p) => n + p.bytesDown, 0)
+  t.diagnostic(`b held ${heldByB} of 24 chunks and fetched ${fetched / CHUNK} from peers`)
+  assert.equal(fetched, (24 - heldByB) * CHUNK, 'only the chunks b did not hold came from peers')
 })
