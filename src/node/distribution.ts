@@ -34,7 +34,7 @@ import { OwnRecords } from './own-records.js'
 import type { PlacementStrategy } from '../distribute/placement.js'
 import type { Catalog } from '../store/catalog.js'
 import type { FileProvider } from '../protocol/served-file.js'
-import type { ReleaseAnswer } from '../distribute/release-protocol.js'
+import { sendRelease, type ReleaseAnswer } from '../distribute/release-protocol.js'
 import type { ShoalConfig } from '../config/index.js'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 
@@ -361,7 +361,7 @@ export class Distribution extends EventEmitter<DistributionEvents> {
    * `rm --everywhere`: signs a release and sends it to every holder of the
    * file's record, then forgets the record. Only the uploader can.
    */
-  async releaseEverywhere (fileId: string, send: (peer: string, release: Uint8Array) => Promise<ReleaseAnswer>): Promise<{ holders: number, released: number, dropped: number }> {
+  async releaseEverywhere (fileId: string, signal?: AbortSignal): Promise<{ holders: number, released: number, dropped: number }> {
     const own = this.#own.get(fileId)
     if (own == null) {
       const held = this.registry.get(fileId) != null
@@ -376,7 +376,7 @@ export class Distribution extends EventEmitter<DistributionEvents> {
     let dropped = 0
     await Promise.all(peers.map(async (peer) => {
       try {
-        const answer = await send(peer, release)
+        const answer = await sendRelease(online.libp2p, peer, release, { signal })
         if (answer.released) { released++; dropped += answer.dropped } else log.error('%s did not release %s: %s', peer, fileId, answer.message)
       } catch (err) {
         log.error('could not send the release of %s to %s: %s', fileId, peer, err)
