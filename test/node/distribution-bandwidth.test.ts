@@ -29,7 +29,7 @@ async function start (t: TestContext, dir: string, name: string, bootstrap: stri
 
 test('a weighted push gives more chunks to the peer measured sending faster', { timeout: 90_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'shoal-bw-'))
-  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  t.after(async () => { await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }) })
   const a = await start(t, dir, 'a')
   const slow = await start(t, dir, 'slow', [a.addrs[0] as string], SLOW_BYTES_PER_SEC)
   const fast = await start(t, dir, 'fast', [a.addrs[0] as string, slow.addrs[0] as string])

@@ -40,7 +40,7 @@ test('surplus copies are dropped after the grace; bytes another held file uses a
   process.env[SURPLUS_GRACE_ENV] = String(GRACE_MS)
   t.after(() => { if (before === undefined) delete process.env[SURPLUS_GRACE_ENV]; else process.env[SURPLUS_GRACE_ENV] = before })
   const dir = await mkdtemp(join(tmpdir(), 'shoal-surplus-'))
-  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  t.after(async () => { await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }) })
   const a = await start(t, dir, 'a')
   const b = await start(t, dir, 'b', [a.addrs[0] as string])
   const c = await start(t, dir, 'c', [a.addrs[0] as string, b.addrs[0] as string])

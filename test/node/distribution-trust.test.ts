@@ -41,7 +41,7 @@ async function heldChain (node: ShoalNode, fileId: string): Promise<{ chain: Uin
 
 test('a holder defers a repair that replaces a peer it sees alive, and adopts the uploader\'s own update', { timeout: 60_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'shoal-trust-'))
-  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  t.after(async () => { await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }) })
   const a = await start(t, dir, 'a')
   const b = await start(t, dir, 'b', [a.addrs[0] as string])
   const c = await start(t, dir, 'c', [a.addrs[0] as string, b.addrs[0] as string])
@@ -92,7 +92,7 @@ test('a holder defers a repair that replaces a peer it sees alive, and adopts th
 
 test('an online uploader handed a long repair chain re-signs the map, and holders restart their chains there', { timeout: 60_000 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'shoal-resign-'))
-  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  t.after(async () => { await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }) })
   const a = await start(t, dir, 'a')
   const b = await start(t, dir, 'b', [a.addrs[0] as string])
   const c = await start(t, dir, 'c', [a.addrs[0] as string, b.addrs[0] as string])
