@@ -8,32 +8,17 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ShoalNode } from '../../src/node/node.js'
-import { validateConfig } from '../../src/config/index.js'
-import { waitFor } from '../helpers/cli.js'
-import type { TestContext } from 'node:test'
+import type { ShoalNode } from '../../src/node/node.js'
+import { CHUNK, startSwarm } from './distribution-nodes.js'
 
-const CHUNK = 64 * 1024
 const SLOW_BYTES_PER_SEC = 128 * 1024
 
-async function start (t: TestContext, dir: string, name: string, bootstrap: string[] = [], uploadRateLimit = 0): Promise<ShoalNode> {
-  const config = validateConfig({ network: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false, bootstrap }, chunking: { chunkSize: CHUNK }, transfer: { uploadRateLimit } }, 'test')
-  const node = new ShoalNode({ dataDir: join(dir, name), config })
-  await node.start()
-  t.after(async () => { await node.stop() })
-  return node
-}
 
 test('a weighted push gives more chunks to the peer measured sending faster', { timeout: 90_000 }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'shoal-bw-'))
-  t.after(async () => { await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }) })
-  const a = await start(t, dir, 'a')
-  const slow = await start(t, dir, 'slow', [a.addrs[0] as string], SLOW_BYTES_PER_SEC)
-  const fast = await start(t, dir, 'fast', [a.addrs[0] as string, slow.addrs[0] as string])
-  await waitFor(() => [a, slow, fast].every((n) => n.libp2p.getPeers().length >= 2), 20_000, 'connected')
+  const { dir, nodes } = await startSwarm(t, 'shoal-bw-', ['a', 'slow', 'fast'], (name) => ({ transfer: { uploadRateLimit: name === 'slow' ? SLOW_BYTES_PER_SEC : 0 } }))
+  const [a, slow, fast] = nodes as [ShoalNode, ShoalNode, ShoalNode]
   // a downloads from each: it measures slow near its limit and fast at loopback speed (≥ 4 MiB/s).
   for (const [peer, name, chunks] of [[slow, 's.bin', 8], [fast, 'f.bin', 64]] as const) {
     const path = join(dir, name)

@@ -8,33 +8,18 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { ShoalNode } from '../../src/node/node.js'
-import { validateConfig } from '../../src/config/index.js'
+import type { ShoalNode } from '../../src/node/node.js'
 import { waitFor } from '../helpers/cli.js'
-import type { TestContext } from 'node:test'
+import { CHUNK, startSwarm } from './distribution-nodes.js'
 
-const CHUNK = 64 * 1024
 
-async function start (t: TestContext, dir: string, name: string, bootstrap: string[] = []): Promise<ShoalNode> {
-  const config = validateConfig({ network: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false, bootstrap }, chunking: { chunkSize: CHUNK } }, 'test')
-  const node = new ShoalNode({ dataDir: join(dir, name), config })
-  await node.start()
-  t.after(async () => { await node.stop() })
-  return node
-}
 
 test('a holder downloads the whole file from the holders its record names, without a connection to them', { timeout: 60_000 }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'shoal-map-'))
-  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
-  const a = await start(t, dir, 'a')
-  const b = await start(t, dir, 'b', [a.addrs[0] as string])
-  const c = await start(t, dir, 'c', [a.addrs[0] as string, b.addrs[0] as string])
-  const d = await start(t, dir, 'd', [a.addrs[0] as string, b.addrs[0] as string, c.addrs[0] as string])
-  await waitFor(() => [a, b, c, d].every((n) => n.libp2p.getPeers().length >= 3), 20_000, 'connected')
+  const { dir, nodes } = await startSwarm(t, 'shoal-map-', ['a', 'b', 'c', 'd'])
+  const [a, b, c, d] = nodes as [ShoalNode, ShoalNode, ShoalNode, ShoalNode]
   const data = randomBytes(24 * CHUNK)
   const file = join(dir, 'f.bin')
   await writeFile(file, data)

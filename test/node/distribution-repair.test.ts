@@ -9,38 +9,22 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ShoalNode } from '../../src/node/node.js'
-import { validateConfig } from '../../src/config/index.js'
+import type { ShoalNode } from '../../src/node/node.js'
 import { waitFor } from '../helpers/cli.js'
-import type { TestContext } from 'node:test'
+import { CHUNK, heldChain, heldChunks, startSwarm } from './distribution-nodes.js'
 
-const CHUNK = 64 * 1024
 const CHUNKS = 32
 
-async function start (t: TestContext, dir: string, name: string, bootstrap: string[]): Promise<ShoalNode> {
-  const config = validateConfig({ network: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false, bootstrap }, chunking: { chunkSize: CHUNK }, distribution: { repairDelaySeconds: 1 } }, 'test')
-  const node = new ShoalNode({ dataDir: join(dir, name), config })
-  await node.start()
-  t.after(async () => { await node.stop() })
-  return node
-}
 
-function heldRecord (node: ShoalNode, fileId: string): { bytes: string, chunks: number[] } {
-  const rows = node.catalog.database.prepare('SELECT bytes FROM held_records WHERE file_id = ? ORDER BY seq').all(fileId) as Array<{ bytes: Uint8Array }>
-  const chunks = (node.catalog.database.prepare('SELECT chunk_index FROM held_chunks WHERE file_id = ? ORDER BY chunk_index').all(fileId) as Array<{ chunk_index: number }>).map((r) => r.chunk_index)
-  return { bytes: Buffer.from(rows.at(-1)?.bytes ?? new Uint8Array()).toString('hex'), chunks }
+async function heldRecord (node: ShoalNode, fileId: string): Promise<{ bytes: string, chunks: number[] }> {
+  return { bytes: Buffer.from((await heldChain(node, fileId)).record.bytes).toString('hex'), chunks: heldChunks(node, fileId) }
 }
 
 test('survivors of a departed holder plan alike and sign one map; every chunk back at 2 live holders', { timeout: 120_000 }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'shoal-repair-'))
-  t.after(async () => { await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }) })
-  const nodes: ShoalNode[] = []
-  for (const name of ['up', 'b', 'c', 'd', 'e']) nodes.push(await start(t, dir, name, nodes.map((n) => n.addrs[0] as string)))
+  const { dir, nodes } = await startSwarm(t, 'shoal-repair-', ['up', 'b', 'c', 'd', 'e'], () => ({ distribution: { repairDelaySeconds: 1 } }))
   const [up, b, c, d, e] = nodes as [ShoalNode, ShoalNode, ShoalNode, ShoalNode, ShoalNode]
-  await waitFor(() => nodes.every((n) => n.libp2p.getPeers().length >= 4), 20_000, 'connected')
   const file = join(dir, 'f.bin')
   await writeFile(file, randomBytes(CHUNKS * CHUNK))
   const shared = await up.share(file, { distribute: true, replicas: 2, strategy: 'weighted' })
@@ -50,8 +34,8 @@ test('survivors of a departed holder plan alike and sign one map; every chunk ba
   const started = Date.now()
   await d.stop()
   const survivors = [b, c, e]
-  await waitFor(() => {
-    const records = survivors.map((n) => heldRecord(n, id))
+  await waitFor(async () => {
+    const records = await Promise.all(survivors.map(async (n) => await heldRecord(n, id)))
     if (new Set(records.map((r) => r.bytes)).size !== 1) return false
     const map = b.distributionView(id)
     return map.chunks.every((ch) => ch.holders.length === 2 && !ch.holders.includes(gone) &&

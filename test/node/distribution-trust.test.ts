@@ -10,43 +10,22 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ShoalNode } from '../../src/node/node.js'
-import { validateConfig } from '../../src/config/index.js'
+import type { ShoalNode } from '../../src/node/node.js'
 import { loadOrCreateIdentity } from '../../src/net/identity.js'
-import { RESIGN_CHAIN_LENGTH, verifyChain } from '../../src/distribute/record-chain.js'
-import { nextRecord, signRecord, type SignedRecord } from '../../src/distribute/record.js'
+import { RESIGN_CHAIN_LENGTH } from '../../src/distribute/record-chain.js'
+import { nextRecord, signRecord } from '../../src/distribute/record.js'
 import { sendRecordUpdate } from '../../src/distribute/store-client.js'
 import { waitFor } from '../helpers/cli.js'
-import type { TestContext } from 'node:test'
+import { CHUNK, heldChain, heldChunks, startSwarm } from './distribution-nodes.js'
 
-const CHUNK = 64 * 1024
 
-async function start (t: TestContext, dir: string, name: string, bootstrap: string[] = []): Promise<ShoalNode> {
-  const config = validateConfig({ network: { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false, dht: false, bootstrap }, chunking: { chunkSize: CHUNK } }, 'test')
-  const node = new ShoalNode({ dataDir: join(dir, name), config })
-  await node.start()
-  t.after(async () => { await node.stop() })
-  return node
-}
 
-/** The record chain a node keeps for a file it holds (its catalog). */
-async function heldChain (node: ShoalNode, fileId: string): Promise<{ chain: Uint8Array[], record: SignedRecord }> {
-  const rows = node.catalog.database.prepare('SELECT bytes FROM held_records WHERE file_id = ? ORDER BY seq').all(fileId) as Array<{ bytes: Uint8Array }>
-  const chain = rows.map((r) => new Uint8Array(r.bytes))
-  return { chain, record: await verifyChain(chain, { fileId }) }
-}
 
 test('a holder defers a repair that replaces a peer it sees alive, and adopts the uploader\'s own update', { timeout: 60_000 }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'shoal-trust-'))
-  t.after(async () => { await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }) })
-  const a = await start(t, dir, 'a')
-  const b = await start(t, dir, 'b', [a.addrs[0] as string])
-  const c = await start(t, dir, 'c', [a.addrs[0] as string, b.addrs[0] as string])
-  const d = await start(t, dir, 'd', [a.addrs[0] as string, b.addrs[0] as string, c.addrs[0] as string])
-  await waitFor(() => [a, b, c, d].every((n) => n.libp2p.getPeers().length >= 3), 20_000, 'connected')
+  const { dir, nodes } = await startSwarm(t, 'shoal-trust-', ['a', 'b', 'c', 'd'])
+  const [a, b, c, d] = nodes as [ShoalNode, ShoalNode, ShoalNode, ShoalNode]
   const file = join(dir, 'f.bin')
   await writeFile(file, randomBytes(24 * CHUNK))
   // Weighted placement leaves the uploader out: every chunk on 2 of b, c, d.
@@ -82,7 +61,7 @@ test('a holder defers a repair that replaces a peer it sees alive, and adopts th
 
   // That map names d for chunks no one copied to it: d fetches them from their other holder (b), verified.
   const named = adopted.record.record.holders.flatMap((hs, i) => hs.includes(d.peerId) ? [i] : [])
-  const heldBy = (node: ShoalNode): number[] => (node.catalog.database.prepare('SELECT chunk_index FROM held_chunks WHERE file_id = ? ORDER BY chunk_index').all(id) as Array<{ chunk_index: number }>).map((r) => r.chunk_index)
+  const heldBy = (node: ShoalNode): number[] => heldChunks(node, id)
   const lacking = named.filter((i) => !heldBy(d).includes(i))
   assert.ok(lacking.length > 0, 'the new map names d for chunks it lacks')
   const started = Date.now()
@@ -91,13 +70,8 @@ test('a holder defers a repair that replaces a peer it sees alive, and adopts th
 })
 
 test('an online uploader handed a long repair chain re-signs the map, and holders restart their chains there', { timeout: 60_000 }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'shoal-resign-'))
-  t.after(async () => { await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }) })
-  const a = await start(t, dir, 'a')
-  const b = await start(t, dir, 'b', [a.addrs[0] as string])
-  const c = await start(t, dir, 'c', [a.addrs[0] as string, b.addrs[0] as string])
-  const d = await start(t, dir, 'd', [a.addrs[0] as string, b.addrs[0] as string, c.addrs[0] as string])
-  await waitFor(() => [a, b, c, d].every((n) => n.libp2p.getPeers().length >= 3), 20_000, 'connected')
+  const { dir, nodes } = await startSwarm(t, 'shoal-resign-', ['a', 'b', 'c', 'd'])
+  const [a, b, c, d] = nodes as [ShoalNode, ShoalNode, ShoalNode, ShoalNode]
   const file = join(dir, 'f.bin')
   await writeFile(file, randomBytes(24 * CHUNK))
   const shared = await a.share(file, { distribute: true, replicas: 2, strategy: 'weighted' })
