@@ -28,15 +28,14 @@
  */
 import { pingProbe, feedConnections, type PingingLibp2p } from '../distribute/holder-watch-libp2p.js'
 import { HolderWatch } from '../distribute/holder-watch.js'
-import { DEFAULT_SURPLUS_GRACE_MS, SurplusDropper, missingChunks } from '../distribute/surplus.js'
-import { fetchChunk } from '../distribute/fetch-chunk.js'
-import { chunkHash } from '../content/manifest.js'
+import { DEFAULT_SURPLUS_GRACE_MS, SurplusDropper } from '../distribute/surplus.js'
+import { MissingFetcher } from './missing-fetcher.js'
 import { Repairer, replacedPeers, type CopyJob } from '../distribute/repairer.js'
 import { queryStore, sendRecordUpdate, StoreSession } from '../distribute/store-client.js'
 import { StoreRefusal, type ChunkAck } from '../distribute/store-wire.js'
 import { nextRecord, signRecord, type SignedRecord } from '../distribute/record.js'
 import { preferRecord, verifyChain } from '../distribute/record-chain.js'
-import { equalBytes, toHex } from '../content/hash.js'
+import { equalBytes } from '../content/hash.js'
 import type { HeldFile } from '../distribute/holder-registry.js'
 import type { OfferedFile } from '../distribute/holder-store.js'
 import { chunkRange } from '../content/chunk-size.js'
@@ -52,12 +51,6 @@ const log = logger('repair-driver')
 export const SYNC_INTERVAL_MS = 1_000
 /** Wait before a failed repair round of a file is tried again. */
 export const RETRY_BACKOFF_MS = 5_000
-/**
- * How long a map naming this node for chunks it lacks is left to the repair
- * copies under way before the chunks are fetched from their other holders
- * (and again after each failed attempt).
- */
-export const MISSING_FETCH_DELAY_MS = 5_000
 /**
  * Environment variable overriding the surplus grace (milliseconds): tests
  * and the host harness shorten it; users have no reason to (surplus.ts).
@@ -99,9 +92,8 @@ export class RepairDriver {
   readonly #nextTry = new Map<string, number>()
   /** fileId → a holder-signed update deferred while our watch saw a peer it replaces alive. */
   readonly #deferred = new Map<string, OfferedFile>()
-  /** fileId → when chunks the map names us for but we lack may next be fetched. */
-  readonly #nextFetch = new Map<string, number>()
-  readonly #fetching = new Set<string>()
+  /** Fetches chunks a held map names us for but that never reached us. */
+  readonly #missing: MissingFetcher
   /** fileId → this round's candidates and pre-signed next version. */
   readonly #rounds = new Map<string, { candidates?: Promise<PlacementPeer[]>, next?: Promise<SignedRecord> }>()
   readonly #lifetime = new AbortController()
@@ -121,6 +113,7 @@ export class RepairDriver {
       publishRecord: async (record, to, signal) => { await this.#publish(record, to, signal) }
     })
     const dist = init.distribution
+    this.#missing = new MissingFetcher({ self: this.#self, libp2p: init.libp2p, distribution: dist, isDeparted: (peer) => this.#watch.isDeparted(peer) })
     this.#surplus = new SurplusDropper({
       self: this.#self,
       graceMs: init.surplusGraceMs ?? surplusGraceMs(),
@@ -224,46 +217,11 @@ export class RepairDriver {
         this.#watch.watch(k.record.record)
         this.#watched.set(id, k.record.bytes)
         if (!k.own) this.#surplus.schedule(id)
-        this.#nextFetch.set(id, Date.now() + MISSING_FETCH_DELAY_MS)
+        this.#missing.changed(id)
       }
-      if (!k.own) this.#maybeFetchMissing(id)
+      if (!k.own) this.#missing.maybeFetch(id, this.#lifetime.signal)
       this.#maybeRepair(k.record)
     }
-  }
-
-  /** Fetches, from their other holders, the chunks the held map names this node for but that never reached it. */
-  #maybeFetchMissing (id: string): void {
-    if (this.#fetching.has(id) || (this.#nextFetch.get(id) ?? 0) > Date.now()) return
-    const dist = this.#init.distribution
-    const held = dist.registry.get(id)
-    if (held == null) return
-    const have = Array.from({ length: held.have.length }, (_, i) => i).filter((i) => held.have.get(i))
-    const missing = missingChunks(held.record.record, this.#self, have)
-    if (missing.length === 0) return
-    this.#fetching.add(id)
-    const signal = this.#lifetime.signal
-    void (async () => {
-      let failed = 0
-      for (const index of missing) {
-        const sources = (held.record.record.holders[index] ?? []).filter((p) => p !== this.#self && !this.#watch.isDeparted(p))
-        let got = false
-        for (const peer of sources) {
-          try {
-            const data = await fetchChunk(this.#init.libp2p, peer, id, held.manifest, index, signal)
-            await dist.storeChunk(id, index, toHex(chunkHash(held.manifest, index)), data)
-            got = true
-            break
-          } catch (err) {
-            if (signal.aborted) return
-            log('fetching chunk %d of %s from %s failed: %s', index, id, peer, err)
-          }
-        }
-        if (!got) failed++
-      }
-      log('%s: fetched %d of %d chunks the map names us for', id, missing.length - failed, missing.length)
-      if (failed > 0) this.#nextFetch.set(id, Date.now() + MISSING_FETCH_DELAY_MS)
-    })().catch((err: unknown) => { log.error('fetching missing chunks of %s failed: %o', id, err) })
-      .finally(() => { this.#fetching.delete(id) })
   }
 
   #maybeRepair (current: SignedRecord): void {
