@@ -9,6 +9,7 @@ import { ShoalError } from '../errors.js'
 import { compareIds } from './placement.js'
 import { equalBytes } from '../content/hash.js'
 import { recordHash, verifyRecord, type DistributionRecord, type SignedRecord } from './record.js'
+import { decodeRecordBytes } from './record-codec.js'
 
 /** What a chain is checked against: the file and uploader the caller expects, when it knows them. */
 export interface ChainExpectations {
@@ -40,6 +41,24 @@ export async function verifyChain (chain: readonly Uint8Array[], expect: ChainEx
   for (const bytes of updates) current = await verifyUpdate(current, bytes)
   return current
 }
+
+/**
+ * The part of a verified chain a holder keeps: from its last version signed
+ * by the uploader on. That version roots the chain by itself (verifyChain
+ * takes a root of any version), so the chain stays short however many
+ * repairs came before, as long as the uploader re-signs now and then
+ * (`RESIGN_CHAIN_LENGTH`).
+ */
+export function rootChain (chain: readonly Uint8Array[]): Uint8Array[] {
+  for (let i = chain.length - 1; i > 0; i--) {
+    const { record } = decodeRecordBytes(chain[i] as Uint8Array)
+    if (record.signer === record.uploader) return chain.slice(i)
+  }
+  return [...chain]
+}
+
+/** Chain length past which an online uploader re-signs the current map as its own version (well under MAX_STORE_CHAIN_RECORDS). */
+export const RESIGN_CHAIN_LENGTH = 4
 
 /**
  * Verifies `bytes` as the version after `previous` (already verified): the

@@ -149,7 +149,12 @@ export function distributionView (record: DistributionRecord): DistributionView 
 }
 
 function signingBytes (body: Uint8Array): Uint8Array {
-  const tag = new TextEncoder().encode(RECORD_SIGNING_TAG)
+  return taggedSigningBytes(RECORD_SIGNING_TAG, body)
+}
+
+/** What is signed for `body` under `tag`: the tag, a zero byte, the body (so a signature of one kind is never valid as another). */
+export function taggedSigningBytes (tagText: string, body: Uint8Array): Uint8Array {
+  const tag = new TextEncoder().encode(tagText)
   const out = new Uint8Array(tag.byteLength + 1 + body.byteLength)
   out.set(tag, 0)
   out.set(body, tag.byteLength + 1)

@@ -25,7 +25,7 @@ import { ShoalError } from '../errors.js'
 import { equalBytes } from '../content/hash.js'
 import { parseFileId } from '../content/manifest.js'
 import { logger } from '../util/log.js'
-import type { DistributionRecord } from './record.js'
+import { taggedSigningBytes, type DistributionRecord } from './record.js'
 
 const log = logger('release')
 
@@ -178,11 +178,7 @@ function decodeMap (bytes: Uint8Array, keys: readonly string[]): Record<string, 
 }
 
 function signingBytes (body: Uint8Array): Uint8Array {
-  const tag = new TextEncoder().encode(RELEASE_SIGNING_TAG)
-  const out = new Uint8Array(tag.byteLength + 1 + body.byteLength)
-  out.set(tag, 0)
-  out.set(body, tag.byteLength + 1)
-  return out
+  return taggedSigningBytes(RELEASE_SIGNING_TAG, body)
 }
 
 function invalid (message: string): ShoalError {

@@ -57,3 +57,13 @@ export function combineProviders (...providers: readonly FileProvider[]): FilePr
     }
   }
 }
+
+/** One chunk's bytes as `provider` serves them; ERR_FILE_NOT_FOUND or ERR_CHUNK_NOT_AVAILABLE when not held. */
+export async function readServedChunk (provider: FileProvider, fileId: string, index: number): Promise<Uint8Array> {
+  const file = provider.getServedFile(fileId)
+  if (file == null) throw new ShoalError('ERR_FILE_NOT_FOUND', `no file ${fileId} in this node`, { id: fileId })
+  if (!Number.isInteger(index) || index < 0 || index >= file.have.length || !file.have.get(index)) {
+    throw new ShoalError('ERR_CHUNK_NOT_AVAILABLE', `chunk ${index} of ${fileId} is not held here`, { id: fileId, index })
+  }
+  return await file.readChunk(index)
+}

@@ -8,6 +8,7 @@
  * through a BoundedWriter charged to the peer's budget.
  */
 import { chunkRange } from '../content/chunk-size.js'
+import { equalBytes } from '../content/hash.js'
 import { manifestChunkCount, verifyManifestBytes } from '../content/manifest.js'
 import { ShoalError } from '../errors.js'
 import { BoundedWriter } from '../protocol/bounded-writer.js'
@@ -15,7 +16,7 @@ import { fileIdFromBytes } from '../protocol/file-id.js'
 import { asProtocolError, FrameReader } from '../protocol/framing.js'
 import { closeStream } from '../protocol/close-stream.js'
 import { logger } from '../util/log.js'
-import { preferRecord, verifyChain } from './record-chain.js'
+import { preferRecord, rootChain, verifyChain } from './record-chain.js'
 import { Forwarder } from './forwarder.js'
 import {
   encodeAck, MAX_STORE_CHAIN_RECORDS, MAX_STORE_CONTROL_FRAME_BYTES, MAX_STORE_DATA_FRAME_BYTES, MAX_STORE_OFFER_FRAME_BYTES,
@@ -57,6 +58,14 @@ export interface StoreServerInit {
     manifestBytes: (fileId: string) => Uint8Array | undefined
     update: (file: OfferedFile) => void
   }
+  /**
+   * Whether to adopt `file`'s newer record for a file held here (a repair
+   * signed by another holder, carried by an UPDATE or a repair push). False
+   * defers it: the held record stays and the offer is refused; the judge
+   * keeps the update to apply once this node's own watch agrees that the
+   * peers it replaces are gone. Without a judge every valid newer record is adopted.
+   */
+  judgeRecord?: (held: HeldFile, file: OfferedFile) => Promise<boolean>
 }
 
 /** `waiting`: a chunk header arrived and its bytes wait for room in the peer's inbound budget (the stream is paused). */
@@ -217,13 +226,19 @@ class InboundStore {
       const manifest = verifyManifestBytes(fileId, manifestBytes)
       const record = await verifyChain(this.#records, { fileId })
       if (record.record.holders.length !== manifestChunkCount(manifest)) throw new ShoalError('ERR_INVALID_RECORD', 'the record and the manifest disagree on the chunk count')
-      file = { fileId, manifest, manifestBytes, chain: this.#records, record }
+      // Kept from the last uploader-signed version on (rootChain): the chain stays short.
+      file = { fileId, manifest, manifestBytes, chain: rootChain(this.#records), record }
     } catch (err) {
       return await this.#refuse(StoreRefusal.INVALID, (err as Error).message)
     }
     if (held != null) {
       if (held.record.record.uploader !== file.record.record.uploader) return await this.#refuse(StoreRefusal.INVALID, 'the file is held under another uploader')
-      if (preferRecord(held.record, file.record) === file.record && held.record !== file.record) holder.registry.setChain(fileId, file.chain, file.record)
+      if (preferRecord(held.record, file.record) === file.record && !equalBytes(held.record.bytes, file.record.bytes)) {
+        if (this.#init.judgeRecord != null && !await this.#init.judgeRecord(held, file)) {
+          return await this.#refuse(StoreRefusal.NOT_ACCEPTING, `version ${file.record.record.version} deferred: it replaces a holder this node still sees alive`)
+        }
+        holder.registry.setChain(fileId, file.chain, file.record)
+      }
     }
     if (offer.kind === StoreOffer.Kind.UPDATE) {
       if (held == null && this.#init.otherRecords != null) {

@@ -22,8 +22,9 @@ import { HolderRegistry } from '../distribute/holder-registry.js'
 import { HolderStore, perUploaderQuota, type OfferedFile } from '../distribute/holder-store.js'
 import { HeldFileProvider } from '../distribute/served-held.js'
 import { pushFile, type PushProgress } from '../distribute/pusher.js'
-import { distributionView, holderCounts, type DistributionView, type SignedRecord } from '../distribute/record.js'
-import { preferRecord } from '../distribute/record-chain.js'
+import { distributionView, holderCounts, nextRecord, signRecord, type DistributionView, type SignedRecord } from '../distribute/record.js'
+import { preferRecord, RESIGN_CHAIN_LENGTH } from '../distribute/record-chain.js'
+import { sendRecordUpdate } from '../distribute/store-client.js'
 import { applyRelease, decodeRelease, signRelease } from '../distribute/release.js'
 import { chunkHash, encodeManifest, type Manifest } from '../content/manifest.js'
 import { StoreRefusal } from '../distribute/store-wire.js'
@@ -33,7 +34,7 @@ import { OwnRecords } from './own-records.js'
 import type { PlacementStrategy } from '../distribute/placement.js'
 import type { Catalog } from '../store/catalog.js'
 import type { FileProvider } from '../protocol/served-file.js'
-import type { ReleaseAnswer } from '../distribute/release-protocol.js'
+import { sendRelease, type ReleaseAnswer } from '../distribute/release-protocol.js'
 import type { ShoalConfig } from '../config/index.js'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 
@@ -94,6 +95,12 @@ export interface DistributionOnline {
   privateKey: PrivateKey
   /** Reads chunk `index` of a file this node serves (library or held), verified. */
   readChunk: (fileId: string, index: number) => Promise<Uint8Array>
+  /**
+   * Measured upload bandwidths of peers (bytes/s), for weighted placement of
+   * a push. Not for repair: every survivor must plan over the same inputs,
+   * and what each measures differs.
+   */
+  bandwidths?: () => ReadonlyMap<string, number>
 }
 
 /** See the module comment. */
@@ -106,6 +113,7 @@ export class Distribution extends EventEmitter<DistributionEvents> {
   readonly #catalog: Catalog
   readonly #own: OwnRecords
   readonly #pushes = new Map<string, Promise<SignedRecord>>()
+  readonly #resigning = new Set<string>()
   #online: (DistributionOnline & { self: string, holder: HolderStore }) | undefined
 
   private constructor (init: { config: ShoalConfig, catalog: Catalog, chunks: ChunkStore, registry: HolderRegistry, own: OwnRecords }) {
@@ -157,7 +165,39 @@ export class Distribution extends EventEmitter<DistributionEvents> {
         if (preferRecord(own.record, file.record) !== file.record || own.record.bytes === file.record.bytes) return
         log('%s: version %d of our record from a repair', file.fileId, file.record.record.version)
         this.#own.put(file.chain, file.record, own.done)
+        if (file.chain.length > RESIGN_CHAIN_LENGTH) this.resign(file.fileId).catch((err: unknown) => { log.error('re-signing the map of %s failed: %o', file.fileId, err) })
       }
+    }
+  }
+
+  /**
+   * Re-signs the current map of a file this node distributed as a new
+   * version of its own and sends it to the holders: their chains restart
+   * there (rootChain), so repairs never grow a chain past what the store
+   * protocol carries. One re-sign of a file at a time.
+   */
+  async resign (fileId: string, signal?: AbortSignal): Promise<SignedRecord | undefined> {
+    const online = this.#need()
+    const own = this.#own.get(fileId)
+    const manifest = this.#catalog.getFile(fileId)?.manifest
+    if (own == null || manifest == null || this.#resigning.has(fileId)) return undefined
+    this.#resigning.add(fileId)
+    try {
+      const signed = await signRecord(nextRecord(own.record, own.record.record.holders, online.self), online.privateKey)
+      this.#own.put([signed.bytes], signed, own.done)
+      log('%s: map re-signed as version %d after a chain of %d', fileId, signed.record.version, own.chain.length)
+      const offer = { fileId, chunkCount: signed.record.holders.length, chunkSize: manifest.chunkSize, chain: [signed.bytes] }
+      await Promise.all([...holderCounts(signed.record).keys()].filter((p) => p !== online.self).map(async (peer) => {
+        try {
+          const answer = await sendRecordUpdate(online.libp2p, peer, offer, { signal })
+          if (!answer.accepted) log('%s refused the re-signed map of %s: %s', peer, fileId, answer.message)
+        } catch (err) {
+          log('could not send the re-signed map of %s to %s: %s', fileId, peer, err)
+        }
+      }))
+      return signed
+    } finally {
+      this.#resigning.delete(fileId)
     }
   }
 
@@ -251,6 +291,7 @@ export class Distribution extends EventEmitter<DistributionEvents> {
         manifestBytes: encodeManifest(manifest),
         readChunk: async (index) => await online.readChunk(fileId, index),
         candidates,
+        bandwidths: online.bandwidths?.(),
         replicas,
         strategy,
         minPeers: this.config.chunking.minPeersForDistribution,
@@ -320,7 +361,7 @@ export class Distribution extends EventEmitter<DistributionEvents> {
    * `rm --everywhere`: signs a release and sends it to every holder of the
    * file's record, then forgets the record. Only the uploader can.
    */
-  async releaseEverywhere (fileId: string, send: (peer: string, release: Uint8Array) => Promise<ReleaseAnswer>): Promise<{ holders: number, released: number, dropped: number }> {
+  async releaseEverywhere (fileId: string, signal?: AbortSignal): Promise<{ holders: number, released: number, dropped: number }> {
     const own = this.#own.get(fileId)
     if (own == null) {
       const held = this.registry.get(fileId) != null
@@ -335,7 +376,7 @@ export class Distribution extends EventEmitter<DistributionEvents> {
     let dropped = 0
     await Promise.all(peers.map(async (peer) => {
       try {
-        const answer = await send(peer, release)
+        const answer = await sendRelease(online.libp2p, peer, release, { signal })
         if (answer.released) { released++; dropped += answer.dropped } else log.error('%s did not release %s: %s', peer, fileId, answer.message)
       } catch (err) {
         log.error('could not send the release of %s to %s: %s', fileId, peer, err)

@@ -61,6 +61,8 @@ export class Library extends EventEmitter<LibraryEvents> implements FileProvider
   readonly #listeners = new Map<string, Set<(index: number) => void>>()
   #watch: NodeJS.Timeout | undefined
   #checking = false
+  /** Chunks held here for others (distribution): a download of such a file copies them instead of fetching them. */
+  #held: FileProvider | undefined
 
   constructor (catalog: Catalog) {
     super()
@@ -115,7 +117,26 @@ export class Library extends EventEmitter<LibraryEvents> implements FileProvider
         close: async () => { await source.close() }
       }
     }
-    return undefined
+    return this.#heldCopy(id)
+  }
+
+  /** Serves `openCopy` the chunks held here for others (the node's distribution unit). */
+  useHeldChunks (held: FileProvider): void {
+    this.#held = held
+  }
+
+  #heldCopy (id: string): LocalCopy | undefined {
+    const file = this.#held?.getServedFile(id)
+    if (file == null || file.have.count === 0) return undefined
+    const { chunkSize } = file.manifest
+    return {
+      path: `held chunks of ${id}`,
+      have: new Bitfield(file.have.length, file.have.toBytes().slice()),
+      // Reads are whole chunks (local-source.ts); the held chunk is checked again on its way into the job.
+      read: async (offset) => Buffer.from(await file.readChunk(Math.floor(offset / chunkSize))),
+      unshare: (reason, detail) => { log.error('a held chunk of %s did not match: %s %s', id, reason, detail ?? '') },
+      close: async () => {}
+    }
   }
 
   /**
@@ -148,16 +169,6 @@ export class Library extends EventEmitter<LibraryEvents> implements FileProvider
   async remove (id: string): Promise<void> {
     await this.#dropEntry(id)
     this.#catalog.deleteFile(id)
-  }
-
-  /** One chunk's bytes, as served to peers; ERR_FILE_NOT_FOUND or ERR_CHUNK_NOT_AVAILABLE when not held. */
-  async readChunk (fileId: string, index: number): Promise<Uint8Array> {
-    const file = this.getServedFile(fileId)
-    if (file == null) throw new ShoalError('ERR_FILE_NOT_FOUND', `no file ${fileId} in this node`, { id: fileId })
-    if (!Number.isInteger(index) || index < 0 || index >= file.have.length || !file.have.get(index)) {
-      throw new ShoalError('ERR_CHUNK_NOT_AVAILABLE', `chunk ${index} of ${fileId} is not held here`, { id: fileId, index })
-    }
-    return await file.readChunk(index)
   }
 
   getServedFile (id: string): ServedFile | undefined {

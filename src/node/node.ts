@@ -24,18 +24,16 @@ import type { DirectPath } from '../net/direct/index.js'
 import type { PeerDatastore } from '../net/peer-datastore.js'
 import type { DownloadJob, JobSnapshot } from '../transfer/download-job.js'
 import { Distribution, type DistributionEvents, type StorageUsage } from './distribution.js'
-import { assertShareOptions, DISTRIBUTION_EVENTS, resumeDistributions, type ShareOptions, type ShareResult } from './share.js'
-import { RepairDriver } from './repair-driver.js'
+import { DISTRIBUTION_EVENTS, resumeDistributions, shareFile, type ShareOptions, type ShareResult } from './share.js'
+import { serveDistribution } from './distribution-online.js'
+import type { RepairDriver } from './repair-driver.js'
 import { mapSourceFinder } from './map-finder.js'
-import { combineProviders } from '../distribute/served-held.js'
-import { serveStoreProtocol } from '../distribute/serve-store.js'
-import { serveReleaseProtocol, sendRelease } from '../distribute/release-protocol.js'
+import { combineProviders, readServedChunk } from '../distribute/served-held.js'
 import type { DistributionView } from '../distribute/record.js'
 import type { FileProvider } from '../protocol/served-file.js'
-import { stat } from 'node:fs/promises'
 import { formatLink, MAX_LINK_PEERS } from '../content/link.js'
 import { manifestChunkCount } from '../content/manifest.js'
-import { ShoalError, hasCode } from '../errors.js'
+import { ShoalError } from '../errors.js'
 import { logger } from '../util/log.js'
 import type { ShoalConfig } from '../config/index.js'
 import type { Libp2p } from '@libp2p/interface'
@@ -155,6 +153,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const distribution = this.#distribution = await Distribution.open({ dataDir: this.dataDir, config: this.config, catalog: this.#catalog })
       for (const event of DISTRIBUTION_EVENTS) (distribution as EventEmitter).on(event, (e: unknown) => { (this as EventEmitter).emit(event, e) })
       this.#provider = combineProviders(this.#library, distribution.provider)
+      this.#library.useHeldChunks(distribution.provider)
       if (options.offline === true) return
       const n = this.#net = await import('./networking.js')
       const { libp2p, privateKey, datastore } = await createHost(this.dataDir, this.config, n)
@@ -171,9 +170,11 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
       const budgets = new n.PeerBudgets(t.peerUploadBufferBytes)
       const uploads = { gate: limiter, budgets, writeTimeoutMs: t.uploadStallTimeoutMs, observer, spread }
       const readChunk = async (fileId: string, index: number): Promise<Uint8Array> => await this.readChunk(fileId, index)
-      const holder = distribution.attach({ libp2p, privateKey, readChunk })
-      await serveStoreProtocol(libp2p, { holder, budgets, writeTimeoutMs: t.uploadStallTimeoutMs, otherRecords: distribution.otherRecords })
-      await serveReleaseProtocol(libp2p, async (bytes, _from, signal) => await distribution.onRelease(bytes, signal))
+      const repair = this.#repair = await serveDistribution({
+        distribution, libp2p, privateKey, readChunk, budgets, bandwidths: () => this.#peers.bandwidths(), writeTimeoutMs: t.uploadStallTimeoutMs,
+        repairDelayMs: this.config.distribution.repairDelaySeconds * 1000,
+        onHeld: (id) => { this.#announcer?.added(id); this.#provide(id) }
+      })
       // One count of each peer's streams, whichever carries them: the direct path's sockets count as chunks streams.
       const streams = new n.PeerStreamLimits(n.MAX_INBOUND_STREAMS_PER_PEER)
       const provider = this.#need(this.#provider)
@@ -205,15 +206,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
           .catch((err: unknown) => { log.error('bootstrap from trackers failed: %s', err) })
       }
       library.startWatching()
-      this.#repair = new RepairDriver({
-        libp2p,
-        privateKey,
-        distribution,
-        repairDelayMs: this.config.distribution.repairDelaySeconds * 1000,
-        readChunk,
-        onHeld: (id) => { this.#announcer?.added(id); this.#provide(id) }
-      })
-      this.#repair.start()
+      repair.start()
       resumeDistributions(distribution, this.catalog, this.#lifetime.signal)
       for (const id of this.#heldFiles()) this.#provide(id)
       if (this.config.chunking.autoResumeDownloads && options.resume !== false) {
@@ -264,37 +257,12 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
     this.#provider = undefined
   }
 
-  /**
-   * Hashes and shares a local file, served in place. A file of at least
-   * `chunking.minFileSizeForDistribution` bytes, or any with `distribute`,
-   * is then pushed out (see Distribution): the share resolves once every
-   * chunk has its copies. Too few able peers is ERR_DISTRIBUTION_REQUIRED,
-   * and then nothing is left behind: a file not catalogued before is
-   * uncatalogued again, and nothing was pushed.
-   */
+  /** Hashes and shares a local file, pushed out when asked or big enough (see share.ts `shareFile`); resolves once every chunk has its copies. */
   async share (path: string, options: ShareOptions = {}): Promise<ShareResult> {
-    const library = this.#need(this.#library)
-    const distribution = this.#need(this.#distribution)
-    assertShareOptions(options)
-    const wanted = options.distribute ?? (await stat(path).then((s) => s.size, () => 0)) >= this.config.chunking.minFileSizeForDistribution
-    if (wanted && this.#libp2p == null) {
-      throw new ShoalError('ERR_NODE_NOT_RUNNING', 'distributing a file needs a running node with peers: run `shoal start`, then share again')
-    }
-    const signal = this.#bound(options.signal)
-    const before = this.catalog.listFiles().map((f) => f.id)
-    const record = await library.share(path, { baseChunkSize: this.config.chunking.chunkSize, signal })
-    const result = this.#describe(record)
-    if (wanted) {
-      try {
-        result.distribution = await distribution.distribute(record.id, record.manifest, { replicas: options.replicas, strategy: options.strategy, signal, onProgress: options.onProgress })
-      } catch (err) {
-        // Refused before anything was pushed: leave no trace of the share either.
-        if (hasCode(err, 'ERR_DISTRIBUTION_REQUIRED') && !before.includes(record.id) && !distribution.isOwn(record.id)) await library.remove(record.id)
-        throw err
-      }
-    }
-    this.#announcer?.added(record.id)
-    this.#provide(record.id)
+    const ctx = { library: this.#need(this.#library), distribution: this.#need(this.#distribution), catalog: this.catalog, config: this.config, online: this.#libp2p != null, describe: (r: FileRecord) => this.#describe(r) }
+    const result = await shareFile(ctx, path, { ...options, signal: this.#bound(options.signal) })
+    this.#announcer?.added(result.id)
+    this.#provide(result.id)
     this.emit('file:added', result)
     return result
   }
@@ -372,9 +340,8 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
   async remove (id: string, options: { everywhere?: boolean } = {}): Promise<{ holders: number, released: number, dropped: number } | undefined> {
     let released
     if (options.everywhere === true) {
-      const libp2p = this.#libp2p
-      if (libp2p == null) throw new ShoalError('ERR_NODE_NOT_RUNNING', 'releasing pushed copies needs a running node: run `shoal start`, then `shoal rm ID --everywhere`')
-      released = await this.#need(this.#distribution).releaseEverywhere(id, async (peer, bytes) => await sendRelease(libp2p, peer, bytes, { signal: this.#lifetime.signal }))
+      if (this.#libp2p == null) throw new ShoalError('ERR_NODE_NOT_RUNNING', 'releasing pushed copies needs a running node: run `shoal start`, then `shoal rm ID --everywhere`')
+      released = await this.#need(this.#distribution).releaseEverywhere(id, this.#lifetime.signal)
       if (this.catalog.getFile(id) == null) return released
     }
     if (this.catalog.getFile(id) == null) throw new ShoalError('ERR_FILE_NOT_FOUND', `no file ${id} in this node`, { id })
@@ -419,12 +386,7 @@ export class ShoalNode extends EventEmitter<NodeEvents> {
 
   /** One chunk's bytes, as served to peers (seed 000's GET /api/chunks/:fileId/:chunkIndex). */
   async readChunk (fileId: string, index: number): Promise<Uint8Array> {
-    const file = this.#need(this.#provider).getServedFile(fileId)
-    if (file == null) throw new ShoalError('ERR_FILE_NOT_FOUND', `no file ${fileId} in this node`, { id: fileId })
-    if (!Number.isInteger(index) || index < 0 || index >= file.have.length || !file.have.get(index)) {
-      throw new ShoalError('ERR_CHUNK_NOT_AVAILABLE', `chunk ${index} of ${fileId} is not held here`, { id: fileId, index })
-    }
-    return await file.readChunk(index)
+    return await readServedChunk(this.#need(this.#provider), fileId, index)
   }
 
   /** Cancels a job; its verified chunks stay on disk. */

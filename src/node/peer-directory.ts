@@ -46,6 +46,8 @@ export class PeerDirectory {
   uploaded (peer: string, bytes: number): void { this.#book.uploaded(peer, bytes) }
   /** Counts verified bytes a peer sent us. */
   downloaded (peer: string, bytes: number): void { this.#book.downloaded(peer, bytes) }
+  /** Measured sending rates (bytes/s) of peers that sent us data: weighted placement's bandwidths. */
+  bandwidths (): Map<string, number> { return this.#book.bandwidths() }
 
   /**
    * Follows a started host: inbound connections are noted, and peers the

@@ -16,17 +16,28 @@
  *   it is placed there; Ed25519 signatures are deterministic, so it is the
  *   very version the Repairer signs and publishes after the copies);
  * - publishRecord: an UPDATE with the whole chain to every other holder.
- * A failed round is retried after RETRY_BACKOFF_MS. Copies a new map no
+ * A failed round is retried after RETRY_BACKOFF_MS.
+ *
+ * Updates from other holders (`judgeRecord`, the store server's judge): one
+ * signed by the uploader is adopted; a holder-signed one goes through the
+ * Repairer's `acceptUpdate` and is deferred while this node's own watch sees
+ * a peer it replaces alive. A deferred update is kept and offered again at
+ * every sync, so it is adopted once the watch declares those peers departed. Copies a new map no
  * longer lists this node for (it was replaced while away) keep being served
  * and are dropped after surplus.ts's grace period.
  */
 import { pingProbe, feedConnections, type PingingLibp2p } from '../distribute/holder-watch-libp2p.js'
 import { HolderWatch } from '../distribute/holder-watch.js'
-import { SurplusDropper } from '../distribute/surplus.js'
-import { Repairer, type CopyJob } from '../distribute/repairer.js'
+import { DEFAULT_SURPLUS_GRACE_MS, SurplusDropper } from '../distribute/surplus.js'
+import { MissingFetcher } from './missing-fetcher.js'
+import { Repairer, replacedPeers, type CopyJob } from '../distribute/repairer.js'
 import { queryStore, sendRecordUpdate, StoreSession } from '../distribute/store-client.js'
 import { StoreRefusal, type ChunkAck } from '../distribute/store-wire.js'
 import { nextRecord, signRecord, type SignedRecord } from '../distribute/record.js'
+import { preferRecord, verifyChain } from '../distribute/record-chain.js'
+import { equalBytes } from '../content/hash.js'
+import type { HeldFile } from '../distribute/holder-registry.js'
+import type { OfferedFile } from '../distribute/holder-store.js'
 import { chunkRange } from '../content/chunk-size.js'
 import { ShoalError } from '../errors.js'
 import { logger } from '../util/log.js'
@@ -40,6 +51,18 @@ const log = logger('repair-driver')
 export const SYNC_INTERVAL_MS = 1_000
 /** Wait before a failed repair round of a file is tried again. */
 export const RETRY_BACKOFF_MS = 5_000
+/**
+ * Environment variable overriding the surplus grace (milliseconds): tests
+ * and the host harness shorten it; users have no reason to (surplus.ts).
+ */
+export const SURPLUS_GRACE_ENV = 'SHOAL_SURPLUS_GRACE_MS'
+
+/** The surplus grace: `SHOAL_SURPLUS_GRACE_MS` when set to a non-negative integer, else surplus.ts's default. */
+export function surplusGraceMs (env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[SURPLUS_GRACE_ENV]
+  const ms = raw === undefined || raw === '' ? NaN : Number(raw)
+  return Number.isSafeInteger(ms) && ms >= 0 ? ms : DEFAULT_SURPLUS_GRACE_MS
+}
 
 /** What the driver needs. */
 export interface RepairDriverInit {
@@ -51,6 +74,8 @@ export interface RepairDriverInit {
   readChunk: (fileId: string, index: number) => Promise<Uint8Array>
   /** Hears a file newly held here (announce and provide it). */
   onHeld: (fileId: string) => void
+  /** How long a surplus copy is kept before it is dropped; default surplusGraceMs() (the environment, else an hour). */
+  surplusGraceMs?: number
 }
 
 /** See the module comment. */
@@ -65,6 +90,10 @@ export class RepairDriver {
   readonly #held = new Set<string>()
   readonly #running = new Set<string>()
   readonly #nextTry = new Map<string, number>()
+  /** fileId → a holder-signed update deferred while our watch saw a peer it replaces alive. */
+  readonly #deferred = new Map<string, OfferedFile>()
+  /** Fetches chunks a held map names us for but that never reached us. */
+  readonly #missing: MissingFetcher
   /** fileId → this round's candidates and pre-signed next version. */
   readonly #rounds = new Map<string, { candidates?: Promise<PlacementPeer[]>, next?: Promise<SignedRecord> }>()
   readonly #lifetime = new AbortController()
@@ -84,8 +113,10 @@ export class RepairDriver {
       publishRecord: async (record, to, signal) => { await this.#publish(record, to, signal) }
     })
     const dist = init.distribution
+    this.#missing = new MissingFetcher({ self: this.#self, libp2p: init.libp2p, distribution: dist, isDeparted: (peer) => this.#watch.isDeparted(peer) })
     this.#surplus = new SurplusDropper({
       self: this.#self,
+      graceMs: init.surplusGraceMs ?? surplusGraceMs(),
       latest: (fileId) => dist.registry.get(fileId)?.record.record,
       held: (fileId) => {
         const have = dist.registry.get(fileId)?.have
@@ -121,8 +152,56 @@ export class RepairDriver {
     this.#timer.unref()
   }
 
+  /**
+   * The store server's judge of a newer record for a file held here: true
+   * adopts it; false defers it (kept, and offered again at every sync).
+   */
+  async judgeRecord (held: HeldFile, file: OfferedFile): Promise<boolean> {
+    const adopt = await this.#judge(held, file)
+    if (adopt) this.#deferred.delete(file.fileId)
+    else this.#deferred.set(file.fileId, file)
+    return adopt
+  }
+
+  async #judge (held: HeldFile, file: OfferedFile): Promise<boolean> {
+    const incoming = file.record
+    // The uploader's signature is the root of trust: its versions need no agreement.
+    if (incoming.record.signer === incoming.record.uploader) return true
+    const gap = incoming.record.version - held.record.record.version
+    if (gap === 0 || gap === 1) {
+      try {
+        const previous = held.chain.length > 1 ? await verifyChain(held.chain.slice(0, -1)) : undefined
+        const decision = await this.#repairer.acceptUpdate({ current: held.record, previous }, incoming.bytes)
+        return decision.status === 'accepted' && equalBytes(decision.state.current.bytes, incoming.bytes)
+      } catch (err) {
+        // Not a link of our chain (a fork): the store server verified the whole chain; judge the net change below.
+        log('%s: version %d is not a link of our chain: %s', file.fileId, incoming.record.version, err)
+      }
+    }
+    const alive = replacedPeers(held.record.record, incoming.record).filter((p) => p !== this.#self && !this.#watch.isDeparted(p))
+    if (alive.length > 0) log('deferring version %d of %s: %o still alive here', incoming.record.version, file.fileId, alive)
+    return alive.length === 0
+  }
+
+  /** Offers each deferred update again: adopted once our watch agrees, forgotten once a newer record is held. */
+  async #reofferDeferred (): Promise<void> {
+    const registry = this.#init.distribution.registry
+    for (const [id, file] of [...this.#deferred]) {
+      const held = registry.get(id)
+      if (held == null || preferRecord(held.record, file.record) !== file.record || equalBytes(held.record.bytes, file.record.bytes)) {
+        this.#deferred.delete(id)
+        continue
+      }
+      if (!await this.#judge(held, file)) continue
+      this.#deferred.delete(id)
+      log('%s: deferred version %d adopted: its replaced holders are gone here too', id, file.record.record.version)
+      registry.setChain(id, file.chain, file.record)
+    }
+  }
+
   #sync (): void {
     const dist = this.#init.distribution
+    if (this.#deferred.size > 0) this.#reofferDeferred().catch((err: unknown) => { log.error('re-offering deferred updates failed: %o', err) })
     for (const id of dist.heldFileIds()) {
       if (this.#held.has(id)) continue
       this.#held.add(id)
@@ -138,7 +217,9 @@ export class RepairDriver {
         this.#watch.watch(k.record.record)
         this.#watched.set(id, k.record.bytes)
         if (!k.own) this.#surplus.schedule(id)
+        this.#missing.changed(id)
       }
+      if (!k.own) this.#missing.maybeFetch(id, this.#lifetime.signal)
       this.#maybeRepair(k.record)
     }
   }

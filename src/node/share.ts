@@ -1,13 +1,18 @@
 /**
  * What sharing is, as the node offers it: its options and result, the check
- * of those options before anything is hashed, and the resumption on start of
- * the distributions an earlier run left unfinished (distribution.ts pushes).
+ * of those options before anything is hashed, the share itself (hash, then
+ * push out when asked or big enough, leaving no trace when refused), and the
+ * resumption on start of the distributions an earlier run left unfinished
+ * (distribution.ts pushes).
  */
-import { ShoalError } from '../errors.js'
+import { stat } from 'node:fs/promises'
+import { ShoalError, hasCode } from '../errors.js'
 import { logger } from '../util/log.js'
 import { MAX_RECORD_REPLICAS } from '../distribute/record.js'
 import { isPlacementStrategy, type PlacementStrategy } from '../distribute/placement.js'
-import type { Catalog } from '../store/catalog.js'
+import type { Catalog, FileRecord } from '../store/catalog.js'
+import type { ShoalConfig } from '../config/index.js'
+import type { Library } from './library.js'
 import type { Distribution, DistributionEvents, DistributionSummary } from './distribution.js'
 
 const log = logger('node')
@@ -62,4 +67,43 @@ export function resumeDistributions (distribution: Distribution, catalog: Catalo
     distribution.distribute(id, file.manifest, { signal })
       .catch((err: unknown) => { log.error('resuming the distribution of %s failed: %s', id, err) })
   }
+}
+
+/** What `shareFile` needs from the node. */
+export interface ShareContext {
+  library: Library
+  distribution: Distribution
+  catalog: Catalog
+  config: ShoalConfig
+  /** The node is online (a push needs peers). */
+  online: boolean
+  /** The result as users see it (link included). */
+  describe: (record: FileRecord) => ShareResult
+}
+
+/**
+ * Hashes and shares a local file, served in place; a file of at least
+ * `chunking.minFileSizeForDistribution` bytes, or any with `distribute`, is
+ * then pushed out. Too few able peers is ERR_DISTRIBUTION_REQUIRED, and then
+ * nothing is left behind: a file not catalogued before is uncatalogued again.
+ */
+export async function shareFile (ctx: ShareContext, path: string, options: ShareOptions & { signal: AbortSignal }): Promise<ShareResult> {
+  const { library, distribution, config, signal } = { ...ctx, ...options }
+  assertShareOptions(options)
+  const wanted = options.distribute ?? (await stat(path).then((s) => s.size, () => 0)) >= config.chunking.minFileSizeForDistribution
+  if (wanted && !ctx.online) {
+    throw new ShoalError('ERR_NODE_NOT_RUNNING', 'distributing a file needs a running node with peers: run `shoal start`, then share again')
+  }
+  const before = ctx.catalog.listFiles().map((f) => f.id)
+  const record = await library.share(path, { baseChunkSize: config.chunking.chunkSize, signal })
+  const result = ctx.describe(record)
+  if (!wanted) return result
+  try {
+    result.distribution = await distribution.distribute(record.id, record.manifest, { replicas: options.replicas, strategy: options.strategy, signal, onProgress: options.onProgress })
+  } catch (err) {
+    // Refused before anything was pushed: leave no trace of the share either.
+    if (hasCode(err, 'ERR_DISTRIBUTION_REQUIRED') && !before.includes(record.id) && !distribution.isOwn(record.id)) await library.remove(record.id)
+    throw err
+  }
+  return result
 }

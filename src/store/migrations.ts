@@ -14,7 +14,7 @@ export const CATALOG_APPLICATION_ID = 0x53686f6c
  * Tables the catalog's statements use: all must exist after migrating, or
  * the file is not a whole catalog. A migration adding a table adds it here.
  */
-export const REQUIRED_TABLES: readonly string[] = ['files', 'local_copies', 'downloads', 'download_chunks', 'held_files', 'held_records', 'held_chunks', 'uploaded_records']
+export const REQUIRED_TABLES: readonly string[] = ['files', 'local_copies', 'downloads', 'download_chunks', 'held_files', 'held_records', 'held_chunks']
 
 export const MIGRATIONS: readonly string[] = [
   `
@@ -73,7 +73,8 @@ export const MIGRATIONS: readonly string[] = [
   // chain (an uploader-signed version, then repair updates; re-verified on
   // open), and the chunks held, each charged to the file's uploader for the
   // per-uploader quota. Chunk bytes live in chunks/ (store/chunk-store.ts).
-  // And the records this node signed as an uploader (distribute/upload-records.ts).
+  // The records this node signed as an uploader are files of their own
+  // (node/own-records.ts), written before any push under them.
   `
   CREATE TABLE held_files (
     file_id  TEXT PRIMARY KEY,
@@ -99,14 +100,5 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX held_chunks_by_uploader ON held_chunks(uploader);
   CREATE INDEX held_chunks_by_hash ON held_chunks(hash);
-
-  -- The latest record this node signed, as uploader, for each file it
-  -- distributes: saved before chunks are pushed under it, so a restarted
-  -- uploader resumes the push (pushFile's previous) instead of starting over.
-  CREATE TABLE uploaded_records (
-    file_id    TEXT PRIMARY KEY,
-    bytes      BLOB NOT NULL,
-    updated_at INTEGER NOT NULL
-  );
   `
 ]

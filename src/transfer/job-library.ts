@@ -14,9 +14,11 @@ export interface PartialReader {
 /** Why a copy stopped being shared. */
 export type UnshareReason = 'changed' | 'deleted' | 'corrupt'
 
-/** A complete copy on disk opened for a download to copy from (see local-source.ts). */
+/** A copy on this node opened for a download to copy from (see local-source.ts): a complete file on disk, or chunks held for others. */
 export interface LocalCopy {
   readonly path: string
+  /** The chunks this copy has; every chunk when absent (a complete file). */
+  readonly have?: Bitfield
   /** Reads bytes; ERR_FILE_CHANGED once the file changed or went since it was catalogued. */
   read: (offset: number, length: number) => Promise<Buffer>
   /** Stops sharing this copy: it no longer matches (see `unshare`). */
@@ -35,7 +37,7 @@ export interface PartialRegistration {
 export interface JobLibrary {
   /** Serves the verified chunks of a download in progress to other peers. */
   registerPartial: (id: string, manifest: Manifest, have: Bitfield, reader: PartialReader) => PartialRegistration
-  /** A complete, unchanged copy of `id` on this node's disk, other than `exclude`. */
+  /** A complete, unchanged copy of `id` on this node's disk, other than `exclude`; else the chunks of it held here for others, if any. */
   openCopy: (id: string, exclude?: string) => Promise<LocalCopy | undefined>
   /** Records a finished download as a local copy, served from now on. */
   addDownloaded: (fileId: string, path: string) => Promise<void>

@@ -15,6 +15,7 @@ import { equalBytes } from '../content/hash.js'
 import { hasCode, toShoalError } from '../errors.js'
 import { logger } from '../util/log.js'
 import type { JobLibrary, LocalCopy } from './job-library.js'
+import type { Bitfield } from '../content/bitfield.js'
 
 const log = logger('local-source')
 
@@ -45,6 +46,9 @@ export class LocalSource {
   }
 
   get closed (): boolean { return this.#closed }
+
+  /** The chunks this source has; every chunk when undefined. */
+  get have (): Bitfield | undefined { return this.#copy.have }
 
   /** Reads chunk `index`; the chunk, or the end of this source, follows. */
   request (index: number): void {

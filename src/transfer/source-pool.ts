@@ -168,7 +168,8 @@ export class SourcePool {
     })
     if (channel == null) return
     if (signal.aborted) { channel.close(); return }
-    const all = Bitfield.full(manifestChunkCount(manifest))
+    // Chunks held for others are a local source too, for the chunks held.
+    const all = channel.have ?? Bitfield.full(manifestChunkCount(manifest))
     this.#sources.set(LOCAL_SOURCE, { channel, have: { bitfield: all, close: () => {} }, leave: () => {} })
     this.#everSeen.set(LOCAL_SOURCE, undefined)
     this.#init.scheduler.addPeer(LOCAL_SOURCE, all, this.#init.now())

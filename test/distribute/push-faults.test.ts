@@ -6,27 +6,14 @@
 import '../../src/polyfill.js'
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pushFile, type PushInit } from '../../src/distribute/pusher.js'
+import { pushFile } from '../../src/distribute/pusher.js'
 import type { SignedRecord } from '../../src/distribute/record.js'
-import { UploadRecords } from '../../src/distribute/upload-records.js'
-import { openCatalogDatabase } from '../../src/store/catalog-open.js'
+import { OwnRecords } from '../../src/node/own-records.js'
 import { makeFixture, chunksOnDisk, type Fixture } from './store-fixture.js'
-import { introduce, startHolder, startHost, type Holder, type Host } from './store-hosts.js'
+import { type Holder, introduce, pushBase, startHolder, startHost, tempDir } from './store-hosts.js'
 import { startInProcessNode } from '../helpers/in-process-nodes.js'
-import type { TestContext } from 'node:test'
-
-async function tempDir (t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'shoal-pushf-'))
-  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
-  return dir
-}
-
-function base (pusher: Host, file: Fixture, candidates: readonly Holder[]): PushInit {
-  return { libp2p: pusher.libp2p, privateKey: pusher.privateKey, manifest: file.manifest, manifestBytes: file.manifestBytes, readChunk: file.readChunk, candidates: candidates.map((h) => h.peerId), replicas: 2, strategy: 'round-robin', minPeers: 2, includeLocal: false }
-}
 
 /** Every chunk on 2 distinct peers of `live`, and each of them holds on disk exactly what the record says. */
 async function assertInvariant (record: SignedRecord, file: Fixture, live: readonly Holder[]): Promise<void> {
@@ -50,7 +37,7 @@ describe('distribution under failure', () => {
     const file = makeFixture(4 * 1024 * 1024)
     let killed: Promise<void> | undefined
     const result = await pushFile({
-      ...base(pusher, file, hs),
+      ...pushBase(pusher, file, hs),
       onProgress: (p) => { if (killed == null && p.confirmed >= 10) killed = victim.stop() }
     })
     await killed
@@ -68,22 +55,20 @@ describe('distribution under failure', () => {
     await introduce([first, ...hs])
     const file = makeFixture(4 * 1024 * 1024)
     const controller = new AbortController()
-    // The uploader saves each version in its catalog before pushing under it.
-    const catalog = join(dir, 'uploader.db')
-    const db = openCatalogDatabase(catalog)
+    // The uploader saves each version in its data dir before pushing under it (as the node does).
+    const data = join(dir, 'uploader')
+    const own = await OwnRecords.open(data)
     await assert.rejects(pushFile({
-      ...base(first, file, hs),
+      ...pushBase(first, file, hs),
       signal: controller.signal,
-      onRecord: (r) => { new UploadRecords(db).save(r) },
+      onRecord: (r) => { own.put([r.bytes], r, false) },
       onProgress: (p) => { if (p.confirmed >= p.total * 0.4) controller.abort() }
     }))
     await first.stop()
-    db.close()
     await new Promise((resolve) => setTimeout(resolve, 500)) // chunks being written when the stream went down land
-    const reopened = openCatalogDatabase(catalog)
-    t.after(() => { reopened.close() })
-    const previous = await new UploadRecords(reopened).get(file.fileId, first.peerId) as SignedRecord
+    const previous = (await OwnRecords.open(data)).get(file.fileId)?.record as SignedRecord
     assert.ok(previous != null)
+    assert.equal(previous.record.uploader, first.peerId)
     const before = await Promise.all(hs.map(async (h) => new Set(await chunksOnDisk(h, file))))
     const held = before.reduce((n, s) => n + s.size, 0)
     const incomplete = previous.record.holders.filter((holders, c) => holders.some((h) => !before[hs.findIndex((x) => x.peerId === h)]?.has(c))).length
@@ -91,7 +76,7 @@ describe('distribution under failure', () => {
 
     const again = await startHost(t, 'pusher-again', first.privateKey)
     await introduce([again, ...hs])
-    const result = await pushFile({ ...base(again, file, hs), previous })
+    const result = await pushFile({ ...pushBase(again, file, hs), previous })
     t.diagnostic(`interrupted with ${held} of ${file.chunkCount * 2} copies held; the resumed push sent ${result.chunksSent} chunks (${incomplete} incomplete), ${result.bytesSent} bytes`)
     assert.equal(result.refused, 0)
     assert.equal(result.chunksSent, incomplete, 'only chunks missing a copy were sent, each once')
@@ -106,7 +91,7 @@ describe('distribution under failure', () => {
     const b = await startHolder(t, join(dir, 'b'), 'b')
     await introduce([pusher, a, b])
     const file = makeFixture(3 * 1024 * 1024, 64 * 1024)
-    await pushFile(base(pusher, file, [a, b]))
+    await pushFile(pushBase(pusher, file, [a, b]))
     await pusher.stop()
     await a.stop()
     const again = await startHolder(t, join(dir, 'a'), 'a-again', { privateKey: a.privateKey })

@@ -5,20 +5,11 @@
 import '../../src/polyfill.js'
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pushFile } from '../../src/distribute/pusher.js'
 import { verifyChain } from '../../src/distribute/record-chain.js'
 import { makeFixture, chunksOnDisk } from './store-fixture.js'
-import { introduce, startHolder, startHost } from './store-hosts.js'
-import type { TestContext } from 'node:test'
-
-async function tempDir (t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'shoal-push-'))
-  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
-  return dir
-}
+import { introduce, startHolder, startHost, tempDir } from './store-hosts.js'
 
 describe('pushFile', () => {
   it('puts every chunk on N distinct peers, verified on disk, sending the file once (pipelined)', async (t) => {

@@ -6,8 +6,6 @@
 import '../../src/polyfill.js'
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
 import { pushFile } from '../../src/distribute/pusher.js'
@@ -15,14 +13,8 @@ import { rootRecord, signRecord, type SignedRecord } from '../../src/distribute/
 import { StoreSession, queryStore } from '../../src/distribute/store-client.js'
 import { StoreRefusal, type ChunkAck } from '../../src/distribute/store-wire.js'
 import { makeFixture, chunksOnDisk, type Fixture } from './store-fixture.js'
-import { introduce, startHolder, startHost, type Holder, type Host } from './store-hosts.js'
+import { type Holder, type Host, introduce, pushBase, startHolder, startHost, tempDir } from './store-hosts.js'
 import type { TestContext } from 'node:test'
-
-async function tempDir (t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'shoal-store-'))
-  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
-  return dir
-}
 
 async function holders (t: TestContext, names: string[], options: Parameters<typeof startHolder>[3] = {}): Promise<Holder[]> {
   const dir = await tempDir(t)
@@ -51,10 +43,6 @@ async function assertNothingStored (hs: readonly Holder[], file: Fixture): Promi
   }
 }
 
-function base (pusher: Host, file: Fixture, candidates: Holder[]): Parameters<typeof pushFile>[0] {
-  return { libp2p: pusher.libp2p, privateKey: pusher.privateKey, manifest: file.manifest, manifestBytes: file.manifestBytes, readChunk: file.readChunk, candidates: candidates.map((h) => h.peerId), replicas: 2, strategy: 'round-robin', minPeers: 2, includeLocal: false }
-}
-
 describe('store protocol faults', () => {
   it('refuses a corrupt chunk (CORRUPT) and forwards nothing; a lying pusher fails and leaves nothing', async (t) => {
     const pusher = await startHost(t, 'liar')
@@ -73,7 +61,7 @@ describe('store protocol faults', () => {
       data[0] = (data[0] as number) ^ 0x55
       return Promise.resolve(data)
     }
-    await assert.rejects(pushFile({ ...base(pusher, file, [a, b, c]), readChunk: lying }), { code: 'ERR_DISTRIBUTION_FAILED' })
+    await assert.rejects(pushFile({ ...pushBase(pusher, file, [a, b, c]), readChunk: lying }), { code: 'ERR_DISTRIBUTION_FAILED' })
     await assertNothingStored([a, b, c], file)
   })
 
@@ -139,7 +127,7 @@ describe('store protocol faults', () => {
     await introduce([p1, p2, ...all])
     const f1 = makeFixture(16 * 64 * 1024)
     const f2 = makeFixture(16 * 64 * 1024)
-    const [r1, r2] = await Promise.all([pushFile(base(p1, f1, all)), pushFile(base(p2, f2, all))])
+    const [r1, r2] = await Promise.all([pushFile(pushBase(p1, f1, all)), pushFile(pushBase(p2, f2, all))])
     t.diagnostic(`copies refused and re-placed: ${r1.refused} + ${r2.refused}; a holds ${a.chunks.usedBytes} bytes of its ${a.chunks.quotaBytes}`)
     assert.ok(r1.refused + r2.refused > 0, 'a refused nothing')
     assert.ok(a.chunks.usedBytes <= 12 * 64 * 1024)
@@ -155,7 +143,7 @@ describe('store protocol faults', () => {
     const [y] = await holders(t, ['y']) as [Holder]
     await introduce([p1, x, y])
     const f3 = makeFixture(16 * 64 * 1024)
-    await assert.rejects(pushFile(base(p1, f3, [x, y])), { code: 'ERR_QUOTA_EXCEEDED' })
+    await assert.rejects(pushFile(pushBase(p1, f3, [x, y])), { code: 'ERR_QUOTA_EXCEEDED' })
     await assertNothingStored([x, y], f3)
   })
 
@@ -165,7 +153,7 @@ describe('store protocol faults', () => {
     const [closed] = await holders(t, ['closed'], { acceptPushes: false })
     await introduce([pusher, a as Holder, closed as Holder])
     const file = makeFixture(512 * 1024)
-    await assert.rejects(pushFile(base(pusher, file, [a as Holder, closed as Holder])), (err: any) => {
+    await assert.rejects(pushFile(pushBase(pusher, file, [a as Holder, closed as Holder])), (err: any) => {
       assert.equal(err.code, 'ERR_DISTRIBUTION_REQUIRED')
       assert.equal(err.details.availablePeers, 1)
       assert.equal(typeof err.details.fileSizeGb, 'number')
@@ -176,9 +164,9 @@ describe('store protocol faults', () => {
     // More replicas than able peers (and bad replica counts) are refused the same way, before any push.
     const [b] = await holders(t, ['b'])
     await introduce([pusher, a as Holder, b as Holder])
-    await assert.rejects(pushFile({ ...base(pusher, file, [a as Holder, b as Holder]), replicas: 3 }), (err: any) => err.code === 'ERR_DISTRIBUTION_REQUIRED' && err.details.availablePeers === 2)
+    await assert.rejects(pushFile({ ...pushBase(pusher, file, [a as Holder, b as Holder]), replicas: 3 }), (err: any) => err.code === 'ERR_DISTRIBUTION_REQUIRED' && err.details.availablePeers === 2)
     for (const replicas of [0, -1, 1.5, 33]) {
-      await assert.rejects(pushFile({ ...base(pusher, file, [a as Holder, b as Holder]), replicas }), { code: 'ERR_INVALID_ARGUMENT' })
+      await assert.rejects(pushFile({ ...pushBase(pusher, file, [a as Holder, b as Holder]), replicas }), { code: 'ERR_INVALID_ARGUMENT' })
     }
     await assertNothingStored([a as Holder, b as Holder, closed as Holder], file)
   })

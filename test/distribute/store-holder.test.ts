@@ -6,35 +6,25 @@
 import '../../src/polyfill.js'
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { chunkHash } from '../../src/content/manifest.js'
 import { toHex } from '../../src/content/hash.js'
-import { pushFile, type PushInit } from '../../src/distribute/pusher.js'
+import { pushFile } from '../../src/distribute/pusher.js'
 import { nextRecord, signRecord } from '../../src/distribute/record.js'
 import { HeldFileProvider } from '../../src/distribute/served-held.js'
 import { queryStore, sendRecordUpdate } from '../../src/distribute/store-client.js'
-import { startHolding } from '../../src/distribute/holding.js'
+import { Distribution } from '../../src/node/distribution.js'
+import { serveStoreProtocol } from '../../src/distribute/serve-store.js'
+import { Catalog } from '../../src/store/catalog.js'
 import { validateConfig, type ShoalConfig } from '../../src/config/index.js'
-import { openCatalogDatabase } from '../../src/store/catalog-open.js'
 import { PeerBudgets } from '../../src/protocol/peer-budget.js'
 import { StoreRefusal, StoreReply } from '../../src/distribute/store-wire.js'
 import { STORE_PROTOCOL } from '../../src/protocol/constants.js'
 import { FrameReader, sendFrames } from '../../src/protocol/framing.js'
 import { makeFixture, chunksOnDisk, type Fixture } from './store-fixture.js'
-import { introduce, startHolder, startHost, type Holder, type Host } from './store-hosts.js'
+import { type Holder, type Host, introduce, pushBase, startHolder, startHost, tempDir } from './store-hosts.js'
 import type { TestContext } from 'node:test'
-
-async function tempDir (t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'shoal-holder-'))
-  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
-  return dir
-}
-
-function base (pusher: Host, file: Fixture, candidates: readonly Host[]): PushInit {
-  return { libp2p: pusher.libp2p, privateKey: pusher.privateKey, manifest: file.manifest, manifestBytes: file.manifestBytes, readChunk: file.readChunk, candidates: candidates.map((h) => h.peerId), replicas: 2, strategy: 'round-robin', minPeers: 2, includeLocal: false }
-}
 
 async function pushed (t: TestContext): Promise<{ dir: string, pusher: Host, a: Holder, b: Holder, file: Fixture, result: Awaited<ReturnType<typeof pushFile>> }> {
   const dir = await tempDir(t)
@@ -43,7 +33,7 @@ async function pushed (t: TestContext): Promise<{ dir: string, pusher: Host, a: 
   const b = await startHolder(t, join(dir, 'b'), 'b')
   await introduce([pusher, a, b])
   const file = makeFixture(8 * 64 * 1024)
-  return { dir, pusher, a, b, file, result: await pushFile(base(pusher, file, [a, b])) }
+  return { dir, pusher, a, b, file, result: await pushFile(pushBase(pusher, file, [a, b])) }
 }
 
 describe('holders', () => {
@@ -82,7 +72,7 @@ describe('holders', () => {
     assert.equal(again.chunks.usedBytes, 0)
   })
 
-  it('start from the config in one call (startHolding): quota, per-uploader share and acceptPushes acted upon', async (t) => {
+  it('the node\'s distribution unit takes the config: quota, per-uploader share and acceptPushes acted upon', async (t) => {
     const dir = await tempDir(t)
     const pusher = await startHost(t, 'pusher')
     const hosts = [await startHost(t, 'open'), await startHost(t, 'closed')]
@@ -91,9 +81,12 @@ describe('holders', () => {
       validateConfig({ distribution: { acceptPushes: false } }, 'test')
     ]
     const holdings = await Promise.all(hosts.map(async (host, i) => {
-      const db = openCatalogDatabase(join(dir, `${host.name}.db`))
-      t.after(() => { db.close() })
-      return await startHolding({ libp2p: host.libp2p, db, dataDir: join(dir, host.name), config: configs[i] as ShoalConfig, budgets: new PeerBudgets() })
+      const catalog = new Catalog(join(dir, `${host.name}.db`))
+      t.after(() => { catalog.close() })
+      const distribution = await Distribution.open({ dataDir: join(dir, host.name), config: configs[i] as ShoalConfig, catalog })
+      const holder = distribution.attach({ libp2p: host.libp2p, privateKey: host.privateKey, readChunk: async () => { throw new Error('nothing shared here') } })
+      await serveStoreProtocol(host.libp2p, { holder, budgets: new PeerBudgets(), writeTimeoutMs: 10_000 })
+      return distribution
     }))
     await introduce([pusher, ...hosts])
     const file = makeFixture(8 * 64 * 1024)
@@ -121,7 +114,7 @@ describe('holders', () => {
     await introduce([pusher, silent, ...hs])
     const file = makeFixture(16 * 64 * 1024)
     const started = performance.now()
-    const result = await pushFile({ ...base(pusher, file, [...hs, silent]), stallTimeoutMs: 1_000 })
+    const result = await pushFile({ ...pushBase(pusher, file, [...hs, silent]), stallTimeoutMs: 1_000 })
     t.diagnostic(`silent peer given up and its copies re-placed in ${(performance.now() - started).toFixed(0)} ms (${result.refused} copies, ${result.rounds} rounds)`)
     assert.ok(!result.record.record.holders.flat().includes(silent.peerId))
     for (const h of hs) assert.deepEqual(await chunksOnDisk(h, file), result.record.record.holders.flatMap((x, i) => x.includes(h.peerId) ? [i] : []))

@@ -3,7 +3,8 @@
  * catalog SQLite file and chunks/ dir per holder, the serving protocols over
  * the held files, and the store protocol. A pusher is a host without a store.
  */
-import { mkdir } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -21,6 +22,8 @@ import { UploadLimiter } from '../../src/transfer/upload-limiter.js'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Database } from 'better-sqlite3'
 import type { TestContext } from 'node:test'
+import type { PushInit } from '../../src/distribute/pusher.js'
+import type { Fixture } from './store-fixture.js'
 
 /** A running host. */
 export interface Host {
@@ -94,4 +97,16 @@ export async function introduce (hosts: readonly Host[]): Promise<void> {
       await a.libp2p.peerStore.merge(peerIdFromString(b.peerId), { multiaddrs: b.addrs.map((s) => multiaddr(s)) })
     }
   }
+}
+
+/** A temp dir removed when the test ends. */
+export async function tempDir (t: TestContext, prefix = 'shoal-dist-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  return dir
+}
+
+/** A push of `file` from `pusher` to `candidates`, 2 replicas round-robin, the pusher keeping no share. */
+export function pushBase (pusher: Host, file: Fixture, candidates: readonly Host[]): PushInit {
+  return { libp2p: pusher.libp2p, privateKey: pusher.privateKey, manifest: file.manifest, manifestBytes: file.manifestBytes, readChunk: file.readChunk, candidates: candidates.map((h) => h.peerId), replicas: 2, strategy: 'round-robin', minPeers: 2, includeLocal: false }
 }

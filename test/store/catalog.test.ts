@@ -53,7 +53,7 @@ describe('Catalog', () => {
       open(path).close()
       const { version, tables } = inspect(path)
       assert.equal(version, MIGRATIONS.length)
-      assert.deepEqual(tables, ['download_chunks', 'downloads', 'files', 'held_chunks', 'held_files', 'held_records', 'local_copies', 'uploaded_records'])
+      assert.deepEqual(tables, ['download_chunks', 'downloads', 'files', 'held_chunks', 'held_files', 'held_records', 'local_copies'])
     })
 
     it('do not run again on reopen, and the data is kept', () => {
