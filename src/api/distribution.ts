@@ -15,7 +15,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import { ShoalError, hasCode } from '../errors.js'
 import { MAX_CHUNK_SIZE_BYTES } from '../content/chunk-size.js'
 import { PLACEMENT_STRATEGIES, type PlacementStrategy } from '../distribute/placement.js'
-import { MAX_RECORD_REPLICAS } from '../distribute/record.js'
+import { parseReplicas } from '../distribute/replicas.js'
 import { MAX_PARAM_LENGTH } from './errors.js'
 import { assertPathInput } from './path-input.js'
 import type { ShoalNode } from '../node/node.js'
@@ -120,10 +120,5 @@ export function registerDistributionRoutes (app: FastifyInstance, node: ShoalNod
 
 /** Options of a share or upload that distributes, as the API takes them (query or body). */
 export function replicasInput (value: unknown): number | undefined {
-  if (value === undefined) return undefined
-  const n = typeof value === 'number' ? value : /^-?[0-9]{1,9}$/.test(String(value)) ? Number(value) : NaN
-  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_RECORD_REPLICAS) {
-    throw new ShoalError('ERR_INVALID_ARGUMENT', `replicas must be an integer from 1 to ${MAX_RECORD_REPLICAS}, got ${String(value).slice(0, 32)}`)
-  }
-  return n
+  return value === undefined ? undefined : parseReplicas(value)
 }

@@ -12,6 +12,7 @@ import { ShoalError } from '../errors.js'
 import { parseFileId } from '../content/manifest.js'
 import { equalBytes, SHA256_BYTES } from '../content/hash.js'
 import { compareIds, isPlacementStrategy } from './placement.js'
+import { MAX_RECORD_REPLICAS } from './replicas.js'
 import type { DistributionRecord } from './record.js'
 
 /** Largest encoded record accepted (1 M chunks × 2 replicas × 2 bytes, plus a large peer table). */
@@ -23,8 +24,7 @@ export const MAX_RECORD_CHUNKS = 1 << 20
 /** Most peers in a record's table (indices are 16-bit). */
 export const MAX_RECORD_PEERS = 0xffff
 
-/** Most replicas a record may ask for. */
-export const MAX_RECORD_REPLICAS = 32
+export { MAX_RECORD_REPLICAS }
 
 /** Longest signature accepted (Ed25519's is 64 bytes; secp256k1 DER ≤ 72). */
 const MAX_SIGNATURE_BYTES = 512

@@ -8,7 +8,7 @@
 import { stat } from 'node:fs/promises'
 import { ShoalError, hasCode } from '../errors.js'
 import { logger } from '../util/log.js'
-import { MAX_RECORD_REPLICAS } from '../distribute/record.js'
+import { parseReplicas } from '../distribute/replicas.js'
 import { isPlacementStrategy, type PlacementStrategy } from '../distribute/placement.js'
 import type { Catalog, FileRecord } from '../store/catalog.js'
 import type { ShoalConfig } from '../config/index.js'
@@ -47,9 +47,7 @@ export const DISTRIBUTION_EVENTS: Array<keyof DistributionEvents> = ['distributi
 /** Refuses bad share options before anything is hashed. */
 export function assertShareOptions (options: ShareOptions): void {
   const { replicas, strategy } = options
-  if (replicas !== undefined && (!Number.isSafeInteger(replicas) || replicas < 1 || replicas > MAX_RECORD_REPLICAS)) {
-    throw new ShoalError('ERR_INVALID_ARGUMENT', `replicas must be an integer from 1 to ${MAX_RECORD_REPLICAS}, got ${String(replicas)}`, { replicas })
-  }
+  if (replicas !== undefined) parseReplicas(replicas)
   if (strategy !== undefined && !isPlacementStrategy(strategy)) {
     throw new ShoalError('ERR_INVALID_ARGUMENT', `strategy must be round-robin or weighted, got ${String(strategy)}`, { strategy })
   }

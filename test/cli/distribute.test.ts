@@ -13,6 +13,7 @@ import { collect, lastJson, runShoal, sha256File, SHOAL_BIN, spawnShoal, startNo
 import { chunkFiles } from '../helpers/distribution.js'
 import { runInPty } from '../helpers/pty.js'
 import type { TestContext } from 'node:test'
+import { storageLine } from '../../src/cli/commands/files.js'
 
 /** Small chunks so a 2 MiB file has 32 of them. */
 export const DIST_ENV = { SHOAL_CHUNKING_CHUNK_SIZE: String(64 * 1024) }
@@ -189,8 +190,10 @@ test('uploader killed (SIGKILL) mid-distribution resumes on restart: same map, e
   const holderMap = lastJson<MapJson & { version?: number }>(await runShoal(['map', id, '--json', '--data-dir', b!.dataDir]))
   assert.deepEqual(holderMap.chunks, map.chunks, 'the resumed push kept the persisted map')
   for (const n of [b!, c!, d!]) assert.equal(await chunkFiles(n.dataDir), map.holders[n.peerId] ?? 0, `${n.peerId} stores each of its copies once`)
-  const ls = await runShoal(['ls', '--data-dir', b!.dataDir])
-  assert.match(ls.stdout, /chunks held for others: \d+(\.\d)? MiB of 10\.0 GiB quota \(1 file\)/)
+  const ls = lastJson<{ storage: { usedBytes: number, quotaBytes: number, heldFiles: number } }>(await runShoal(['ls', '--json', '--data-dir', b!.dataDir]))
+  assert.deepEqual(ls.storage, { usedBytes: ls.storage.usedBytes, quotaBytes: 10 * 2 ** 30, heldFiles: 1 })
+  assert.ok(ls.storage.usedBytes > 0, 'the holder counts the chunks it keeps')
+  assert.match(storageLine(ls.storage), /^chunks held for others: \d+(\.\d)? MiB of 10\.0 GiB quota \(1 file\)$/)
 
   const rm = await runShoal(['rm', id, '--everywhere', '--json', '--data-dir', again.dataDir])
   assert.equal(rm.code, 0, rm.stderr)

@@ -4,12 +4,12 @@
  */
 import { withBackend, type GlobalOptions } from '../backend.js'
 import { printResult, formatBytes } from '../output.js'
-import { formatTable } from '../table.js'
+import { formatTable, stdoutIsTerminal } from '../table.js'
 import { percentDone } from './downloads.js'
 import type { FileListing } from '../../node/node.js'
 import type { JobSnapshot } from '../../transfer/download-job.js'
 import { ShoalError } from '../../errors.js'
-import { MAX_RECORD_REPLICAS } from '../../distribute/record.js'
+import { parseReplicas } from '../../distribute/replicas.js'
 import { isPlacementStrategy, type PlacementStrategy } from '../../distribute/placement.js'
 import { shortPeer } from '../progress-line.js'
 import { followDistribution } from '../share-progress.js'
@@ -52,13 +52,7 @@ export async function shareCommand (path: string, flags: GlobalOptions & ShareFl
 
 /** The share options from the flags; bad ones are usage errors before anything is hashed. */
 function shareOptions (flags: ShareFlags): ShareOptions {
-  let replicas: number | undefined
-  if (flags.replicas !== undefined) {
-    replicas = /^-?[0-9]{1,9}$/.test(flags.replicas) ? Number(flags.replicas) : NaN
-    if (!Number.isSafeInteger(replicas) || replicas < 1 || replicas > MAX_RECORD_REPLICAS) {
-      throw new ShoalError('ERR_INVALID_ARGUMENT', `--replicas must be an integer from 1 to ${MAX_RECORD_REPLICAS}, got ${JSON.stringify(flags.replicas.slice(0, 32))}`)
-    }
-  }
+  const replicas = flags.replicas === undefined ? undefined : parseReplicas(flags.replicas, '--replicas')
   if (flags.strategy !== undefined && !isPlacementStrategy(flags.strategy)) {
     throw new ShoalError('ERR_INVALID_ARGUMENT', `--strategy must be round-robin or weighted, got ${JSON.stringify(flags.strategy.slice(0, 32))}`)
   }
@@ -66,7 +60,7 @@ function shareOptions (flags: ShareFlags): ShareOptions {
   return { distribute: asked ? true : undefined, replicas, strategy: flags.strategy as PlacementStrategy | undefined }
 }
 
-/** `shoal ls`: each file, complete or partial (a download not finished), and where; then the chunk quota's use. */
+/** `shoal ls`: each file, complete or partial (a download not finished), and where; then, on a terminal, the chunk quota's use (piped, the rows alone). */
 export async function lsCommand (flags: GlobalOptions): Promise<void> {
   await withBackend(flags, { networked: false }, async (backend) => {
     const files = await backend.list()
@@ -80,7 +74,7 @@ export async function lsCommand (flags: GlobalOptions): Promise<void> {
           [{ header: 'ID' }, { header: 'SIZE', right: true }, { header: 'STATE' }, { header: 'NAME' }, { header: 'WHERE' }],
           files.map(f => fileRow(f, downloads.filter(d => d.fileId === f.id && d.state !== 'completed')))
         ),
-      storageLine(storage)
+      ...(stdoutIsTerminal() ? [storageLine(storage)] : [])
     ].join('\n'))
   })
 }
