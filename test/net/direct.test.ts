@@ -12,7 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createServer } from 'node:net'
+import net, { createServer } from 'node:net'
 import tls from 'node:tls'
 import { once } from 'node:events'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -217,4 +217,30 @@ test('a stranger on the port gets nothing: no certificate, a certificate but no 
   assert.equal(garbage.received, 0)
   assert.equal(seeder.direct.stats.accepted, 0)
   assert.equal(seeder.direct.stats.refused, 3)
+})
+
+test('a server that resets the socket while the client waits for its welcome: the download falls back, the process lives', async (t) => {
+  const { bytes, seeder, downloader } = await setup(t, { direct: false })
+  // The seeder's own identity, so the client gets as far as sending its hello; then a TCP reset instead of the welcome
+  // (an unhandled 'error' on the client's socket there ended the whole process).
+  let resets = 0
+  /** The TCP socket under each TLS one, by the client's port: resetAndDestroy needs the TCP socket. */
+  const rawOf = new Map<number, net.Socket>()
+  const rogue = tls.createServer({ ...seeder.certificate, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' }, (socket) => {
+    socket.on('error', () => {}) // we reset it ourselves
+    socket.once('data', () => { resets++; rawOf.get(socket.remotePort ?? 0)?.resetAndDestroy() })
+  })
+  rogue.on('connection', (raw: net.Socket) => { rawOf.set(raw.remotePort ?? 0, raw); raw.on('error', () => {}) })
+  rogue.listen(0, '127.0.0.1')
+  await once(rogue, 'listening')
+  t.after(() => { rogue.close() })
+  const port = (rogue.address() as { port: number }).port
+  await seeder.libp2p.handle(DIRECT_PROTOCOL, async (stream, connection) => {
+    await handleDirectStream(stream, connection, { host: '127.0.0.1', port, tickets: new TicketBook() })
+  })
+  await assert.rejects(dialDirect(connectionTo(downloader, seeder), downloader.certificate))
+  assert.equal(resets, 1, 'the client sent its hello and was reset')
+  await new Promise<void>((resolve) => { setTimeout(resolve, 100) }) // a late 'error' would be thrown here
+  const outcome = await fetchFile(downloader.libp2p, seeder, undefined)
+  assert.ok(outcome.bytes.equals(bytes), 'the download finishes over libp2p')
 })

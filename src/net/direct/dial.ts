@@ -16,7 +16,10 @@ import { readHandshakeFrame, writeHandshakeFrame } from './handshake.js'
 import { requestTicket } from './offer.js'
 import { SocketStream } from './socket-stream.js'
 import { ShoalError } from '../../errors.js'
+import { logger } from '../../util/log.js'
 import type { Connection, PeerId } from '@libp2p/interface'
+
+const log = logger('direct')
 
 /** Options of one attempt. */
 export interface DirectDialOptions {
@@ -94,6 +97,10 @@ async function connectTls (host: string, port: number, certificate: DirectCertif
       rejectUnauthorized: false,
       ALPNProtocols: [DIRECT_ALPN]
     })
+    // For the socket's whole life, not only the handshake: a reset while the
+    // welcome is read, before the SocketStream listens, would otherwise be
+    // thrown as an unhandled 'error' and end the process.
+    socket.on('error', (err) => { log('direct socket to %s:%d: %s', host, port, err.message) })
     const cleanup = (): void => {
       socket.off('secureConnect', onSecure)
       socket.off('error', onError)

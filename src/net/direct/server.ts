@@ -81,7 +81,12 @@ export class DirectServer {
       ALPNProtocols: [DIRECT_ALPN],
       handshakeTimeout: HELLO_TIMEOUT_MS,
       allowHalfOpen: true
-    }, (socket) => { void this.#onSecure(socket) })
+    }, (socket) => {
+      // A peer may reset the socket at any point; without a listener the
+      // 'error' would be thrown and end the process. Its 'close' ends the rest.
+      socket.on('error', (err) => { log('direct socket from %s: %s', socket.remoteAddress, err.message) })
+      void this.#onSecure(socket)
+    })
     this.#server.on('connection', (socket: Socket) => { this.#onConnection(socket) })
     this.#server.on('tlsClientError', (err) => { log('TLS handshake failed: %s', err.message) })
   }
