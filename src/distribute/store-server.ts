@@ -12,7 +12,7 @@ import { manifestChunkCount, verifyManifestBytes } from '../content/manifest.js'
 import { ShoalError } from '../errors.js'
 import { BoundedWriter } from '../protocol/bounded-writer.js'
 import { fileIdFromBytes } from '../protocol/file-id.js'
-import { asProtocolError, encodeFrames, FrameReader } from '../protocol/framing.js'
+import { asProtocolError, FrameReader } from '../protocol/framing.js'
 import { closeStream } from '../protocol/close-stream.js'
 import { logger } from '../util/log.js'
 import { preferRecord, verifyChain } from './record-chain.js'
@@ -353,30 +353,7 @@ class InboundStore {
     const due = this.#inFlight.get(ack.index)
     if (due?.delete(ack.holder) !== true) return
     if (due.size === 0) this.#inFlight.delete(ack.index)
-    this.#sendAck(encodeAck(ack)).then(() => { this.#maybeClose() }, (err) => { log('ack to %s not sent: %s', this.#peer, err) })
-  }
-
-  /**
-   * Queues an ack on the stream at once, behind the earlier replies, even
-   * while the connection needs a drain. Through the BoundedWriter an ack
-   * waits for the stream to need no drain — and on a connection another
-   * stream keeps full (this node forwarding chunks to the same peer, a
-   * crossed pipeline) that stream's queued data is sent first at every drain
-   * and fills the socket again before the waiting ack is woken: acks starved
-   * for as long as the bulk lasted, the upstream's stall timer fired, and a
-   * long push lost every holder at once. Queued, the ack leaves at the next
-   * drain, in turn with the data. Bounded: acks are a few dozen bytes, at
-   * most one per (chunk, holder) in the window, and the stream's
-   * `maxWriteBufferLength` (the writer's cap) resets a pusher that stops
-   * reading them.
-   */
-  async #sendAck (frame: Uint8Array): Promise<void> {
-    const next = this.#sending.then(() => {
-      if (this.#stream.status !== 'open' || this.#stream.writeStatus !== 'writable') throw new ShoalError('ERR_ABORTED', 'the store stream is closed for writing')
-      this.#stream.send(encodeFrames([frame]))
-    })
-    this.#sending = next.catch((err) => { this.#fail(err) })
-    await next
+    this.#send(encodeAck(ack)).then(() => { this.#maybeClose() }, (err) => { log('ack to %s not sent: %s', this.#peer, err) })
   }
 
   /** Closes once the pusher has finished sending and every chunk is settled. */
