@@ -30,10 +30,10 @@ import { pingProbe, feedConnections, type PingingLibp2p } from '../distribute/ho
 import { HolderWatch } from '../distribute/holder-watch.js'
 import { DEFAULT_SURPLUS_GRACE_MS, SurplusDropper } from '../distribute/surplus.js'
 import { MissingFetcher } from './missing-fetcher.js'
-import { Repairer, replacedPeers, type CopyJob } from '../distribute/repairer.js'
+import { Repairer, replacedPeers, type CopyJob, type RepairGeometry } from '../distribute/repairer.js'
 import { queryStore, sendRecordUpdate, StoreSession } from '../distribute/store-client.js'
 import { StoreRefusal, type ChunkAck } from '../distribute/store-wire.js'
-import { nextRecord, signRecord, type SignedRecord } from '../distribute/record.js'
+import { holderCounts, nextRecord, signRecord, type SignedRecord } from '../distribute/record.js'
 import { preferRecord, verifyChain } from '../distribute/record-chain.js'
 import { equalBytes } from '../content/hash.js'
 import type { HeldFile } from '../distribute/holder-registry.js'
@@ -87,6 +87,8 @@ export class RepairDriver {
   /** Copies this node holds that the latest map no longer lists it for (it was replaced while away): dropped after a grace period. */
   readonly #surplus: SurplusDropper
   readonly #watched = new Map<string, Uint8Array>()
+  /** fileId → the version last watched (the base a newer version that arrives replaced). */
+  readonly #lastSeen = new Map<string, SignedRecord>()
   readonly #held = new Set<string>()
   readonly #running = new Set<string>()
   readonly #nextTry = new Map<string, number>()
@@ -209,11 +211,15 @@ export class RepairDriver {
     }
     const known = dist.records()
     const ids = new Set(known.map((k) => k.record.record.fileId))
-    for (const id of [...this.#watched.keys()]) if (!ids.has(id)) { this.#watch.unwatch(id); this.#watched.delete(id) }
+    for (const id of [...this.#watched.keys()]) if (!ids.has(id)) { this.#watch.unwatch(id); this.#watched.delete(id); this.#lastSeen.delete(id) }
     for (const id of [...this.#held]) if (!ids.has(id)) this.#held.delete(id)
     for (const k of known) {
       const id = k.record.record.fileId
       if (this.#watched.get(id) !== k.record.bytes) {
+        // Before re-watching: the new version lets the peers it replaced go, and their verdicts with them.
+        const base = this.#lastSeen.get(id)
+        if (base != null) this.#maybeFulfil(base, k.record)
+        this.#lastSeen.set(id, k.record)
         this.#watch.watch(k.record.record)
         this.#watched.set(id, k.record.bytes)
         if (!k.own) this.#surplus.schedule(id)
@@ -255,6 +261,43 @@ export class RepairDriver {
       this.#running.delete(id)
       this.#rounds.delete(id)
     })
+  }
+
+  /**
+   * A repair another survivor signed first reached this node (an UPDATE):
+   * the new map names copies from every survivor, this node's among them,
+   * and this node, finding no departed holder left in it, would run no round
+   * of its own. So it makes the copies it owes (Repairer.fulfil). Not while
+   * its own round runs (that round makes them), and not for an uploader's
+   * version whose replaced peers this node's watch does not see departed (a
+   * push re-placing refusing peers: the pusher sends those chunks itself).
+   */
+  #maybeFulfil (base: SignedRecord, update: SignedRecord): void {
+    const id = update.record.fileId
+    if (update.record.version <= base.record.version || update.record.signer === this.#self || this.#running.has(id)) return
+    const replaced = replacedPeers(base.record, update.record)
+    if (replaced.length === 0 || replaced.includes(this.#self) || !holderCounts(base.record).has(this.#self)) return
+    const repair = update.record.signer !== update.record.uploader || replaced.every((p) => this.#watch.isDeparted(p))
+    if (!repair) return
+    const k = this.#init.distribution.known(id)
+    if (k == null) return
+    this.#running.add(id)
+    // The copies go under the update itself: the receivers find themselves placed in it.
+    this.#rounds.set(id, { next: Promise.resolve(update) })
+    this.#repairer.fulfil(base, update, this.#geometry(k), { signal: this.#lifetime.signal }).then(({ orders, failed }) => {
+      log('repair of %s signed by %s: %d copies owed by us, %d failed', id, update.record.signer, orders.length, failed.length)
+      this.#init.distribution.emit('repair:done', { id, version: update.record.version, copies: orders.length, failed: failed.length })
+    }, (err: unknown) => {
+      if (!this.#lifetime.signal.aborted) log.error('copies owed for version %d of %s failed: %o', update.record.version, id, err)
+    }).finally(() => {
+      this.#running.delete(id)
+      this.#rounds.delete(id)
+    })
+  }
+
+  #geometry (k: KnownRecord): RepairGeometry {
+    const last = k.record.record.holders.length - 1
+    return { chunkSizeBytes: k.manifest.chunkSize, lastChunkSizeBytes: last < 0 ? undefined : chunkRange(k.manifest.size, k.manifest.chunkSize, last).length }
   }
 
   /** Connected peers' announced capacity, asked once per round. */
@@ -305,7 +348,9 @@ export class RepairDriver {
     const data = await this.#init.readChunk(job.fileId, job.chunk)
     let ack: ChunkAck | undefined
     const session = await StoreSession.open(this.#init.libp2p, job.to, {
-      fileId: job.fileId, chunkCount: k.record.record.holders.length, chunkSize: k.manifest.chunkSize, manifestBytes: k.manifestBytes, chain: [...k.chain, next.bytes]
+      fileId: job.fileId, chunkCount: k.record.record.holders.length, chunkSize: k.manifest.chunkSize, manifestBytes: k.manifestBytes,
+      // Owed copies of an update taken already go under the chain that ends with it.
+      chain: k.record.record.version >= next.record.version ? k.chain : [...k.chain, next.bytes]
     }, { onAck: (a) => { ack = a }, signal })
     await session.push(job.chunk, data, [], signal)
     await session.finish(signal)
