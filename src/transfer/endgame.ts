@@ -26,6 +26,7 @@
  */
 import type { ChunkTable } from './chunk-table.js'
 import { RATE_SAMPLE_MS, type PeerStats } from './peer-stats.js'
+import { LOCAL_SOURCE } from './local-source.js'
 
 /** Copies of one chunk that may be in flight at once (the first request included). */
 export const ENDGAME_COPIES = 2
@@ -78,6 +79,8 @@ export class Endgame {
     let kept = this.#from
     for (let h = kept; h < holders.length; h++) {
       const holder = holders[h] as PeerStats
+      // A chunk read from a local copy is never worth a network copy.
+      if (holder.id === LOCAL_SOURCE) continue
       // The holder should deliver its n-th request by lastDataAt + n × perChunk.
       const perChunk = holder.rate > 0 ? bytesMs / holder.rate : Infinity
       const overdue = holder.lastDataAt + perChunk < now
@@ -114,7 +117,7 @@ export class Endgame {
    */
   raceOpening (racer: PeerStats, room: number, picked: number[], eligible: (index: number) => boolean): void {
     for (const holder of this.#peers()) {
-      if (holder === racer || holder.state !== 'active') continue
+      if (holder === racer || holder.state !== 'active' || holder.id === LOCAL_SOURCE) continue
       for (const index of holder.inFlight.keys()) {
         if (this.#chunks.isDone(index) || picked.includes(index) || !eligible(index)) continue
         picked.push(index)
