@@ -12,14 +12,6 @@
  * deliver it first or the holder is overdue. The first copy to arrive wins;
  * the scheduler cancels the others.
  *
- * The opening. Until some source's rate is measured nobody knows who is
- * fast, and a download of fewer chunks than its sources have room for (a
- * small file) would wait on whichever source was asked first. So while no
- * rate is known, a source with nothing unassigned left races every chunk in
- * flight elsewhere (`raceOpening`), with no cap on copies: the first byte,
- * and the first chunk, come from the fastest source, and the others are
- * cancelled when it arrives.
- *
  * Cost. Near the end every assign call of every fast peer looks for work
  * here, so holders found with nothing left to race (every request done or
  * already copied) are dropped from the visit list until the next sort.
@@ -102,28 +94,6 @@ export class Endgame {
       }
     }
     holders.length = kept
-  }
-
-  /** Whether the download is in its opening: no active source has a measured rate yet. */
-  opening (): boolean {
-    for (const stats of this.#peers()) if (stats.state === 'active' && stats.rate > 0) return false
-    return true
-  }
-
-  /**
-   * The opening's race (see the module comment): appends to `picked`, until
-   * it holds `room`, chunks in flight at other active peers that `racer` may
-   * be asked for.
-   */
-  raceOpening (racer: PeerStats, room: number, picked: number[], eligible: (index: number) => boolean): void {
-    for (const holder of this.#peers()) {
-      if (holder === racer || holder.state !== 'active' || holder.id === LOCAL_SOURCE) continue
-      for (const index of holder.inFlight.keys()) {
-        if (this.#chunks.isDone(index) || picked.includes(index) || !eligible(index)) continue
-        picked.push(index)
-        if (picked.length === room) return
-      }
-    }
   }
 
   /** Active peers, slowest first; re-sorted at most every RATE_SAMPLE_MS. */

@@ -13,8 +13,7 @@
  * lowest missing index (sequential) (`picker.ts`). When nothing unassigned is
  * left for a fast peer with room, it races chunks in flight elsewhere
  * (`endgame.ts`); the first copy to arrive wins and the caller cancels the
- * others. So does a source with nothing left before any rate is measured
- * (the opening of a small download): the first chunk comes from the fastest.
+ * others.
  *
  * Faults. A failed request puts its chunk on back-off (exponential with
  * jitter); after `maxRetries` failures from one peer that peer is no longer
@@ -173,10 +172,8 @@ export class Scheduler {
     // Racing before the end would cancel copies half sent: in a swarm, where
     // peers often have nothing new to offer for a moment, that wastes the
     // uplinks everyone is waiting on.
-    if (picked.length < room && picker.allAssigned()) {
-      const eligible = (index: number): boolean => picker.eligible(index, p, now)
-      if (this.#endgame.admits(stats, now)) this.#endgame.race(stats, room, now, picked, eligible)
-      else if (this.#endgame.opening()) this.#endgame.raceOpening(stats, room, picked, eligible)
+    if (picked.length < room && picker.allAssigned() && this.#endgame.admits(stats, now)) {
+      this.#endgame.race(stats, room, now, picked, index => picker.eligible(index, p, now))
     }
     const before = inFlight.size
     if (before === 0 && picked.length > 0) stats.startSample(now)

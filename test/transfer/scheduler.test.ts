@@ -189,33 +189,6 @@ describe('Scheduler', () => {
     })
   })
 
-  describe('opening', () => {
-    it('races a small file\'s chunks on every source until a rate is known; the first copy in wins, the others are cancelled', () => {
-      const s = scheduler(1)
-      for (const id of ['first', 'second', 'third']) s.addPeer(id, new Bits(1), 0)
-      assert.deepEqual(s.assign('first', 0), [0])
-      assert.deepEqual(s.assign('second', 0), [0], 'no rate is known: the second source races the chunk the first was asked for')
-      assert.deepEqual(s.assign('third', 0), [0], 'and so does every other: no cap on copies in the opening')
-      assert.deepEqual(s.assign('third', 0), [], 'never twice at one source')
-      const cancels = s.onChunkDone('third', 0, 150)
-      assert.deepEqual(cancels.map(c => c.peer).sort(), ['first', 'second'])
-      assert.equal(s.complete, true)
-    })
-
-    it('ends once a source\'s rate is measured, and never races while chunks are left unassigned', () => {
-      const big = scheduler(100)
-      for (const id of ['a', 'b']) big.addPeer(id, new Bits(100), 0)
-      const a = big.assign('a', 0)
-      assert.equal(big.assign('b', 0).some(i => a.includes(i)), false, 'a big download spreads its chunks')
-      const s = scheduler(2)
-      for (const id of ['fast', 'slow', 'late']) s.addPeer(id, new Bits(2), 0)
-      s.assign('fast', 0)
-      measure(s, 'slow', MiB / 10, 1000)
-      measure(s, 'fast', 10 * MiB, 1000)
-      assert.deepEqual(s.assign('late', 1000), [], 'rates are known: the ordinary endgame rules apply (late is unmeasured)')
-    })
-  })
-
   describe('stalls', () => {
     it('releases a silent peer\'s chunks on tick, as cancellations, and gives it no work until data revives it', () => {
       const s = scheduler(8)
