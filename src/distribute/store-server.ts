@@ -12,6 +12,7 @@ import { equalBytes } from '../content/hash.js'
 import { manifestChunkCount, verifyManifestBytes } from '../content/manifest.js'
 import { ShoalError } from '../errors.js'
 import { BoundedWriter } from '../protocol/bounded-writer.js'
+import { pauseStream } from '../protocol/pause-stream.js'
 import { fileIdFromBytes } from '../protocol/file-id.js'
 import { asProtocolError, FrameReader } from '../protocol/framing.js'
 import { closeStream } from '../protocol/close-stream.js'
@@ -306,7 +307,7 @@ class InboundStore {
     this.#reader.setMaxFrameBytes(Math.min(MAX_STORE_DATA_FRAME_BYTES, length))
     if (this.#inbound.tryAcquire(length)) return this.#startData(header, length)
     this.#phase = 'waiting'
-    this.#stream.pause()
+    pauseStream(this.#stream, () => this.#phase === 'waiting')
     this.#inbound.acquire(length, this.#closed.signal).then(() => {
       this.#startData(header, length)
       // Frames already decoded come before anything the resumed stream delivers;

@@ -52,6 +52,9 @@ export interface Libp2pInit {
 
 const log = logger('net')
 
+/** Largest yamux receive window of a stream: below the 4 MiB a paused stream may buffer (above). */
+export const YAMUX_MAX_STREAM_WINDOW = 3 * 1024 * 1024
+
 /** mDNS service name: Shoal nodes find each other, not every libp2p app on the LAN. */
 export const MDNS_SERVICE_TAG = '_shoal._udp.local'
 
@@ -126,7 +129,13 @@ export async function createShoalLibp2p (init: Libp2pInit): Promise<Libp2p<Shoal
     },
     transports: [tcp()],
     connectionEncrypters: [tls(), noise()],
-    streamMuxers: [yamux()],
+    // yamux grows a stream's window (up to 16 MiB by default) from the bytes it
+    // receives, not from what the reader took, and a paused stream is aborted
+    // once 4 MiB wait in its read buffer: a reader that pauses (the store
+    // server waiting for memory) after its window grew would have its stream
+    // killed by the sender's in-flight bytes. A window below the read buffer's
+    // limit keeps a pause a pause.
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: YAMUX_MAX_STREAM_WINDOW } })],
     connectionProtector: key == null ? undefined : confirmedPreSharedKey(key.psk),
     connectionGater: init.maxConnectionsPerIp == null ? undefined : new InboundIpCap(init.maxConnectionsPerIp),
     // On a saturated uplink a pong waits behind megabytes of chunk data in the

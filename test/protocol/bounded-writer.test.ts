@@ -11,6 +11,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { BoundedWriter } from '../../src/protocol/bounded-writer.js'
+import { pauseStream } from '../../src/protocol/pause-stream.js'
+import { YAMUX_MAX_STREAM_WINDOW } from '../../src/net/create-libp2p.js'
 import { PeerBudget, PeerBudgets } from '../../src/protocol/peer-budget.js'
 import { hasCode } from '../../src/errors.js'
 import { startInProcessNode } from '../helpers/in-process-nodes.js'
@@ -188,18 +190,52 @@ test('a reader that keeps reading, however slowly, is never timed out', async (t
   const [pair] = await streamPairs(t, 1)
   const { server, client, received } = pair as Pair
   const budget = new PeerBudget(64 * BLOCK)
-  const writer = new BoundedWriter(server, { budget, maxStreamBufferedBytes: BLOCK + KiB, inactivityTimeoutMs: 5_000 })
+  const timeoutMs = 3_000
+  const writer = new BoundedWriter(server, { budget, maxStreamBufferedBytes: BLOCK + KiB, inactivityTimeoutMs: timeoutMs })
   t.after(() => { writer.dispose() })
-  // The reader takes a little at a time: pauses, and resumes every 200 ms (each resume grants
-  // window), well within the inactivity timeout even on a loaded machine.
+  // The reader takes a little at a time: every 200 ms it resumes and takes one message, then
+  // pauses again (each message taken grants window). Paused by the message itself, not by a
+  // timer, so a loaded machine's late timers cannot make it take nothing for the whole timeout.
+  let slow = true
   client.pause()
-  const ticker = setInterval(() => { client.resume(); setTimeout(() => { if (client.status === 'open') client.pause() }, 5) }, 200)
+  client.addEventListener('message', () => { if (slow) pauseStream(client, () => slow) })
+  const ticker = setInterval(() => { client.resume() }, 200)
   t.after(() => { clearInterval(ticker) })
-  for (let i = 0; i < 8; i++) await writer.write(block())
+  // Written for longer than the timeout, so the writer lives through several of them.
+  const started = performance.now()
+  let blocks = 0
+  while (blocks < 8 || performance.now() - started < 2 * timeoutMs) {
+    await writer.write(block())
+    blocks++
+  }
   await writer.flush()
+  t.diagnostic(`${blocks} blocks out in ${(performance.now() - started).toFixed(0)} ms`)
   clearInterval(ticker)
+  slow = false
   client.resume()
   // Flushed means out of the writer's stream buffer; the last bytes may still be on their way.
-  await waitFor(() => received() === 8 * BLOCK, 10_000, 'every block at the reader')
+  await waitFor(() => received() === blocks * BLOCK, 10_000, 'every block at the reader')
   assert.equal(server.status, 'open')
+})
+
+test('a reader paused from its message listener while resume() hands it the buffered bytes stops the sender: its buffer stays within the window', async (t) => {
+  const [pair] = await streamPairs(t, 1)
+  const { server, client, received } = pair as Pair
+  const total = 24 * 1024 * KiB
+  let reading = true
+  let mostBuffered = 0
+  const sample = (): void => { mostBuffered = Math.max(mostBuffered, (client as unknown as { readBuffer: { byteLength: number } }).readBuffer.byteLength) }
+  client.pause()
+  client.addEventListener('message', () => { if (reading) pauseStream(client, () => reading) })
+  // Resumed every 100 ms: each resume() dispatches what waited, and the listener pauses again.
+  const ticker = setInterval(() => { sample(); if (client.status === 'open') client.resume() }, 100)
+  t.after(() => { clearInterval(ticker) })
+  for (let sent = 0; sent < total; sent += BLOCK) {
+    if (!server.send(block())) await new Promise((resolve, reject) => { server.addEventListener('drain', resolve, { once: true }); server.addEventListener('close', reject, { once: true }) })
+  }
+  await waitFor(() => received() >= total || client.status !== 'open', 60_000, 'every byte at the reader')
+  clearInterval(ticker)
+  reading = false
+  assert.equal(client.status, 'open', 'the stream was aborted: the sender did not stop')
+  assert.ok(mostBuffered <= YAMUX_MAX_STREAM_WINDOW, `${mostBuffered} bytes waited in the paused stream`)
 })
