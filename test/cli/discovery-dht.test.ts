@@ -5,10 +5,25 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tempDir, runShoal, lastJson, startNode, writeRandomFile, sha256File, waitFor, type NodeProcess } from '../helpers/cli.js'
 
 const NODES = 30
+
+/**
+ * Whether a node's peer store on disk holds a peer tagged as a member of its
+ * DHT routing table: what kad-dht reloads on start. The tag is written a moment
+ * after the connection (identify, then the routing table's own check), so a
+ * node stopped right after connecting may not have it yet.
+ */
+async function remembersDhtPeer (dataDir: string): Promise<boolean> {
+  const files = await readdir(join(dataDir, 'peerstore'), { recursive: true, withFileTypes: true }).catch(() => [])
+  for (const f of files) {
+    if (f.isFile() && (await readFile(join(f.parentPath, f.name)).catch(() => Buffer.alloc(0))).includes('kad-peer')) return true
+  }
+  return false
+}
 // Every node here shares 127.0.0.1, so the per-IP connection cap (meant for one remote
 // host) is raised; and the lookup budget is the running node's own, not the get's.
 const DHT_ONLY = {
@@ -85,6 +100,7 @@ test('the routing table survives a restart: a node rejoins the DHT without its b
     const r = await runShoal(['peers', '--data-dir', once.dataDir, '--json'])
     return r.code === 0 && lastJson<{ peers: Array<{ peerId: string, connected: boolean }> }>(r).peers.some(p => p.peerId === seeder.peerId && p.connected)
   }, 15_000, 'the first connection')
+  await waitFor(async () => await remembersDhtPeer(once.dataDir), 30_000, 'the seeder in the routing table on disk')
   await once.stop()
 
   // Same data dir, no --bootstrap, no link, no tracker, no mDNS: only what it remembers.

@@ -14,6 +14,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { MIB } from '../../src/content/chunk-size.js'
+import { RATE_WINDOW_MS } from '../../src/transfer/rate-meter.js'
 import { validateConfig } from '../../src/config/index.js'
 import { startInProcessNode } from '../helpers/in-process-nodes.js'
 import { tempDir, waitFor } from '../helpers/cli.js'
@@ -81,7 +82,7 @@ test('a limited transfer from one peer: its rate is the real rate, it is active,
 })
 
 test('a source with nothing left to give is idle (rate 0) while another is active; one that disconnects is gone', async (t) => {
-  const { dir, seeder, id } = await sharing(t, 48 * MIB)
+  const { dir, seeder, id } = await sharing(t, 64 * MIB)
   // A second downloader that gets one chunk and then waits a minute for the next: it has nothing more to give.
   const slow = await startInProcessNode(t, dir, 'slow', limited(16 * 1024))
   const slowJob = await slow.startDownload(id, { output: join(dir, 'slow.bin'), peers: seeder.addrs })
@@ -90,8 +91,16 @@ test('a source with nothing left to give is idle (rate 0) while another is activ
   const node = await startInProcessNode(t, dir, 'downloader', limited(LIMIT))
   const { job, done } = await node.startDownload(id, { output: join(dir, 'out.bin'), peers: [...seeder.addrs, ...slow.addrs] })
   const stateOf = (s: JobSnapshot, peerId: string): { state: string, rate: number } | undefined => s.peers.find(p => p.peerId === peerId)
-  const samples = await sample(job, s => s.bytesDone >= 24 * MIB)
+  // Judged once the slow peer's last bytes are out of the rate window, with the seeder still sending.
+  let slowBytes = -1
+  let slowSince = performance.now()
+  const samples = await sample(job, s => {
+    const bytes = s.peers.find(p => p.peerId === slow.peerId)?.bytes ?? 0
+    if (bytes !== slowBytes) [slowBytes, slowSince] = [bytes, performance.now()]
+    return s.bytesDone >= 16 * MIB && performance.now() - slowSince > RATE_WINDOW_MS + 500
+  })
   const last = samples[samples.length - 1]?.s as JobSnapshot
+  assert.ok(last.bytesDone < 64 * MIB, 'the seeder is still sending')
   assert.equal(stateOf(last, seeder.peerId)?.state, 'active')
   assert.deepEqual(stateOf(last, slow.peerId), { ...stateOf(last, slow.peerId), state: 'idle', rate: 0 }, 'connected, nothing to give')
   assert.equal(last.peersUsed, last.peers.filter(p => p.bytes > 0).length)

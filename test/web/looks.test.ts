@@ -133,8 +133,11 @@ test('every view in light and dark and at 375 px; every control named; the keybo
   await page.locator('#peers-title').waitFor()
   // Space on the drop zone opens the file picker.
   await showView(page, node, '#/files', 'tr[data-file-id]')
+  // Playwright starts intercepting file choosers when the first listener is added, by a message
+  // of its own: added before the page is focused, it is in place before the key is pressed.
+  const chooser = page.waitForEvent('filechooser', { timeout: 30_000 })
   await page.getByTestId('dropzone').focus()
-  const chooser = page.waitForEvent('filechooser')
+  await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'dropzone')
   await page.keyboard.press('Space')
   await chooser
   // Enter in the link field starts a download (the form's button by keyboard).
