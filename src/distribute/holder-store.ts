@@ -11,6 +11,7 @@
 import { sha256, equalBytes } from '../content/hash.js'
 import { chunkHash, type Manifest } from '../content/manifest.js'
 import { logger } from '../util/log.js'
+import { ShoalError } from '../errors.js'
 import { StoreRefusal } from './store-wire.js'
 import type { ChunkStore } from '../store/chunk-store.js'
 import type { HolderRegistry } from './holder-registry.js'
@@ -55,6 +56,8 @@ export class HolderStore {
   readonly #policy: HolderPolicy
   /** uploader → bytes being written for it now (not yet in the registry). */
   readonly #reserved = new Map<string, number>()
+  /** fileId → store streams pushing it to us now. */
+  readonly #pushes = new Map<string, number>()
 
   constructor (init: { self: string, registry: HolderRegistry, chunks: ChunkStore, policy: HolderPolicy }) {
     this.self = init.self
@@ -82,6 +85,29 @@ export class HolderStore {
       return { refusal: StoreRefusal.QUOTA, message: 'no chunk quota left for this uploader' }
     }
     return { refusal: StoreRefusal.NONE, message: '' }
+  }
+
+  /** Whether a push of `fileId` to this node is under way (a store stream open for it). */
+  isBeingPushed (fileId: string): boolean { return (this.#pushes.get(fileId) ?? 0) > 0 }
+
+  /** Counts a push of `fileId` under way until the returned function is called (once). */
+  pushing (fileId: string): () => void {
+    this.#pushes.set(fileId, (this.#pushes.get(fileId) ?? 0) + 1)
+    let ended = false
+    return () => {
+      if (ended) return
+      ended = true
+      const left = (this.#pushes.get(fileId) ?? 1) - 1
+      if (left <= 0) this.#pushes.delete(fileId)
+      else this.#pushes.set(fileId, left)
+    }
+  }
+
+  /** Chunk `index` of `file` as kept here, read back and checked against its hash (chunk-store.ts). */
+  async read (file: OfferedFile, index: number): Promise<Uint8Array> {
+    const data = await this.#chunks.get(chunkHash(file.manifest, index))
+    if (data == null) throw new ShoalError('ERR_CHUNK_NOT_AVAILABLE', `chunk ${index} of ${file.fileId} is not kept here`, { fileId: file.fileId, index })
+    return data
   }
 
   /** Checks `data` as chunk `index` of `file` and keeps it; NONE when kept (or already held). */

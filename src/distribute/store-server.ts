@@ -119,6 +119,8 @@ class InboundStore {
   #queued: Uint8ArrayList[] = []
   readonly #closed = new AbortController()
   #finishing = false
+  /** Ends this stream's count in `HolderStore.isBeingPushed`. */
+  #pushEnded: () => void = () => {}
 
   constructor (stream: Stream, peer: string, init: StoreServerInit, budget: PeerBudget, inbound: PeerBudget) {
     this.#stream = stream
@@ -140,6 +142,7 @@ class InboundStore {
 
   dispose (): void {
     this.#closed.abort()
+    this.#pushEnded()
     for (const bytes of this.#held.values()) this.#inbound.release(bytes)
     this.#held.clear()
     this.#reader.stop()
@@ -254,8 +257,13 @@ class InboundStore {
     const verdict = holder.judgeOffer(file)
     if (verdict.refusal !== StoreRefusal.NONE) return await this.#refuse(verdict.refusal, verdict.message)
     this.#file = file
+    this.#pushEnded = holder.pushing(fileId)
     this.#window = storeWindow(file.manifest.chunkSize)
-    this.#forwarder = new Forwarder(this.#init.libp2p, file, { onAck: (ack) => { this.#settle(ack) }, stallTimeoutMs: this.#init.stallTimeoutMs })
+    this.#forwarder = new Forwarder(this.#init.libp2p, file, {
+      onAck: (ack) => { this.#settle(ack) },
+      read: async (index) => await holder.read(file, index),
+      stallTimeoutMs: this.#init.stallTimeoutMs
+    })
     // Chunks may follow the reply at once.
     this.#phase = 'header'
     await this.#reply({ status: StoreReply.Status.ACCEPT, ...this.#capacity(file.record.record.uploader), have: haveBytes(held) })
@@ -343,18 +351,16 @@ class InboundStore {
   async #process (header: StoreChunk, data: Uint8Array): Promise<void> {
     const file = this.#file as OfferedFile
     const self = this.#init.holder.self
-    const stored = this.#init.holder.store(file, header.index, data)
+    const verdict = await this.#init.holder.store(file, header.index, data)
     // Forward only bytes that match the manifest: a corrupt chunk stops here.
-    const verdict = await stored
     if (verdict.refusal === StoreRefusal.CORRUPT) {
       for (const peer of header.forward) this.#settle({ index: header.index, holder: peer, refusal: StoreRefusal.SKIPPED, message: `${self} received it corrupt` })
     } else if (header.forward.length > 0) {
-      await (this.#forwarder as Forwarder).forward(header.index, data, header.forward)
+      // Kept: read back from disk when the next holder has room; refused here: passed on from memory.
+      (this.#forwarder as Forwarder).forward(header.index, header.forward, verdict.refusal === StoreRefusal.NONE ? undefined : data)
     }
-    // The bytes are kept and passed on: their memory is free again, whatever
-    // the holders further down still have to say. (Holding it until their acks
-    // would let pipelines that cross the same peers in a ring wait on each
-    // other's budgets for ever.)
+    // Kept (or refused): the memory is free again, whatever the holders further
+    // down still have to say (forwarder.ts: nothing here waits on them).
     this.#release(header.index)
     this.#settle({ index: header.index, holder: self, ...verdict })
   }

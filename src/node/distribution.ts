@@ -206,6 +206,9 @@ export class Distribution extends EventEmitter<DistributionEvents> {
     return this.registry.files().filter((f) => f.have.count > 0).map((f) => f.fileId)
   }
 
+  /** Whether a push of `fileId` to this node is under way: the chunks its map names us for are still coming. */
+  isBeingPushed (fileId: string): boolean { return this.#online?.holder.isBeingPushed(fileId) ?? false }
+
   /** The record this node keeps for `fileId` (as holder or uploader), if any. */
   known (fileId: string): KnownRecord | undefined {
     const held = this.registry.get(fileId)

@@ -4,7 +4,8 @@
  * in surplus.ts) are fetched from the chunk's other live holders over the
  * chunks protocol, verified, and kept under the usual quota checks
  * (Distribution.storeChunk). The repair driver calls `changed` when a file's
- * record changes and `maybeFetch` at every sync.
+ * record changes and `maybeFetch` at every sync. Never while a push of the
+ * file to this node is under way: its chunks are still coming.
  */
 import { fetchChunk } from '../distribute/fetch-chunk.js'
 import { missingChunks } from '../distribute/surplus.js'
@@ -50,8 +51,9 @@ export class MissingFetcher {
 
   /** Fetches, in the background, what the held map names us for and we lack, unless a fetch runs or waits. */
   maybeFetch (id: string, signal: AbortSignal): void {
-    if (this.#fetching.has(id) || (this.#nextFetch.get(id) ?? 0) > Date.now()) return
     const { distribution: dist, self } = this.#init
+    // While a push of the file to us is under way, what we lack is on its way (and its other holders lack it too).
+    if (this.#fetching.has(id) || (this.#nextFetch.get(id) ?? 0) > Date.now() || dist.isBeingPushed(id)) return
     const held = dist.registry.get(id)
     if (held == null) return
     const have = Array.from({ length: held.have.length }, (_, i) => i).filter((i) => held.have.get(i))

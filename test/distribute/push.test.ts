@@ -9,7 +9,8 @@ import { join } from 'node:path'
 import { pushFile } from '../../src/distribute/pusher.js'
 import { verifyChain } from '../../src/distribute/record-chain.js'
 import { makeFixture, chunksOnDisk } from './store-fixture.js'
-import { introduce, startHolder, startHost, tempDir } from './store-hosts.js'
+import { introduce, startHolder, startHost, tempDir, type Holder } from './store-hosts.js'
+import { waitFor } from '../helpers/cli.js'
 
 describe('pushFile', () => {
   it('puts every chunk on N distinct peers, verified on disk, sending the file once (pipelined)', async (t) => {
@@ -54,6 +55,23 @@ describe('pushFile', () => {
   })
 })
 
+describe('pushFile holders', () => {
+  it('a holder knows a push of the file is under way until its stream ends (chunks it lacks meanwhile are on their way)', async (t) => {
+    const dir = await tempDir(t)
+    const pusher = await startHost(t, 'pusher')
+    const holders = await Promise.all(['a', 'b'].map(async (n) => await startHolder(t, join(dir, n), n, { inboundBudgetBytes: 64 * 1024 })))
+    await introduce([pusher, ...holders])
+    const file = makeFixture(64 * 64 * 1024)
+    const a = holders[0] as Holder
+    assert.equal(a.store.isBeingPushed(file.fileId), false)
+    const pushing = pushFile({ libp2p: pusher.libp2p, privateKey: pusher.privateKey, manifest: file.manifest, manifestBytes: file.manifestBytes, readChunk: file.readChunk, candidates: holders.map((h) => h.peerId), replicas: 2, strategy: 'round-robin', minPeers: 2, includeLocal: false })
+    await waitFor(() => a.registry.get(file.fileId) != null, 10_000, 'the first chunk on a')
+    assert.equal(a.store.isBeingPushed(file.fileId), true, 'chunks kept, more coming')
+    await pushing
+    await waitFor(() => !a.store.isBeingPushed(file.fileId), 10_000, 'the push streams to close')
+  })
+})
+
 describe('pushFile backpressure', () => {
   it('completes when holders can keep only one chunk per pusher in memory (their streams pause, the pipeline waits)', async (t) => {
     const dir = await tempDir(t)
@@ -64,6 +82,20 @@ describe('pushFile backpressure', () => {
     const result = await pushFile({ libp2p: pusher.libp2p, privateKey: pusher.privateKey, manifest: file.manifest, manifestBytes: file.manifestBytes, readChunk: file.readChunk, candidates: holders.map((h) => h.peerId), replicas: 3, strategy: 'round-robin', minPeers: 2, includeLocal: false })
     assert.equal(result.refused, 0)
     for (const h of holders) assert.equal((await chunksOnDisk(h, file)).length, file.chunkCount)
+    assert.ok(result.bytesSent <= file.manifest.size * 1.15)
+  })
+
+  it('pipelines that cross the same holders in a ring never wait on each other: a long push with one chunk of memory per pusher completes', async (t) => {
+    const dir = await tempDir(t)
+    const pusher = await startHost(t, 'pusher')
+    // Four holders, three copies: every holder forwards to every other, both ways, many windows deep.
+    const holders = await Promise.all(['a', 'b', 'c', 'd'].map(async (n) => await startHolder(t, join(dir, n), n, { inboundBudgetBytes: 64 * 1024, stallTimeoutMs: 5_000, stepTimeoutMs: 5_000 })))
+    await introduce([pusher, ...holders])
+    const file = makeFixture(400 * 64 * 1024)
+    const result = await pushFile({ libp2p: pusher.libp2p, privateKey: pusher.privateKey, manifest: file.manifest, manifestBytes: file.manifestBytes, readChunk: file.readChunk, candidates: holders.map((h) => h.peerId), replicas: 3, strategy: 'round-robin', minPeers: 2, includeLocal: false })
+    assert.equal(result.refused, 0, 'a holder gave up on a pipeline (a stall timeout: they waited on each other)')
+    const copies = (await Promise.all(holders.map(async (h) => (await chunksOnDisk(h, file)).length))).reduce((a, b) => a + b, 0)
+    assert.equal(copies, 3 * file.chunkCount)
     assert.ok(result.bytesSent <= file.manifest.size * 1.15)
   })
 })

@@ -11,20 +11,21 @@ import { join } from 'node:path'
 import { chunkHash } from '../../src/content/manifest.js'
 import { toHex } from '../../src/content/hash.js'
 import { pushFile } from '../../src/distribute/pusher.js'
-import { nextRecord, signRecord } from '../../src/distribute/record.js'
+import { nextRecord, rootRecord, signRecord } from '../../src/distribute/record.js'
 import { HeldFileProvider } from '../../src/distribute/served-held.js'
-import { queryStore, sendRecordUpdate } from '../../src/distribute/store-client.js'
+import { queryStore, sendRecordUpdate, StoreSession } from '../../src/distribute/store-client.js'
 import { Distribution } from '../../src/node/distribution.js'
 import { serveStoreProtocol } from '../../src/distribute/serve-store.js'
 import { Catalog } from '../../src/store/catalog.js'
 import { validateConfig, type ShoalConfig } from '../../src/config/index.js'
 import { PeerBudgets } from '../../src/protocol/peer-budget.js'
-import { StoreRefusal, StoreReply } from '../../src/distribute/store-wire.js'
+import { StoreRefusal, StoreReply, type ChunkAck } from '../../src/distribute/store-wire.js'
 import { STORE_PROTOCOL } from '../../src/protocol/constants.js'
 import { FrameReader, sendFrames } from '../../src/protocol/framing.js'
 import { makeFixture, chunksOnDisk, type Fixture } from './store-fixture.js'
 import { type Holder, type Host, introduce, pushBase, startHolder, startHost, tempDir } from './store-hosts.js'
 import type { TestContext } from 'node:test'
+import { waitFor } from '../helpers/cli.js'
 
 async function pushed (t: TestContext): Promise<{ dir: string, pusher: Host, a: Holder, b: Holder, file: Fixture, result: Awaited<ReturnType<typeof pushFile>> }> {
   const dir = await tempDir(t)
@@ -94,6 +95,27 @@ describe('holders', () => {
     assert.deepEqual([open?.accepting, open?.freeBytes, open?.uploaderFreeBytes], [true, 1024 * 1024, 256 * 1024])
     assert.equal(closed?.accepting, false)
     assert.equal(holdings[0]?.chunks.quotaBytes, 1024 * 1024)
+  })
+
+  it('pass chunks on after the downstream stream idled out and was closed: it is opened again, nothing re-placed', async (t) => {
+    const dir = await tempDir(t)
+    const pusher = await startHost(t, 'pusher')
+    const a = await startHolder(t, join(dir, 'a'), 'a')
+    // b cuts off a stream that brings nothing for 500 ms: a's forwarding stream to it, between chunks.
+    const b = await startHolder(t, join(dir, 'b'), 'b', { stepTimeoutMs: 500 })
+    await introduce([pusher, a, b])
+    const file = makeFixture(4 * 64 * 1024)
+    const record = await signRecord(rootRecord({ fileId: file.fileId, replicas: 2, strategy: 'round-robin', holders: Array.from({ length: file.chunkCount }, () => [a.peerId, b.peerId]), uploader: pusher.peerId }), pusher.privateKey)
+    const acks: ChunkAck[] = []
+    const session = await StoreSession.open(pusher.libp2p, a.peerId, { fileId: file.fileId, chunkCount: file.chunkCount, chunkSize: file.manifest.chunkSize, manifestBytes: file.manifestBytes, chain: [record.bytes] }, { onAck: (ack) => { acks.push(ack) } })
+    await session.push(0, await file.readChunk(0), [b.peerId])
+    await waitFor(() => acks.length === 2, 10_000, 'chunk 0 acked by a and b')
+    // a's upstream (us) sends nothing for a while: b closes a's idle stream to it.
+    await new Promise(resolve => setTimeout(resolve, 1_500))
+    await session.push(1, await file.readChunk(1), [b.peerId])
+    await session.finish()
+    assert.deepEqual(acks.map(x => [x.index, x.holder === a.peerId ? 'a' : 'b', x.refusal]).sort(), [[0, 'a', StoreRefusal.NONE], [0, 'b', StoreRefusal.NONE], [1, 'a', StoreRefusal.NONE], [1, 'b', StoreRefusal.NONE]])
+    assert.deepEqual(await chunksOnDisk(b, file), [0, 1])
   })
 
   it('give up on a downstream holder that goes silent (stall timeout), and the pusher re-places its copies', async (t) => {

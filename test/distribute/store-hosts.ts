@@ -41,6 +41,7 @@ export interface Holder extends Host {
   db: Database
   chunks: ChunkStore
   registry: HolderRegistry
+  store: HolderStore
 }
 
 /** Holder settings. */
@@ -86,7 +87,7 @@ export async function startHolder (t: TestContext, dir: string, name: string, op
     if (!closed) { closed = true; db.close() }
   }
   t.after(stop)
-  return { ...host, dir, db, chunks, registry, stop }
+  return { ...host, dir, db, chunks, registry, store: holder, stop }
 }
 
 /** Tells every host the addresses of every other, so any can dial any (as the peer book would). */
