@@ -42,6 +42,8 @@ const MAX_PROBE_TIMEOUT_MS = 10_000
 const DEFAULT_PROBE_CONCURRENCY = 4
 /** Longest wait between two departure checks: departures are declared at most this late. */
 const MAX_CHECK_INTERVAL_MS = 5_000
+/** Departed holders remembered after no record names them any more. */
+const MAX_REMEMBERED_GONE = 1024
 /** Shortest wait between two departure checks. */
 const MIN_CHECK_INTERVAL_MS = 50
 
@@ -125,6 +127,8 @@ export class HolderWatch extends EventEmitter<HolderWatchEvents> {
   readonly #holders = new Map<string, HolderState>()
   readonly #files = new Map<string, Set<string>>()
   readonly #connected = new Set<string>()
+  /** Departed holders no longer watched, oldest first (see #rememberGone). */
+  readonly #gone = new Set<string>()
   #inFlight = 0
   #timer: WatchTimer | null = null
   #lifetime: AbortController | null = null
@@ -173,7 +177,8 @@ export class HolderWatch extends EventEmitter<HolderWatchEvents> {
     for (const peer of peers) {
       let state = this.#holders.get(peer)
       if (state === undefined) {
-        state = { lastReachable: now, departed: false, nextProbeAt: now + this.#jitter(), probing: false, files: new Set() }
+        // One declared departed before, and not connected since, stays departed.
+        state = { lastReachable: now, departed: this.#gone.delete(peer), nextProbeAt: now + this.#jitter(), probing: false, files: new Set() }
         this.#holders.set(peer, state)
       }
       state.files.add(record.fileId)
@@ -193,12 +198,28 @@ export class HolderWatch extends EventEmitter<HolderWatchEvents> {
   #release (peer: string, fileId: string): void {
     const state = this.#holders.get(peer)
     state?.files.delete(fileId)
-    if (state?.files.size === 0) this.#holders.delete(peer)
+    if (state?.files.size === 0) {
+      this.#holders.delete(peer)
+      if (state.departed) this.#rememberGone(peer)
+    }
+  }
+
+  /**
+   * A departed holder no record names any more (a repair replaced it) keeps
+   * its verdict: another survivor's rival signature of that repair replaces
+   * it too, and must be judged by it. Forgotten when it connects again, and
+   * the oldest first past MAX_REMEMBERED_GONE.
+   */
+  #rememberGone (peer: string): void {
+    this.#gone.delete(peer)
+    this.#gone.add(peer)
+    if (this.#gone.size > MAX_REMEMBERED_GONE) this.#gone.delete(this.#gone.values().next().value as string)
   }
 
   /** Feeds a connection opening to `peerId` (libp2p `peer:connect`). */
   connected (peerId: string): void {
     this.#connected.add(peerId)
+    this.#gone.delete(peerId)
     this.#reachable(peerId)
   }
 
@@ -212,9 +233,19 @@ export class HolderWatch extends EventEmitter<HolderWatchEvents> {
     }
   }
 
-  /** True when `peerId` is a watched holder declared departed. */
+  /**
+   * True when `peerId` is a holder departed: declared so (also one no record
+   * watched names any more), or unreachable for longer than the delay as of
+   * now (declared on the spot).
+   * Asked when another holder's repair arrives: judged by the clock, not by
+   * when our periodic check last ran, so survivors that saw the holder go at
+   * the same moment agree at the same moment.
+   */
   isDeparted (peerId: string): boolean {
-    return this.#holders.get(peerId)?.departed === true
+    const state = this.#holders.get(peerId)
+    if (state === undefined) return this.#gone.has(peerId)
+    if (!this.#connected.has(peerId)) this.#maybeDepart(peerId, state, this.#clock.now())
+    return state.departed
   }
 
   /** Every watched holder declared departed. */
@@ -233,13 +264,8 @@ export class HolderWatch extends EventEmitter<HolderWatchEvents> {
   check (): void {
     const now = this.#clock.now()
     for (const [peer, state] of this.#holders) {
-      if (this.#connected.has(peer)) {
-        state.lastReachable = now
-      } else if (!state.departed && now - state.lastReachable > this.#delayMs) {
-        state.departed = true
-        log('holder %s departed: unreachable for %d ms', peer, now - state.lastReachable)
-        this.#emit('holder:departed', peer, [...state.files])
-      }
+      if (this.#connected.has(peer)) state.lastReachable = now
+      else this.#maybeDepart(peer, state, now)
     }
     const signal = this.#lifetime?.signal
     if (signal === undefined) return
@@ -248,6 +274,14 @@ export class HolderWatch extends EventEmitter<HolderWatchEvents> {
       if (this.#connected.has(peer) || state.probing || state.nextProbeAt > now) continue
       this.#runProbe(peer, state, signal)
     }
+  }
+
+  /** Declares an unconnected holder departed once it has been unreachable for longer than the delay. */
+  #maybeDepart (peer: string, state: HolderState, now: number): void {
+    if (state.departed || now - state.lastReachable <= this.#delayMs) return
+    state.departed = true
+    log('holder %s departed: unreachable for %d ms', peer, now - state.lastReachable)
+    this.#emit('holder:departed', peer, [...state.files])
   }
 
   #runProbe (peer: string, state: HolderState, lifetime: AbortSignal): void {
@@ -276,12 +310,24 @@ export class HolderWatch extends EventEmitter<HolderWatchEvents> {
     }
   }
 
+  /**
+   * The next check: after the check interval, or sooner when a holder's delay
+   * runs out first — then at that very moment, so that survivors which saw a
+   * holder go together declare it departed together (and start their repairs
+   * together), not up to a check interval apart.
+   */
   #arm (): void {
+    const now = this.#clock.now()
+    let wait = this.#checkIntervalMs
+    for (const [peer, state] of this.#holders) {
+      if (state.departed || this.#connected.has(peer)) continue
+      wait = Math.min(wait, Math.max(0, state.lastReachable + this.#delayMs + 1 - now))
+    }
     this.#timer = this.#clock.setTimeout(() => {
       if (this.#lifetime === null) return
       this.check()
       this.#arm()
-    }, this.#checkIntervalMs)
+    }, wait)
   }
 
   #jitter (): number {

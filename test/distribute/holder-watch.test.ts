@@ -64,6 +64,45 @@ describe('holder watch (fake clock)', () => {
     assert.equal(clock.pending, 0, 'stop clears the timer')
   })
 
+  it('declares a holder departed the moment the delay has passed, by its own timer or when asked, not at the next periodic check', async () => {
+    const { watch, clock, events } = fakeWatch()
+    watch.watch(record([['me', 'a']]))
+    watch.connected('a')
+    watch.start()
+    await clock.advance(DELAY_MS / 16)
+    watch.disconnected('a')
+    // Checks run every DELAY_MS / 8; the last one (at DELAY_MS) saw a gone for 15/16 of the delay.
+    await clock.advance(DELAY_MS)
+    assert.deepEqual(events, [])
+    assert.equal(watch.isDeparted('a'), false, 'exactly one delay is not longer than it')
+    await clock.advance(1)
+    assert.deepEqual(events, ['departed a 1'], 'declared at once (the next periodic check is DELAY_MS / 16 away)')
+    assert.equal(watch.isDeparted('a'), true)
+    await clock.advance(DELAY_MS)
+    assert.deepEqual(events, ['departed a 1'])
+    watch.stop()
+  })
+
+  it('keeps the verdict on a departed holder once a repaired version no longer names it, until it connects again', async () => {
+    const { watch, clock, events } = fakeWatch()
+    watch.watch(record([['me', 'a'], ['me', 'b']]))
+    watch.start()
+    watch.connected('b')
+    await clock.advance(2 * DELAY_MS)
+    assert.deepEqual(events, ['departed a 1'])
+    // The repair replaced a with c: a is no longer watched, but a rival repair replacing it is judged by it.
+    watch.watch(record([['me', 'c'], ['me', 'b']]))
+    assert.equal(watch.isDeparted('a'), true)
+    assert.deepEqual(events, ['departed a 1'])
+    // Named again by some version: still departed, no new event; back on the network: not any more.
+    assert.deepEqual(watch.watch(record([['me', 'a'], ['me', 'b']])), ['a'])
+    watch.connected('a')
+    assert.equal(watch.isDeparted('a'), false)
+    watch.watch(record([['me', 'c'], ['me', 'b']]))
+    assert.equal(watch.isDeparted('a'), false, 'a peer never declared departed is not')
+    watch.stop()
+  })
+
   it('restarts the clock when a holder reconnects before the delay, and declares it after a full delay apart', async () => {
     const { watch, clock, events } = fakeWatch()
     watch.watch(record([['me', 'a']]))
