@@ -31,6 +31,7 @@
  * node that finds itself replaced (it was away) accepts the map and keeps its
  * copies as surplus, dropped after a grace period (surplus.ts).
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { PrivateKey } from '@libp2p/interface'
 import { ShoalError } from '../errors.js'
 import { logger } from '../util/log.js'
@@ -46,6 +47,13 @@ const log = logger('repairer')
 export const DEFAULT_COPY_CONCURRENCY = 4
 /** Tries per copy order before the round gives up. */
 export const DEFAULT_COPY_ATTEMPTS = 3
+/**
+ * Wait before the second try of a copy, doubled before each later one. The
+ * usual refusal is passing: the receiver's own watch has not yet declared the
+ * departed holder gone (its verdict comes a moment apart from ours) and
+ * defers the new version until it does.
+ */
+export const DEFAULT_COPY_RETRY_DELAY_MS = 1_000
 
 /** One copy to make: a repair order with its file. */
 export interface CopyJob extends CopyOrder {
@@ -78,6 +86,7 @@ export interface RepairerInit {
   readonly publishRecord: (record: SignedRecord, to: readonly string[], signal: AbortSignal) => Promise<void>
   readonly copyConcurrency?: number
   readonly copyAttempts?: number
+  readonly copyRetryDelayMs?: number
 }
 
 /** What one repair round did. */
@@ -230,6 +239,7 @@ export class Repairer {
               failed.push(job)
               break
             }
+            await sleep((this.#init.copyRetryDelayMs ?? DEFAULT_COPY_RETRY_DELAY_MS) * 2 ** (attempt - 1), undefined, { signal })
           }
         }
       }

@@ -33,8 +33,9 @@ import { MissingFetcher } from './missing-fetcher.js'
 import { Repairer, replacedPeers, type CopyJob, type RepairGeometry } from '../distribute/repairer.js'
 import { queryStore, sendRecordUpdate, StoreSession } from '../distribute/store-client.js'
 import { StoreRefusal, type ChunkAck } from '../distribute/store-wire.js'
-import { holderCounts, nextRecord, signRecord, type SignedRecord } from '../distribute/record.js'
+import { holderCounts, nextRecord, signRecord, type DistributionRecord, type SignedRecord } from '../distribute/record.js'
 import { preferRecord, verifyChain } from '../distribute/record-chain.js'
+import { decodeRecordBytes } from '../distribute/record-codec.js'
 import { equalBytes } from '../content/hash.js'
 import type { HeldFile } from '../distribute/holder-registry.js'
 import type { OfferedFile } from '../distribute/holder-store.js'
@@ -130,6 +131,9 @@ export class RepairDriver {
 
   start (): void {
     this.#unfeed = feedConnections(this.#watch, this.#init.libp2p)
+    // A departure is acted on at once, not at the next sync: survivors that
+    // saw the holder go together start their repairs together.
+    this.#watch.on('holder:departed', () => { this.#kick() })
     this.#watch.start()
     this.#tick()
   }
@@ -143,6 +147,14 @@ export class RepairDriver {
     this.#surplus.stop()
   }
 
+  /** Runs the next sync as soon as the current task is done (a departure, an adopted update). */
+  #kick (): void {
+    if (this.#lifetime.signal.aborted) return
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => { this.#tick() }, 0)
+    this.#timer.unref()
+  }
+
   #tick (): void {
     if (this.#lifetime.signal.aborted) return
     try {
@@ -150,6 +162,8 @@ export class RepairDriver {
     } catch (err) {
       log.error('repair sync failed: %o', err)
     }
+    // A kick during the sync (a departure declared by it) is superseded: this is the one next tick.
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
     this.#timer = setTimeout(() => { this.#tick() }, SYNC_INTERVAL_MS)
     this.#timer.unref()
   }
@@ -160,8 +174,13 @@ export class RepairDriver {
    */
   async judgeRecord (held: HeldFile, file: OfferedFile): Promise<boolean> {
     const adopt = await this.#judge(held, file)
-    if (adopt) this.#deferred.delete(file.fileId)
-    else this.#deferred.set(file.fileId, file)
+    if (adopt) {
+      this.#deferred.delete(file.fileId)
+      // The copies this node owes under it start at the next sync: now, once the store server has kept it.
+      this.#kick()
+    } else {
+      this.#deferred.set(file.fileId, file)
+    }
     return adopt
   }
 
@@ -176,13 +195,25 @@ export class RepairDriver {
         const decision = await this.#repairer.acceptUpdate({ current: held.record, previous }, incoming.bytes)
         return decision.status === 'accepted' && equalBytes(decision.state.current.bytes, incoming.bytes)
       } catch (err) {
-        // Not a link of our chain (a fork): the store server verified the whole chain; judge the net change below.
+        // Not a link of our chain (a fork): judged step by step below.
         log('%s: version %d is not a link of our chain: %s', file.fileId, incoming.record.version, err)
       }
     }
-    const alive = replacedPeers(held.record.record, incoming.record).filter((p) => p !== this.#self && !this.#watch.isDeparted(p))
-    if (alive.length > 0) log('deferring version %d of %s: %o still alive here', incoming.record.version, file.fileId, alive)
-    return alive.length === 0
+    // The store server verified the incoming chain (signatures, links, the repair
+    // rule). Each holder-signed step of it we have not taken must replace only
+    // peers departed here — judged against that step's own parent, not against
+    // our version: a rival of our version (another survivor's signature of the
+    // same repair, planned a moment apart) differs from ours in the peers each
+    // plan added, live peers all, and diffing the two would defer it for ever.
+    const chain = file.chain.map((bytes) => decodeRecordBytes(bytes).record)
+    const alive = new Set<string>()
+    for (let i = 1; i < chain.length; i++) {
+      const [parent, step] = [chain[i - 1], chain[i]] as [DistributionRecord, DistributionRecord]
+      if (step.version < held.record.record.version || step.signer === step.uploader) continue
+      for (const p of replacedPeers(parent, step)) if (p !== this.#self && !this.#watch.isDeparted(p)) alive.add(p)
+    }
+    if (alive.size > 0) log('deferring version %d of %s: %o still alive here', incoming.record.version, file.fileId, [...alive])
+    return alive.size === 0
   }
 
   /** Offers each deferred update again: adopted once our watch agrees, forgotten once a newer record is held. */
@@ -246,7 +277,11 @@ export class RepairDriver {
     const last = record.holders.length - 1
     const geometry = { chunkSizeBytes: k.manifest.chunkSize, lastChunkSizeBytes: last < 0 ? undefined : chunkRange(k.manifest.size, k.manifest.chunkSize, last).length }
     this.#repairer.repair(k.record, geometry, { signal: this.#lifetime.signal }).then((outcome) => {
-      if (outcome.record != null) this.#init.distribution.adopt(id, [...k.chain, outcome.record.bytes], outcome.record)
+      // Kept unless another survivor's signature of the same version, preferred everywhere, was taken meanwhile.
+      const latest = this.#init.distribution.known(id)?.record
+      if (outcome.record != null && (latest == null || preferRecord(latest, outcome.record) === outcome.record)) {
+        this.#init.distribution.adopt(id, [...k.chain, outcome.record.bytes], outcome.record)
+      }
       if (outcome.failed.length > 0 || (outcome.record == null && outcome.plan.orders.length > 0 && outcome.orders.length === 0)) {
         // Failed copies, or another survivor's part: look again later (its update may arrive meanwhile).
         this.#nextTry.set(id, Date.now() + RETRY_BACKOFF_MS)
@@ -362,7 +397,9 @@ export class RepairDriver {
   async #publish (record: SignedRecord, to: readonly string[], signal: AbortSignal): Promise<void> {
     const k = this.#init.distribution.known(record.record.fileId)
     if (k == null) return
-    const chain = [...k.chain, record.bytes]
+    // The chain up to the version this one follows: another survivor's signature of
+    // the same version may have been taken meanwhile, and ours must not chain to it.
+    const chain = [...k.chain.filter((bytes) => decodeRecordBytes(bytes).record.version < record.record.version), record.bytes]
     await Promise.all(to.map(async (peer) => {
       try {
         const answer = await sendRecordUpdate(this.#init.libp2p, peer, { fileId: record.record.fileId, chunkCount: record.record.holders.length, chunkSize: k.manifest.chunkSize, chain }, { signal })

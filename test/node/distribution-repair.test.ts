@@ -40,7 +40,15 @@ test('survivors of a departed holder plan alike and sign one map; every chunk ba
     const map = b.distributionView(id)
     return map.chunks.every((ch) => ch.holders.length === 2 && !ch.holders.includes(gone) &&
       ch.holders.every((h) => records[survivors.findIndex((n) => n.peerId === h)]?.chunks.includes(ch.index) === true))
-  }, 60_000, 'one map on every survivor, every chunk on 2 live holders that hold it')
+  }, 60_000, 'one map on every survivor, every chunk on 2 live holders that hold it').catch(async (err: Error) => {
+    const states = await Promise.all(survivors.map(async (n) => {
+      const { record } = await heldChain(n, id)
+      const holds = heldChunks(n, id)
+      const owes = record.record.holders.flatMap((hs, i) => hs.includes(n.peerId) && !holds.includes(i) ? [i] : [])
+      return `${n.peerId.slice(-6)}: v${record.record.version} by ${record.record.signer.slice(-6)} ${Buffer.from(record.bytes).toString('hex').slice(-8)}, lacks ${JSON.stringify(owes)}`
+    }))
+    throw new Error(`${err.message}: ${states.join('; ')}`)
+  })
   const map = b.distributionView(id)
   t.diagnostic(`repaired in ${Date.now() - started} ms (1 s delay); chunks per holder ${JSON.stringify(Object.values(map.holders))}`)
   assert.ok(!Object.keys(map.holders).includes(up.peerId), 'the uploader is never a new holder')
