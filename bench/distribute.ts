@@ -227,11 +227,13 @@ async function repairRun (dir: string, o: { fileBytes: number, log: (line: strin
     const killedAt = Date.now()
     const observer = survivors.find(n => n !== up) as HostNode
     const whole = await waitForMap(observer, share.id, REPAIR_REPLICAS, new Set(survivors.map(n => n.peerId)), share.chunks, REPAIR_TIMEOUT_MS)
-    await sleep(EVENT_GRACE_MS)
-    await Promise.all(followers.map(async f => { await f.stop() }))
-    // A map is only as good as the copies behind it: every one must be on its holder's disk.
+    // A map is only as good as the copies behind it: every one must be on its holder's disk. A map
+    // is whole as soon as its signer publishes it; the copies other survivors owe follow, and their
+    // events with them, so the events are collected once the copies have landed.
     const hashes = await chunkHashes(path, chunkSizeFor(o.fileBytes))
     await Promise.all(survivors.map(async n => await waitOnDisk(n, whole.map, hashes, COPIES_LAND_MS)))
+    await sleep(EVENT_GRACE_MS)
+    await Promise.all(followers.map(async f => { await f.stop() }))
     const decided = followers.map(f => decidedAt(f.events, share.id)).filter((t): t is number => t !== undefined)
     const finished = followers.map(f => copiedAt(f.events, share.id)).filter((t): t is number => t !== undefined)
     if (decided.length === 0 || finished.length === 0) {

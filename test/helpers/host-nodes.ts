@@ -5,6 +5,7 @@
  * The API listens on the host's own loopback, which only processes inside
  * that host can reach; hence the small driver script run there.
  */
+import { createWriteStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type ChildProcess } from 'node:child_process'
@@ -39,6 +40,17 @@ export async function shoalOn (host: Host, args: string[], env: Record<string, s
 }
 
 /**
+ * With SHOAL_TEST_NODE_LOGS set to a directory, each node's stderr (with
+ * DEBUG=shoal:*, its debug log) is also written there, one file per node:
+ * what a failed multi-host run leaves to read.
+ */
+function keepLog (child: ChildProcess, name: string): void {
+  const dir = process.env.SHOAL_TEST_NODE_LOGS
+  if (dir == null || dir === '') return
+  child.stderr?.pipe(createWriteStream(join(dir, `${name}-${Date.now()}-${child.pid ?? 0}.log`)))
+}
+
+/**
  * Starts a node inside `host` listening on all its interfaces (`port` 0
  * picks one; a fixed port lets a restarted node be found at its old address).
  */
@@ -46,6 +58,7 @@ export async function startNodeOn (host: Host, dataDir: string, opts: { env?: Re
   const child = host.exec([process.execPath, SHOAL_BIN, 'start', '--data-dir', dataDir, '--listen', `/ip4/0.0.0.0/tcp/${opts.port ?? 0}`, '--api', '127.0.0.1:0', '--json'], {
     cwd: REPO, env: { ...process.env, ...TEST_ENV, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe']
   })
+  keepLog(child, host.name)
   const controls = nodeControls(child)
   const info = await nodeStarted(child, `node on ${host.name}`)
   const addr = info.addrs.find(a => a.startsWith(`/ip4/${host.ip}/`))
