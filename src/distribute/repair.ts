@@ -127,6 +127,22 @@ function cheapestSender (survivors: readonly string[], size: number, sending: Re
   return best
 }
 
+/**
+ * A peer's announced free bytes as repair plans it: in steps of about 1/10
+ * to 1/20 of the figure, never above it. Survivors ask for capacities a moment apart,
+ * while the first copies of the repair are landing; exact figures would give
+ * them different plans (and maps) over a few megabytes, coarse ones the same
+ * plan unless a copy happens to cross a step. The steps' edges sit halfway
+ * between round numbers, so a fresh node's round quota (1 GiB free, then a
+ * copy lands) is mid-step, not on an edge.
+ */
+export function coarseCapacity (bytes: number): number {
+  if (!(bytes > 0)) return 0
+  // The step doubles where 1.5 × bytes is a power of two: away from round figures too.
+  const step = 2 ** Math.max(1, Math.floor(Math.log2(1.5 * bytes)) - 4)
+  return Math.floor((bytes + step / 2) / step) * step - step / 2
+}
+
 /** The orders a given holder carries out. */
 export function ordersFrom (plan: RepairPlan, peerId: string): CopyOrder[] {
   return plan.orders.filter((o) => o.from === peerId)

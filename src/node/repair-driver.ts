@@ -31,6 +31,7 @@ import { HolderWatch } from '../distribute/holder-watch.js'
 import { DEFAULT_SURPLUS_GRACE_MS, SurplusDropper } from '../distribute/surplus.js'
 import { MissingFetcher } from './missing-fetcher.js'
 import { Repairer, replacedPeers, type CopyJob, type RepairGeometry } from '../distribute/repairer.js'
+import { coarseCapacity } from '../distribute/repair.js'
 import { queryStore, sendRecordUpdate, StoreSession } from '../distribute/store-client.js'
 import { StoreRefusal, type ChunkAck } from '../distribute/store-wire.js'
 import { holderCounts, nextRecord, signRecord, type DistributionRecord, type SignedRecord } from '../distribute/record.js'
@@ -349,11 +350,11 @@ export class RepairDriver {
       const peers = this.#init.libp2p.getPeers().map(String).filter((p) => p !== uploader)
       const out: PlacementPeer[] = []
       const own = this.#init.distribution.capacity(uploader ?? this.#self)
-      if (this.#self !== uploader && own.accepting) out.push({ peerId: this.#self, freeBytes: own.uploaderFreeBytes })
+      if (this.#self !== uploader && own.accepting) out.push({ peerId: this.#self, freeBytes: coarseCapacity(own.uploaderFreeBytes) })
       await Promise.all(peers.map(async (peer) => {
         try {
           const answer = await queryStore(this.#init.libp2p, peer, { fileId, chunkCount }, { signal })
-          if (answer.accepting) out.push({ peerId: peer, freeBytes: answer.uploaderFreeBytes })
+          if (answer.accepting) out.push({ peerId: peer, freeBytes: coarseCapacity(answer.uploaderFreeBytes) })
         } catch (err) {
           log('%s did not answer a store query: %s', peer, err)
         }

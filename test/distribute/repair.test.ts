@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { placeChunks, type PlacementPeer, type PlacementStrategy } from '../../src/distribute/placement.js'
-import { planRepair, ordersFrom, type RepairRequest } from '../../src/distribute/repair.js'
+import { coarseCapacity, planRepair, ordersFrom, type RepairRequest } from '../../src/distribute/repair.js'
 import { hasCode } from '../../src/errors.js'
 
 const MIB = 1024 * 1024
@@ -86,6 +86,17 @@ describe('repair planning', () => {
     const full = planRepair({ ...base, peers: [peers[1], { ...peers[2]!, freeBytes: 0 }, { ...peers[3]!, freeBytes: 0 }, { ...peers[4]!, freeBytes: 0 }] as PlacementPeer[] })
     assert.deepEqual(full.underReplicated, [0])
     assert.deepEqual(full.orders, [])
+  })
+
+  it('plans capacities coarsely: figures a few copies apart plan alike; nothing is rounded up', () => {
+    const GiB = 1024 ** 3
+    const MiB = 1024 ** 2
+    assert.equal(coarseCapacity(GiB), coarseCapacity(GiB - 7 * MiB), 'a fresh 1 GiB, and the same after copies landed between two survivors\' queries')
+    assert.equal(coarseCapacity(GiB - 3 * MiB), coarseCapacity(GiB - 7 * MiB))
+    for (const bytes of [0, -5, 1, 2, 1000, 65 * MiB + 12345, GiB, 3 * GiB + 7]) {
+      const c = coarseCapacity(bytes)
+      assert.ok(Number.isSafeInteger(c) && c <= Math.max(0, bytes) && c >= Math.max(0, bytes) * (1 - 9 / 64) - 1, `${bytes} → ${c}`)
+    }
   })
 
   it('refuses a map of the wrong length and bad replica counts with ERR_INVALID_ARGUMENT', () => {
