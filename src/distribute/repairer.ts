@@ -43,8 +43,13 @@ import { decodeRecordBytes } from './record-codec.js'
 
 const log = logger('repairer')
 
-/** Copies one survivor runs at once. */
-export const DEFAULT_COPY_CONCURRENCY = 4
+/**
+ * Copies one survivor runs at once, each on a store stream of its own: enough
+ * to cover each copy's offer and answer round trips with other copies' bytes,
+ * and under the receiver's cap on one peer's store streams (8), which all of
+ * them may reach.
+ */
+export const DEFAULT_COPY_CONCURRENCY = 6
 /** Tries per copy order before the round gives up. */
 export const DEFAULT_COPY_ATTEMPTS = 3
 /**
