@@ -64,11 +64,7 @@ async function assertGot (r: RunResult, out: string, src: string, holders: Reado
   return got
 }
 
-// TODO (issue 10, open): the last step fails now and then — a repaired map names a
-// copy that does not land within COPIES_LAND_MS ('h5 lacks chunks 29 of its map'),
-// since the repair-update deferral and the owed-copies path were merged together.
-// It runs in every `npm test` and reports, but does not fail the suite until fixed.
-test('six hosts at 50 Mbit/s: refused with one peer; pushed with 2 replicas, survives its uploader, repaired after a holder dies', { timeout: 280_000, todo: 'a repaired copy sometimes never lands (issue 10)' }, async (t) => {
+test('six hosts at 50 Mbit/s: refused with one peer; pushed with 2 replicas, survives its uploader, repaired after a holder dies', { timeout: 280_000 }, async (t) => {
   const dir = await tempDir(t)
   const src = join(dir, 'big.bin')
   const small = join(dir, 'small.bin')
@@ -121,6 +117,9 @@ test('six hosts at 50 Mbit/s: refused with one peer; pushed with 2 replicas, sur
     // The uploader's copies made again on the live holders (it is a holder too: round-robin keeps its share).
     const afterUploader = await waitForMap(n2, share.id, REPLICAS, holdersNow, share.chunks, REPAIR_BOUND_MS)
     t.diagnostic(`uploader's ${first.holders[n1.peerId] ?? 0} copies re-made ${((afterUploader.at - killedAt) / 1000).toFixed(1)} s after its death`)
+    // The next death comes after this repair is done: every copy of its map on disk (a map is
+    // published as its signer's copies land; those it names from other survivors follow).
+    await Promise.all([n2, n3, n4, n5].map(async n => await waitOnDisk(n, afterUploader.map, hashes, COPIES_LAND_MS)))
 
     // A holder killed for good: its copies are made again within the bound.
     const victim = busiest(afterUploader.map, [n3, n4, n5])
