@@ -7,12 +7,13 @@
  * A map that names a holder for chunks it lacks makes it fetch them from
  * their other holders.
  */
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ShoalNode } from '../../src/node/node.js'
+import type { PrivateKey } from '@libp2p/interface'
 import { loadOrCreateIdentity } from '../../src/net/identity.js'
 import { RESIGN_CHAIN_LENGTH } from '../../src/distribute/record-chain.js'
 import { nextRecord, signRecord } from '../../src/distribute/record.js'
@@ -20,25 +21,27 @@ import { sendRecordUpdate } from '../../src/distribute/store-client.js'
 import { waitFor } from '../helpers/cli.js'
 import { CHUNK, heldChain, heldChunks, startSwarm } from './distribution-nodes.js'
 
-
-
-
-test('a holder defers a repair that replaces a peer it sees alive, and adopts the uploader\'s own update', { timeout: 60_000 }, async (t) => {
-  const { dir, nodes } = await startSwarm(t, 'shoal-trust-', ['a', 'b', 'c', 'd'])
-  const [a, b, c, d] = nodes as [ShoalNode, ShoalNode, ShoalNode, ShoalNode]
+/**
+ * Four nodes; a shares a 24-chunk file with 2 replicas, weighted (which leaves
+ * the uploader out: every chunk on 2 of b, c, d). Returns b's held record and b's key.
+ */
+async function distributedByA (t: TestContext, prefix: string): Promise<{ nodes: [ShoalNode, ShoalNode, ShoalNode, ShoalNode], id: string, held: Awaited<ReturnType<typeof heldChain>>, bKey: PrivateKey }> {
+  const { dir, nodes } = await startSwarm(t, prefix, ['a', 'b', 'c', 'd'])
+  const [a, b] = nodes as [ShoalNode, ShoalNode, ShoalNode, ShoalNode]
   const file = join(dir, 'f.bin')
   await writeFile(file, randomBytes(24 * CHUNK))
-  // Weighted placement leaves the uploader out: every chunk on 2 of b, c, d.
-  const shared = await a.share(file, { distribute: true, replicas: 2, strategy: 'weighted' })
-  const id = shared.id
-  const held = await heldChain(b, id)
+  const { id } = await a.share(file, { distribute: true, replicas: 2, strategy: 'weighted' })
+  return { nodes: nodes as [ShoalNode, ShoalNode, ShoalNode, ShoalNode], id, held: await heldChain(b, id), bKey: await loadOrCreateIdentity(b.dataDir) }
+}
+
+test('a holder defers a repair that replaces a peer it sees alive, and adopts the uploader\'s own update', { timeout: 60_000 }, async (t) => {
+  const { nodes: [a, b, c, d], id, held, bKey } = await distributedByA(t, 'shoal-trust-')
   const manifest = a.catalog.getFile(id)?.manifest
   assert.ok(manifest != null)
   const base = held.record.record
   // b "repairs" c away while c is up: every chunk b and c share moves c's copy to d (a valid repair by the rule).
   const moved = base.holders.map((hs) => hs.includes(b.peerId) && hs.includes(c.peerId) ? hs.map((p) => p === c.peerId ? d.peerId : p) : [...hs])
   assert.ok(moved.some((hs, i) => hs.join() !== base.holders[i]?.join()), 'b and c share a chunk')
-  const bKey = await loadOrCreateIdentity(b.dataDir)
   const forged = await signRecord(nextRecord(held.record, moved, b.peerId), bKey)
   const offer = { fileId: id, chunkCount: base.holders.length, chunkSize: manifest.chunkSize }
   // d holds chunks of the file and watches c: c answers its pings, so the update waits.
@@ -70,15 +73,8 @@ test('a holder defers a repair that replaces a peer it sees alive, and adopts th
 })
 
 test('an online uploader handed a long repair chain re-signs the map, and holders restart their chains there', { timeout: 60_000 }, async (t) => {
-  const { dir, nodes } = await startSwarm(t, 'shoal-resign-', ['a', 'b', 'c', 'd'])
-  const [a, b, c, d] = nodes as [ShoalNode, ShoalNode, ShoalNode, ShoalNode]
-  const file = join(dir, 'f.bin')
-  await writeFile(file, randomBytes(24 * CHUNK))
-  const shared = await a.share(file, { distribute: true, replicas: 2, strategy: 'weighted' })
-  const id = shared.id
-  const held = await heldChain(b, id)
+  const { nodes: [a, b, c, d], id, held, bKey } = await distributedByA(t, 'shoal-resign-')
   const base = held.record.record
-  const bKey = await loadOrCreateIdentity(b.dataDir)
   // Repairs' worth of b-signed versions: one chunk b shares moves between c and d and back, RESIGN_CHAIN_LENGTH + 1 times.
   const chunk = base.holders.findIndex((hs) => hs.includes(b.peerId) && (hs.includes(c.peerId) || hs.includes(d.peerId)))
   assert.ok(chunk >= 0)
