@@ -296,6 +296,24 @@ export function adoptOwn (state: RecordState, base: SignedRecord, signed: Signed
   return state
 }
 
+/**
+ * The peers that the holder-signed steps of `chain` (decoded records, oldest
+ * first) from version `fromVersion` on replace, each step judged against its
+ * own parent (sorted). For an update that does not chain to the version held
+ * here — a rival of it, another survivor's signature of the same repair — the
+ * net change against the held version would count the peers each plan added,
+ * live peers all, as replaced.
+ */
+export function replacedBySteps (chain: readonly DistributionRecord[], fromVersion: number): string[] {
+  const out = new Set<string>()
+  for (let i = 1; i < chain.length; i++) {
+    const [parent, step] = [chain[i - 1], chain[i]] as [DistributionRecord, DistributionRecord]
+    if (step.version < fromVersion || step.signer === step.uploader) continue
+    for (const p of replacedPeers(parent, step)) out.add(p)
+  }
+  return [...out].sort(compareIds)
+}
+
 /** Peers listed in `before` for some chunk and no longer listed for it in `after` (sorted). */
 export function replacedPeers (before: DistributionRecord, after: DistributionRecord): string[] {
   const out = new Set<string>()

@@ -30,11 +30,11 @@ import { pingProbe, feedConnections, type PingingLibp2p } from '../distribute/ho
 import { HolderWatch } from '../distribute/holder-watch.js'
 import { DEFAULT_SURPLUS_GRACE_MS, SurplusDropper } from '../distribute/surplus.js'
 import { MissingFetcher } from './missing-fetcher.js'
-import { Repairer, replacedPeers, type CopyJob, type RepairGeometry } from '../distribute/repairer.js'
+import { Repairer, replacedBySteps, replacedPeers, type CopyJob, type RepairGeometry } from '../distribute/repairer.js'
 import { coarseCapacity } from '../distribute/repair.js'
 import { queryStore, sendRecordUpdate, StoreSession } from '../distribute/store-client.js'
 import { StoreRefusal, type ChunkAck } from '../distribute/store-wire.js'
-import { holderCounts, nextRecord, signRecord, type DistributionRecord, type SignedRecord } from '../distribute/record.js'
+import { holderCounts, nextRecord, signRecord, type SignedRecord } from '../distribute/record.js'
 import { preferRecord, verifyChain } from '../distribute/record-chain.js'
 import { decodeRecordBytes } from '../distribute/record-codec.js'
 import { equalBytes } from '../content/hash.js'
@@ -201,18 +201,9 @@ export class RepairDriver {
       }
     }
     // The store server verified the incoming chain (signatures, links, the repair
-    // rule). Each holder-signed step of it we have not taken must replace only
-    // peers departed here — judged against that step's own parent, not against
-    // our version: a rival of our version (another survivor's signature of the
-    // same repair, planned a moment apart) differs from ours in the peers each
-    // plan added, live peers all, and diffing the two would defer it for ever.
+    // rule); each holder-signed step we have not taken must replace only peers departed here.
     const chain = file.chain.map((bytes) => decodeRecordBytes(bytes).record)
-    const alive = new Set<string>()
-    for (let i = 1; i < chain.length; i++) {
-      const [parent, step] = [chain[i - 1], chain[i]] as [DistributionRecord, DistributionRecord]
-      if (step.version < held.record.record.version || step.signer === step.uploader) continue
-      for (const p of replacedPeers(parent, step)) if (p !== this.#self && !this.#watch.isDeparted(p)) alive.add(p)
-    }
+    const alive = new Set(replacedBySteps(chain, held.record.record.version).filter((p) => p !== this.#self && !this.#watch.isDeparted(p)))
     if (alive.size > 0) log('deferring version %d of %s: %o still alive here', incoming.record.version, file.fileId, [...alive])
     return alive.size === 0
   }

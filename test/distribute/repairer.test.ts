@@ -15,7 +15,7 @@ import { holderCounts, nextRecord, rootRecord, signRecord, type SignedRecord } f
 import { preferRecord, verifyUpdate } from '../../src/distribute/record-chain.js'
 import { placeChunks, type PlacementPeer } from '../../src/distribute/placement.js'
 import { planRepair } from '../../src/distribute/repair.js'
-import { adoptOwn, Repairer, replacedPeers, type CopyJob, type RepairGeometry } from '../../src/distribute/repairer.js'
+import { adoptOwn, Repairer, replacedBySteps, replacedPeers, type CopyJob, type RepairGeometry } from '../../src/distribute/repairer.js'
 import { missingChunks, surplus, SurplusDropper } from '../../src/distribute/surplus.js'
 import { fileIdFromManifestBytes } from '../../src/content/manifest.js'
 import { hasCode } from '../../src/errors.js'
@@ -158,6 +158,21 @@ describe('repairer', () => {
     assert.deepEqual(await repairer.acceptUpdate({ current: first }, update.bytes), { status: 'deferred', alive: [gone] })
     departed = true
     assert.equal((await repairer.acceptUpdate({ current: first }, update.bytes)).status, 'accepted')
+  })
+
+  it('judges an update by its own steps: a rival of our version replaces only the departed holder, not the peers our plan added', () => {
+    const rec = (version: number, signer: string, holders: string[][]): ReturnType<typeof rootRecord> =>
+      ({ ...rootRecord({ fileId: 'f', replicas: 2, strategy: 'weighted', holders, uploader: 'up' }), version, signer })
+    const v1 = rec(1, 'up', [['a', 'd'], ['b', 'd'], ['a', 'b']])
+    const ours = rec(2, 'a', [['a', 'b'], ['b', 'c'], ['a', 'b']])
+    const rival = rec(2, 'b', [['a', 'c'], ['b', 'a'], ['a', 'b']])
+    // Against our version the rival would "replace" b and c, both alive; against its parent, only d.
+    assert.deepEqual(replacedPeers(ours, rival), ['b', 'c'])
+    assert.deepEqual(replacedBySteps([v1, rival], ours.version), ['d'])
+    // Uploader-signed steps and steps older than what we hold are not counted.
+    const resigned = rec(3, 'up', [['a', 'c'], ['b', 'c'], ['c', 'b']])
+    assert.deepEqual(replacedBySteps([v1, rival, resigned], 2), ['d'])
+    assert.deepEqual(replacedBySteps([v1, rival], 3), [])
   })
 
   it('refuses forged updates: a stranger, a non-holder, a holder replacing itself, a peer both replaced and added', async () => {
